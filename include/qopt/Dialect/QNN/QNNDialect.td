@@ -1,0 +1,80 @@
+//===- QNNDialect.td - QNN dialect definition --------------*- tablegen -*-===//
+//
+// The `qnn` dialect: ONNX-semantics graph ops on ranked tensors. Float models
+// import into it; quantized models use the same ops on `!quant.uniform` element
+// types (see ARCHITECTURE.md section 3).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_DIALECT_QNN_QNNDIALECT_TD
+#define QOPT_DIALECT_QNN_QNNDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def QNN_Dialect : Dialect {
+  let name = "qnn";
+  let cppNamespace = "::qopt::qnn";
+  let summary = "Neural-network graph operations with ONNX semantics";
+  let description = [{
+    `qnn` holds the graph of a model between ONNX import and lowering. Every op
+    follows the semantics of the ONNX operator it is named after, restricted to
+    static shapes: dynamic shape computations are folded at import once input
+    shapes are pinned. Ops that have quantized forms accept `!quant.uniform`
+    element types (per tensor and per axis) from the upstream `quant` dialect.
+  }];
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
+  let hasConstantMaterializer = 1;
+  let useDefaultAttributePrinterParser = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def QNN_ResizeMode : I32EnumAttr<"ResizeMode", "interpolation of qnn.resize", [
+    I32EnumAttrCase<"nearest", 0>, I32EnumAttrCase<"linear", 1>,
+    I32EnumAttrCase<"cubic", 2>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_ResizeModeAttr : EnumAttr<QNN_Dialect, QNN_ResizeMode, "resize_mode">;
+
+def QNN_CoordinateTransform : I32EnumAttr<"CoordinateTransform",
+    "maps output coordinates of qnn.resize to input coordinates", [
+    I32EnumAttrCase<"half_pixel", 0>, I32EnumAttrCase<"asymmetric", 1>,
+    I32EnumAttrCase<"align_corners", 2>, I32EnumAttrCase<"pytorch_half_pixel", 3>,
+    I32EnumAttrCase<"tf_half_pixel_for_nn", 4>, I32EnumAttrCase<"half_pixel_symmetric", 5>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_CoordinateTransformAttr
+    : EnumAttr<QNN_Dialect, QNN_CoordinateTransform, "coordinate_transform">;
+
+def QNN_NearestMode : I32EnumAttr<"NearestMode",
+    "rounding of qnn.resize in nearest mode", [
+    I32EnumAttrCase<"round_prefer_floor", 0>, I32EnumAttrCase<"round_prefer_ceil", 1>,
+    I32EnumAttrCase<"floor", 2>, I32EnumAttrCase<"ceil", 3>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_NearestModeAttr : EnumAttr<QNN_Dialect, QNN_NearestMode, "nearest_mode">;
+
+def QNN_PadMode : I32EnumAttr<"PadMode", "border handling of qnn.pad", [
+    I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"reflect", 1>,
+    I32EnumAttrCase<"edge", 2>, I32EnumAttrCase<"wrap", 3>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_PadModeAttr : EnumAttr<QNN_Dialect, QNN_PadMode, "pad_mode">;
+
+def QNN_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "approximation used by qnn.gelu", [
+    I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"tanh", 1>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_GeluApproximationAttr
+    : EnumAttr<QNN_Dialect, QNN_GeluApproximation, "gelu_approximation">;
+
+#endif // QOPT_DIALECT_QNN_QNNDIALECT_TD

@@ -1,0 +1,49 @@
+//===- ONNXImporter.h - ONNX to qnn import ---------------------*- C++ -*-===//
+//
+// Imports an ONNX model into a module holding `func.func @main` of qnn ops.
+// Input shapes are pinned (from the model or the caller), and every shape
+// computation is folded, so the result is fully static.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_IMPORT_ONNXIMPORTER_H
+#define QOPT_IMPORT_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cstdint>
+
+namespace qopt {
+
+struct ONNXImportOptions {
+  /// Shapes for graph inputs, overriding (and required for) dynamic dims.
+  llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Largest model file accepted, checked before reading it.
+  int64_t maxModelBytes = int64_t(2) << 30;
+  /// Largest single tensor (initializer, constant, external data, folded
+  /// value), checked before allocating it.
+  int64_t maxTensorBytes = int64_t(2) << 30;
+  /// Largest value produced by import-time constant folding; bigger values
+  /// stay computed at run time.
+  int64_t maxFoldBytes = int64_t(64) << 20;
+};
+
+/// Parses `--input-shape` values of the form `name=1x3x224x224` (a scalar is
+/// `name=`). Returns false and sets `error` on malformed text.
+bool parseInputShape(llvm::StringRef text, std::string &name,
+                     llvm::SmallVectorImpl<int64_t> &dims, std::string &error);
+
+/// Imports the model at `path`. Errors are emitted as diagnostics located at
+/// the ONNX node (its name) in the model file; returns null on failure.
+mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *ctx,
+                                                 const ONNXImportOptions &options);
+
+/// Registers the dialects the importer produces.
+void registerONNXImportDialects(mlir::MLIRContext *ctx);
+
+} // namespace qopt
+
+#endif // QOPT_IMPORT_ONNXIMPORTER_H

@@ -1,0 +1,151 @@
+//===- Kernels.h - CPU reference kernels with ONNX semantics --*- C++ -*-===//
+//
+// One function per operator family, on Tensor and plain attribute structs, so
+// the kernels carry no MLIR dependency. Every kernel validates what it relies
+// on (shapes, index ranges) and returns an llvm::Error rather than reading out
+// of bounds: the executor runs models users did not write.
+//
+// Float kernels compute F32 tensors in float (matching ONNX Runtime) and F64 in
+// double; F16/BF16 inputs are widened to F32 by the caller and the result is
+// rounded back. Integer kernels use the tensor's own type with wrap-around.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_REFERENCE_KERNELS_H
+#define QOPT_REFERENCE_KERNELS_H
+
+#include "qopt/Reference/Tensor.h"
+
+#include <optional>
+
+namespace qopt::ref {
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+enum class BinaryKind {
+  Add, Sub, Mul, Div, Pow, Max, Min, Mod, FMod,
+  Equal, Less, LessOrEqual, Greater, GreaterOrEqual, And, Or, Xor
+};
+/// NumPy-broadcast binary op. Comparisons and logic ops produce Bool. Integer
+/// Div truncates toward zero; integer division by zero is an error. Mod
+/// follows Python (sign of divisor), FMod follows C fmod.
+llvm::Expected<Tensor> binary(BinaryKind kind, const Tensor &lhs, const Tensor &rhs,
+                              llvm::ArrayRef<int64_t> outShape);
+
+enum class UnaryKind {
+  Relu, Sigmoid, Tanh, Exp, Log, Sqrt, Erf, Reciprocal, Floor, Ceil, Round, HardSwish,
+  Neg, Abs, Sign, Not, LeakyRelu, HardSigmoid, Gelu, GeluTanh, Clip
+};
+/// Parameters of the parameterized unary ops: LeakyRelu (alpha), HardSigmoid
+/// (alpha, beta), Clip (lo, hi; absent = unbounded).
+struct UnaryParams {
+  double alpha = 0, beta = 0;
+  std::optional<double> lo, hi;
+};
+/// Round is half to even. Integer tensors support Relu, Neg, Abs, Sign, Clip.
+llvm::Expected<Tensor> unary(UnaryKind kind, const Tensor &x, const UnaryParams &p = {});
+
+/// cond ? x : y with three-way broadcasting to outShape.
+llvm::Expected<Tensor> where(const Tensor &cond, const Tensor &x, const Tensor &y,
+                             llvm::ArrayRef<int64_t> outShape);
+
+//===----------------------------------------------------------------------===//
+// Convolution and matrix products (float: F32 through OpenBLAS, F64 too)
+//===----------------------------------------------------------------------===//
+
+/// Window attributes for 1 to 3 spatial dims; pads = begins then ends.
+struct ConvParams {
+  llvm::SmallVector<int64_t, 3> strides, dilations, pads, outputPadding;
+  int64_t group = 1;
+};
+/// NC[D]HW input, O(C/group)[D]HW weight, optional 1-D bias. Output shape as
+/// inferred by qnn.conv (passed in so kernels need not re-derive it).
+llvm::Expected<Tensor> conv(const Tensor &x, const Tensor &w, const Tensor *bias,
+                            const ConvParams &p, llvm::ArrayRef<int64_t> outShape);
+/// Transposed convolution: weight C x (M/group) x k..., output shape given.
+llvm::Expected<Tensor> convTranspose(const Tensor &x, const Tensor &w, const Tensor *bias,
+                                     const ConvParams &p, llvm::ArrayRef<int64_t> outShape);
+/// NumPy matmul (1-D promotion, batch broadcasting), float or integer.
+llvm::Expected<Tensor> matmul(const Tensor &a, const Tensor &b, llvm::ArrayRef<int64_t> outShape);
+/// alpha * op(A) op(B) + beta * C, C broadcast to [M, N].
+llvm::Expected<Tensor> gemm(const Tensor &a, const Tensor &b, const Tensor *c, float alpha,
+                            float beta, bool transA, bool transB);
+
+//===----------------------------------------------------------------------===//
+// Pooling and normalization
+//===----------------------------------------------------------------------===//
+
+struct PoolParams {
+  llvm::SmallVector<int64_t, 3> kernel, strides, pads, dilations;
+  bool countIncludePad = false;
+};
+/// MaxPool/AveragePool over NC + 1..3 spatial dims; outShape carries ceil_mode.
+/// Windows are clipped to the padded input; AveragePool divides by the window
+/// size inside the padded bounds when countIncludePad, else by the number of
+/// real input elements.
+llvm::Expected<Tensor> maxPool(const Tensor &x, const PoolParams &p,
+                               llvm::ArrayRef<int64_t> outShape);
+llvm::Expected<Tensor> avgPool(const Tensor &x, const PoolParams &p,
+                               llvm::ArrayRef<int64_t> outShape);
+llvm::Expected<Tensor> globalAvgPool(const Tensor &x);
+llvm::Expected<Tensor> globalMaxPool(const Tensor &x);
+
+llvm::Expected<Tensor> batchNorm(const Tensor &x, const Tensor &scale, const Tensor &bias,
+                                 const Tensor &mean, const Tensor &var, float epsilon);
+/// Normalizes over axis..rank-1 (axis already non-negative).
+llvm::Expected<Tensor> layerNorm(const Tensor &x, const Tensor &scale, const Tensor *bias,
+                                 int64_t axis, float epsilon);
+/// Softmax / LogSoftmax along one non-negative axis (opset 13 semantics).
+llvm::Expected<Tensor> softmax(const Tensor &x, int64_t axis, bool log);
+
+//===----------------------------------------------------------------------===//
+// Data movement (dtype-agnostic: they move bytes)
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<Tensor> transpose(const Tensor &x, llvm::ArrayRef<int64_t> perm);
+llvm::Expected<Tensor> concat(llvm::ArrayRef<const Tensor *> inputs, int64_t axis);
+/// Per-dimension starts/ends/steps already clamped as qnn.slice requires.
+llvm::Expected<Tensor> slice(const Tensor &x, llvm::ArrayRef<int64_t> starts,
+                             llvm::ArrayRef<int64_t> steps, llvm::ArrayRef<int64_t> outShape);
+/// Indices are I32 or I64; negative indices count from the end; an index out
+/// of range is an error naming it.
+llvm::Expected<Tensor> gather(const Tensor &data, const Tensor &indices, int64_t axis);
+llvm::Expected<Tensor> expand(const Tensor &x, llvm::ArrayRef<int64_t> outShape);
+
+enum class PadMode { Constant, Reflect, Edge, Wrap };
+llvm::Expected<Tensor> pad(const Tensor &x, llvm::ArrayRef<int64_t> pads, PadMode mode,
+                           double value);
+
+enum class ResizeMode { Nearest, Linear, Cubic };
+enum class CoordTransform {
+  HalfPixel, Asymmetric, AlignCorners, PytorchHalfPixel, TfHalfPixelForNn, HalfPixelSymmetric
+};
+enum class NearestRounding { RoundPreferFloor, RoundPreferCeil, Floor, Ceil };
+struct ResizeParams {
+  ResizeMode mode = ResizeMode::Nearest;
+  CoordTransform transform = CoordTransform::HalfPixel;
+  NearestRounding nearest = NearestRounding::RoundPreferFloor;
+  llvm::SmallVector<float, 4> scales; // one per dimension, output / input
+  float cubicCoeffA = -0.75f;
+  bool excludeOutside = false;
+};
+/// ONNX Resize (opset 11-18 semantics without antialias) over every dimension.
+llvm::Expected<Tensor> resize(const Tensor &x, const ResizeParams &p,
+                              llvm::ArrayRef<int64_t> outShape);
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+enum class ReduceKind { Mean, Sum, Max, Min, Prod };
+/// Axes sorted, unique, non-negative. Reducing an empty set of elements gives
+/// the identity (0 for Sum, 1 for Prod, -inf/+inf or the integer limits for
+/// Max/Min, NaN for Mean).
+llvm::Expected<Tensor> reduce(ReduceKind kind, const Tensor &x, llvm::ArrayRef<int64_t> axes,
+                              bool keepdims);
+
+} // namespace qopt::ref
+
+#endif // QOPT_REFERENCE_KERNELS_H

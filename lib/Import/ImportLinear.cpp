@@ -1,0 +1,388 @@
+//===- ImportLinear.cpp - ONNX conv, matmul, pooling, norms ---*- C++ -*-===//
+//
+// Resolves ONNX's implicit padding rules (auto_pad, output_shape) into the
+// explicit pads qnn ops carry, so every later stage sees one convention.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterImpl.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::onnx_import;
+using llvm::SmallVector;
+
+namespace {
+/// Window attributes shared by Conv, ConvTranspose and the pools.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+  std::string autoPad;
+};
+} // namespace
+
+static FailureOr<Window> readWindow(NodeImporter &n, int64_t spatial,
+                                    ArrayRef<int64_t> kernelFromWeight, bool hasDilations) {
+  Window w;
+  SmallVector<int64_t> ones(spatial, 1), zeros(2 * spatial, 0);
+  if (kernelFromWeight.empty()) {
+    QOPT_TRY(k, n.attrInts("kernel_shape", std::nullopt));
+    w.kernel = k;
+  } else {
+    QOPT_TRY(k, n.attrInts("kernel_shape", SmallVector<int64_t>(kernelFromWeight)));
+    if (ArrayRef<int64_t>(k) != kernelFromWeight) {
+      (void)n.error("kernel_shape does not match the weight's spatial dimensions");
+      return failure();
+    }
+    w.kernel = k;
+  }
+  QOPT_TRY(strides, n.attrInts("strides", ones));
+  w.strides = strides;
+  if (hasDilations) {
+    QOPT_TRY(dilations, n.attrInts("dilations", ones));
+    w.dilations = dilations;
+  } else {
+    if (failed(n.rejectAttr("dilations", "not defined before this opset")))
+      return failure();
+    w.dilations = ones;
+  }
+  QOPT_TRY(pads, n.attrInts("pads", zeros));
+  w.pads = pads;
+  QOPT_TRY(autoPad, n.attrString("auto_pad", std::string("NOTSET")));
+  w.autoPad = autoPad;
+  if ((int64_t)w.kernel.size() != spatial || (int64_t)w.strides.size() != spatial ||
+      (int64_t)w.dilations.size() != spatial || (int64_t)w.pads.size() != 2 * spatial) {
+    (void)n.error("kernel_shape, strides, dilations and pads must have " +
+                  llvm::Twine(spatial) + ", " + llvm::Twine(spatial) + ", " +
+                  llvm::Twine(spatial) + " and " + llvm::Twine(2 * spatial) + " entries");
+    return failure();
+  }
+  for (int64_t i = 0; i < spatial; ++i)
+    if (w.strides[i] <= 0 || w.dilations[i] <= 0 || w.kernel[i] <= 0) {
+      (void)n.error("kernel_shape, strides and dilations must be positive");
+      return failure();
+    }
+  for (int64_t p : w.pads)
+    if (p < 0) {
+      (void)n.error("pads must be non-negative");
+      return failure();
+    }
+  if (w.autoPad != "NOTSET" && w.autoPad != "VALID" && w.autoPad != "SAME_UPPER" &&
+      w.autoPad != "SAME_LOWER") {
+    (void)n.error("auto_pad must be NOTSET, VALID, SAME_UPPER or SAME_LOWER, got '" +
+                  w.autoPad + "'");
+    return failure();
+  }
+  return w;
+}
+
+/// Replaces pads according to auto_pad for a forward window (conv, pools).
+static void resolveAutoPad(Window &w, ArrayRef<int64_t> inSpatial) {
+  int64_t s = inSpatial.size();
+  if (w.autoPad == "VALID") {
+    w.pads.assign(2 * s, 0);
+  } else if (w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < s; ++i) {
+      int64_t out = (inSpatial[i] + w.strides[i] - 1) / w.strides[i];
+      int64_t span = (w.kernel[i] - 1) * w.dilations[i] + 1;
+      int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + span - inSpatial[i]);
+      int64_t small = total / 2, large = total - small;
+      w.pads[i] = w.autoPad == "SAME_UPPER" ? small : large;
+      w.pads[s + i] = w.autoPad == "SAME_UPPER" ? large : small;
+    }
+  }
+}
+
+static LogicalResult importConv(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(w, n.input(1));
+  Value bias = n.optionalInput(2);
+  auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
+  if (xt.getRank() < 3 || xt.getRank() > 5 || wt.getRank() != xt.getRank())
+    return n.unsupported("input of rank " + std::to_string(xt.getRank()) + " with weight of rank " +
+                         std::to_string(wt.getRank()) + " (1 to 3 spatial dims are supported)");
+  int64_t spatial = xt.getRank() - 2;
+  QOPT_TRY(win, readWindow(n, spatial, wt.getShape().drop_front(2), true));
+  resolveAutoPad(win, xt.getShape().drop_front(2));
+  QOPT_TRY(group, n.attrInt("group", 1));
+  SmallVector<Value> operands{x, w};
+  if (bias)
+    operands.push_back(bias);
+  QOPT_TRY(v, n.build<qnn::ConvOp>(operands,
+                                   {n.named("strides", n.b.getDenseI64ArrayAttr(win.strides)),
+                                    n.named("pads", n.b.getDenseI64ArrayAttr(win.pads)),
+                                    n.named("dilations", n.b.getDenseI64ArrayAttr(win.dilations)),
+                                    n.named("group", n.b.getI64IntegerAttr(group))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+static LogicalResult importConvTranspose(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(w, n.input(1));
+  Value bias = n.optionalInput(2);
+  auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
+  if (xt.getRank() < 3 || xt.getRank() > 5 || wt.getRank() != xt.getRank())
+    return n.unsupported("input of rank " + std::to_string(xt.getRank()) +
+                         " (1 to 3 spatial dims are supported)");
+  int64_t spatial = xt.getRank() - 2;
+  QOPT_TRY(win, readWindow(n, spatial, wt.getShape().drop_front(2), true));
+  QOPT_TRY(group, n.attrInt("group", 1));
+  QOPT_TRY(outPad, n.attrInts("output_padding", SmallVector<int64_t>(spatial, 0)));
+  if ((int64_t)outPad.size() != spatial)
+    return n.error("output_padding must have " + llvm::Twine(spatial) + " entries");
+  SmallVector<int64_t> outShape;
+  if (n.attr("output_shape")) {
+    QOPT_TRY(os, n.attrInts("output_shape", std::nullopt));
+    if ((int64_t)os.size() == spatial + 2)
+      os.erase(os.begin(), os.begin() + 2);
+    if ((int64_t)os.size() != spatial)
+      return n.error("output_shape must have " + llvm::Twine(spatial) + " entries");
+    outShape = os;
+  } else if (win.autoPad == "SAME_UPPER" || win.autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < spatial; ++i)
+      outShape.push_back(xt.getDimSize(2 + i) * win.strides[i]);
+  } else if (win.autoPad == "VALID") {
+    win.pads.assign(2 * spatial, 0);
+  }
+  if (!outShape.empty()) {
+    // As ONNX Runtime: pads follow from the requested size (never negative);
+    // a size beyond the natural extent is made up with output padding.
+    for (int64_t i = 0; i < spatial; ++i) {
+      int64_t natural = win.strides[i] * (xt.getDimSize(2 + i) - 1) + outPad[i] +
+                        (win.kernel[i] - 1) * win.dilations[i] + 1;
+      if (outShape[i] <= 0)
+        return n.error("output_shape entries must be positive");
+      int64_t total = std::max<int64_t>(0, natural - outShape[i]);
+      int64_t small = total / 2, large = total - small;
+      bool upper = win.autoPad == "SAME_UPPER";
+      win.pads[i] = upper ? small : large;
+      win.pads[spatial + i] = upper ? large : small;
+      outPad[i] += outShape[i] - (natural - total);
+    }
+  }
+  SmallVector<Value> operands{x, w};
+  if (bias)
+    operands.push_back(bias);
+  QOPT_TRY(v, n.build<qnn::ConvTransposeOp>(
+                  operands, {n.named("strides", n.b.getDenseI64ArrayAttr(win.strides)),
+                             n.named("pads", n.b.getDenseI64ArrayAttr(win.pads)),
+                             n.named("dilations", n.b.getDenseI64ArrayAttr(win.dilations)),
+                             n.named("output_padding", n.b.getDenseI64ArrayAttr(outPad)),
+                             n.named("group", n.b.getI64IntegerAttr(group))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+static LogicalResult importMatMul(NodeImporter &n) {
+  QOPT_TRY(a, n.input(0));
+  QOPT_TRY(b, n.input(1));
+  QOPT_TRY(v, n.build<qnn::MatMulOp>({a, b}));
+  n.setOutput(0, v);
+  return success();
+}
+
+static LogicalResult importGemm(NodeImporter &n) {
+  QOPT_TRY(a, n.input(0));
+  QOPT_TRY(b, n.input(1));
+  Value c = n.optionalInput(2);
+  if (!c && n.opset < 11)
+    return n.error("missing required input 2 (C is optional from opset 11)");
+  QOPT_TRY(alpha, n.attrFloat("alpha", 1.0f));
+  QOPT_TRY(beta, n.attrFloat("beta", 1.0f));
+  QOPT_TRY(transA, n.attrInt("transA", 0));
+  QOPT_TRY(transB, n.attrInt("transB", 0));
+  SmallVector<Value> operands{a, b};
+  if (c)
+    operands.push_back(c);
+  QOPT_TRY(v, n.build<qnn::GemmOp>(operands,
+                                   {n.named("alpha", n.b.getF32FloatAttr(alpha)),
+                                    n.named("beta", n.b.getF32FloatAttr(beta)),
+                                    n.named("trans_a", n.b.getBoolAttr(transA != 0)),
+                                    n.named("trans_b", n.b.getBoolAttr(transB != 0))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
+  constexpr bool isMax = std::is_same_v<OpTy, qnn::MaxPoolOp>;
+  QOPT_TRY(x, n.input(0));
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() < 3 || xt.getRank() > 5)
+    return n.unsupported("input of rank " + std::to_string(xt.getRank()) +
+                         " (1 to 3 spatial dims are supported)");
+  if (isMax && n.hasOutput(1))
+    return n.unsupported("Indices output");
+  int64_t spatial = xt.getRank() - 2;
+  bool hasDilations = isMax ? n.opset >= 10 : n.opset >= 19;
+  QOPT_TRY(win, readWindow(n, spatial, {}, hasDilations));
+  resolveAutoPad(win, xt.getShape().drop_front(2));
+  int64_t ceilMode = 0;
+  if (n.opset >= 10) {
+    QOPT_TRY(c, n.attrInt("ceil_mode", 0));
+    ceilMode = c;
+  }
+  SmallVector<NamedAttribute> attrs{
+      n.named("kernel_shape", n.b.getDenseI64ArrayAttr(win.kernel)),
+      n.named("strides", n.b.getDenseI64ArrayAttr(win.strides)),
+      n.named("pads", n.b.getDenseI64ArrayAttr(win.pads)),
+      n.named("dilations", n.b.getDenseI64ArrayAttr(win.dilations)),
+      n.named("ceil_mode", n.b.getBoolAttr(ceilMode != 0))};
+  if constexpr (isMax) {
+    QOPT_TRY(order, n.attrInt("storage_order", 0));
+    (void)order; // only affects the Indices output, which is rejected above
+  } else {
+    QOPT_TRY(cip, n.attrInt("count_include_pad", 0));
+    attrs.push_back(n.named("count_include_pad", n.b.getBoolAttr(cip != 0)));
+  }
+  QOPT_TRY(v, n.build<OpTy>({x}, attrs));
+  n.setOutput(0, v);
+  return success();
+}
+
+template <typename OpTy> static LogicalResult importGlobalPool(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(v, n.build<OpTy>({x}));
+  n.setOutput(0, v);
+  return success();
+}
+
+static LogicalResult importBatchNorm(NodeImporter &n) {
+  SmallVector<Value> operands;
+  for (int i = 0; i < 5; ++i) {
+    QOPT_TRY(v, n.input(i));
+    operands.push_back(v);
+  }
+  for (int i = 1; i < n.numOutputs(); ++i)
+    if (n.hasOutput(i))
+      return n.unsupported("training outputs (running mean/variance)");
+  QOPT_TRY(training, n.attrInt("training_mode", 0));
+  if (training)
+    return n.unsupported("training_mode=1");
+  if (n.opset < 9) {
+    QOPT_TRY(spatial, n.attrInt("spatial", 1));
+    if (!spatial)
+      return n.unsupported("spatial=0");
+  }
+  QOPT_TRY(eps, n.attrFloat("epsilon", 1e-5f));
+  QOPT_TRY(v, n.build<qnn::BatchNormOp>(operands, {n.named("epsilon", n.b.getF32FloatAttr(eps))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+static LogicalResult importLayerNorm(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(scale, n.input(1));
+  Value bias = n.optionalInput(2);
+  if (n.hasOutput(1) || n.hasOutput(2))
+    return n.unsupported("Mean and InvStdDev outputs");
+  QOPT_TRY(axis, n.attrInt("axis", -1));
+  QOPT_TRY(eps, n.attrFloat("epsilon", 1e-5f));
+  QOPT_TRY(stash, n.attrInt("stash_type", 1));
+  if (stash != 1)
+    return n.unsupported("stash_type=" + std::to_string(stash));
+  SmallVector<Value> operands{x, scale};
+  if (bias)
+    operands.push_back(bias);
+  QOPT_TRY(v, n.build<qnn::LayerNormOp>(operands, {n.named("axis", n.b.getI64IntegerAttr(axis)),
+                                                   n.named("epsilon", n.b.getF32FloatAttr(eps))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// Softmax and LogSoftmax. Before opset 13 they flatten the input to 2-D at
+/// `axis` (default 1) and normalize each row: a reshape around the op.
+template <typename OpTy> static LogicalResult importSoftmax(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  QOPT_TRY(axis, n.attrInt("axis", n.opset >= 13 ? -1 : 1));
+  if (axis < -std::max<int64_t>(rank, 1) || axis >= std::max<int64_t>(rank, 1))
+    return n.error("axis " + llvm::Twine(axis) + " is out of range for rank " + llvm::Twine(rank));
+  if (n.opset >= 13 || rank == 0) {
+    QOPT_TRY(v, n.build<OpTy>({x}, {n.named("axis", n.b.getI64IntegerAttr(axis))}));
+    n.setOutput(0, v);
+    return success();
+  }
+  int64_t a = axis < 0 ? axis + rank : axis;
+  int64_t rows = 1, cols = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < a ? rows : cols) *= xt.getDimSize(d);
+  auto flatType = RankedTensorType::get({rows, cols}, xt.getElementType());
+  QOPT_TRY(flat, n.build<qnn::ReshapeOp>({x}, {}, flatType));
+  QOPT_TRY(sm, n.build<OpTy>({flat}, {n.named("axis", n.b.getI64IntegerAttr(1))}));
+  QOPT_TRY(v, n.build<qnn::ReshapeOp>({sm}, {}, xt));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// Reductions: axes come from an attribute, or from input 1 from opset 13
+/// (ReduceSum) or 18 (the others).
+template <typename OpTy> static LogicalResult importReduce(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  bool axesAsInput = std::is_same_v<OpTy, qnn::ReduceSumOp> ? n.opset >= 13 : n.opset >= 18;
+  SmallVector<int64_t> axes;
+  bool haveAxes = false;
+  if (axesAsInput) {
+    if (failed(n.rejectAttr("axes", "axes is an input from this opset")))
+      return failure();
+    if (n.hasInput(1)) {
+      QOPT_TRY(a, n.constantInts(1, "axes"));
+      axes = a;
+      haveAxes = true;
+    }
+  } else if (n.attr("axes")) {
+    QOPT_TRY(a, n.attrInts("axes", std::nullopt));
+    axes = a;
+    haveAxes = true;
+  }
+  QOPT_TRY(keepdims, n.attrInt("keepdims", 1));
+  int64_t noop = 0;
+  if (axesAsInput) {
+    QOPT_TRY(v, n.attrInt("noop_with_empty_axes", 0));
+    noop = v;
+  }
+  if (!haveAxes || axes.empty()) {
+    if (noop) {
+      n.setOutput(0, x);
+      return success();
+    }
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  }
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return n.error("axis " + llvm::Twine(a) + " is out of range for rank " + llvm::Twine(rank));
+    if (a < 0)
+      a += rank;
+  }
+  llvm::sort(axes);
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    return n.error("axes contain a duplicate");
+  QOPT_TRY(v, n.build<OpTy>({x}, {n.named("axes", n.b.getDenseI64ArrayAttr(axes)),
+                                  n.named("keepdims", n.b.getBoolAttr(keepdims != 0))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
+  t["Conv"] = importConv;
+  t["ConvTranspose"] = importConvTranspose;
+  t["MatMul"] = importMatMul;
+  t["Gemm"] = importGemm;
+  t["MaxPool"] = importPool<qnn::MaxPoolOp>;
+  t["AveragePool"] = importPool<qnn::AvgPoolOp>;
+  t["GlobalAveragePool"] = importGlobalPool<qnn::GlobalAvgPoolOp>;
+  t["GlobalMaxPool"] = importGlobalPool<qnn::GlobalMaxPoolOp>;
+  t["BatchNormalization"] = importBatchNorm;
+  t["LayerNormalization"] = importLayerNorm;
+  t["Softmax"] = importSoftmax<qnn::SoftmaxOp>;
+  t["LogSoftmax"] = importSoftmax<qnn::LogSoftmaxOp>;
+  t["ReduceMean"] = importReduce<qnn::ReduceMeanOp>;
+  t["ReduceSum"] = importReduce<qnn::ReduceSumOp>;
+  t["ReduceMax"] = importReduce<qnn::ReduceMaxOp>;
+  t["ReduceMin"] = importReduce<qnn::ReduceMinOp>;
+  t["ReduceProd"] = importReduce<qnn::ReduceProdOp>;
+}

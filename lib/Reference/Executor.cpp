@@ -1,0 +1,447 @@
+//===- Executor.cpp - CPU reference executor for qnn IR ------*- C++ -*-===//
+
+#include "qopt/Reference/Executor.h"
+#include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Reference/Kernels.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::ref;
+using llvm::Expected;
+using llvm::SmallVector;
+
+Expected<DType> qopt::ref::dtypeFromType(Type t) {
+  if (t.isF16())
+    return DType::F16;
+  if (t.isBF16())
+    return DType::BF16;
+  if (t.isF32())
+    return DType::F32;
+  if (t.isF64())
+    return DType::F64;
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    bool isUnsigned = it.isUnsigned();
+    switch (it.getWidth()) {
+    case 1: return DType::Bool;
+    case 8: return isUnsigned ? DType::U8 : DType::I8;
+    case 16: return isUnsigned ? DType::U16 : DType::I16;
+    case 32: return isUnsigned ? DType::U32 : DType::I32;
+    case 64: return isUnsigned ? DType::U64 : DType::I64;
+    default: break;
+    }
+  }
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return llvm::createStringError("unsupported element type " + s);
+}
+
+Type qopt::ref::typeFromDType(MLIRContext *ctx, DType dtype) {
+  Builder b(ctx);
+  switch (dtype) {
+  case DType::F16: return b.getF16Type();
+  case DType::BF16: return b.getBF16Type();
+  case DType::F32: return b.getF32Type();
+  case DType::F64: return b.getF64Type();
+  case DType::Bool: return b.getI1Type();
+  case DType::I8: return b.getIntegerType(8);
+  case DType::I16: return b.getIntegerType(16);
+  case DType::I32: return b.getIntegerType(32);
+  case DType::I64: return b.getIntegerType(64);
+  case DType::U8: return b.getIntegerType(8, false);
+  case DType::U16: return b.getIntegerType(16, false);
+  case DType::U32: return b.getIntegerType(32, false);
+  case DType::U64: return b.getIntegerType(64, false);
+  }
+  return {};
+}
+
+Expected<Tensor> qopt::ref::tensorFromAttr(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  auto dtype = dtypeFromType(type.getElementType());
+  if (!dtype)
+    return dtype.takeError();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return llvm::createStringError("resource blob '" + res.getRawHandle().getKey().str() +
+                                     "' has no data (was it elided?)");
+    return Tensor::fromBytes(*dtype, type.getShape(), blob->getData());
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return llvm::createStringError("unsupported constant attribute kind");
+  auto t = Tensor::allocate(*dtype, type.getShape());
+  if (!t)
+    return t.takeError();
+  if (*dtype == DType::Bool) {
+    int64_t i = 0;
+    for (bool v : dense.getValues<bool>())
+      t->data<uint8_t>()[i++] = v;
+    return t;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  size_t elt = dtypeSize(*dtype);
+  if (dense.isSplat()) {
+    for (int64_t i = 0; i < t->numElements(); ++i)
+      std::memcpy(t->bytes() + i * elt, raw.data(), elt);
+  } else {
+    if (raw.size() != t->byteSize())
+      return llvm::createStringError("constant holds %zu bytes, expected %zu", raw.size(),
+                                     t->byteSize());
+    std::memcpy(t->bytes(), raw.data(), raw.size());
+  }
+  return t;
+}
+
+ElementsAttr qopt::ref::attrFromTensor(MLIRContext *ctx, const Tensor &t, StringRef blobHint,
+                                       int64_t inlineLimit) {
+  auto type = RankedTensorType::get(t.shape(), typeFromDType(ctx, t.dtype()));
+  if (t.dtype() == DType::Bool) {
+    SmallVector<bool> values(t.data<uint8_t>(), t.data<uint8_t>() + t.numElements());
+    return DenseElementsAttr::get(type, values);
+  }
+  ArrayRef<char> bytes(t.bytes(), t.byteSize());
+  if (t.numElements() <= inlineLimit)
+    return DenseElementsAttr::getFromRawBuffer(type, bytes);
+  return DenseResourceElementsAttr::get(
+      type, blobHint, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64));
+}
+
+std::string qopt::ref::describeOp(Operation *op) {
+  std::string name;
+  Location loc = op->getLoc();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location l : fused.getLocations())
+      if (auto n = dyn_cast<NameLoc>(l)) {
+        loc = n;
+        break;
+      }
+  if (auto n = dyn_cast<NameLoc>(loc))
+    name = n.getName().str();
+  std::string s = "'" + op->getName().getStringRef().str() + "'";
+  if (!name.empty())
+    s += " (node '" + name + "')";
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Op dispatch
+//===----------------------------------------------------------------------===//
+
+static ArrayRef<int64_t> resultShape(Operation *op, unsigned i = 0) {
+  return cast<RankedTensorType>(op->getResult(i).getType()).getShape();
+}
+
+static std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+static SmallVector<int64_t, 3> toSmall(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
+
+static ConvParams convParams(ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                             ArrayRef<int64_t> dilations, int64_t group,
+                             ArrayRef<int64_t> outputPadding = {}) {
+  ConvParams p;
+  p.strides = toSmall(strides);
+  p.pads = toSmall(pads);
+  p.dilations = toSmall(dilations);
+  p.outputPadding = toSmall(outputPadding);
+  p.group = group;
+  return p;
+}
+
+template <typename PoolOp> static PoolParams poolParams(PoolOp op) {
+  PoolParams p;
+  p.kernel = toSmall(op.getKernelShape());
+  p.strides = toSmall(op.getStrides());
+  p.pads = toSmall(op.getPads());
+  p.dilations = toSmall(op.getDilations());
+  return p;
+}
+
+static int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+
+/// Quantized element types are not executed by this executor; they
+/// get a clear error instead of a silent reinterpretation.
+static llvm::Error checkOperandTypes(Operation *op) {
+  for (Type t : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes()))
+    if (isa<quant::QuantizedType>(getElementTypeOrSelf(t)))
+      return llvm::createStringError("quantized element types are not executable yet");
+  return llvm::Error::success();
+}
+
+Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<Tensor> in) {
+  if (llvm::Error err = checkOperandTypes(op))
+    return llvm::createStringError(describeOp(op) + ": " + llvm::toString(std::move(err)));
+  auto binary = [&](BinaryKind k) { return ref::binary(k, in[0], in[1], resultShape(op)); };
+  auto unary = [&](UnaryKind k, UnaryParams p = {}) { return ref::unary(k, in[0], p); };
+  auto opt = [&](Value v, size_t idx) -> const Tensor * { return v ? &in[idx] : nullptr; };
+
+  Expected<Tensor> result =
+      llvm::TypeSwitch<Operation *, Expected<Tensor>>(op)
+          .Case([&](qnn::ConstantOp c) { return tensorFromAttr(c.getValue()); })
+          .Case([&](qnn::AddOp) { return binary(BinaryKind::Add); })
+          .Case([&](qnn::SubOp) { return binary(BinaryKind::Sub); })
+          .Case([&](qnn::MulOp) { return binary(BinaryKind::Mul); })
+          .Case([&](qnn::DivOp) { return binary(BinaryKind::Div); })
+          .Case([&](qnn::PowOp) { return binary(BinaryKind::Pow); })
+          .Case([&](qnn::MaxOp) { return binary(BinaryKind::Max); })
+          .Case([&](qnn::MinOp) { return binary(BinaryKind::Min); })
+          .Case([&](qnn::ModOp m) { return binary(m.getFmod() ? BinaryKind::FMod : BinaryKind::Mod); })
+          .Case([&](qnn::EqualOp) { return binary(BinaryKind::Equal); })
+          .Case([&](qnn::LessOp) { return binary(BinaryKind::Less); })
+          .Case([&](qnn::LessOrEqualOp) { return binary(BinaryKind::LessOrEqual); })
+          .Case([&](qnn::GreaterOp) { return binary(BinaryKind::Greater); })
+          .Case([&](qnn::GreaterOrEqualOp) { return binary(BinaryKind::GreaterOrEqual); })
+          .Case([&](qnn::AndOp) { return binary(BinaryKind::And); })
+          .Case([&](qnn::OrOp) { return binary(BinaryKind::Or); })
+          .Case([&](qnn::XorOp) { return binary(BinaryKind::Xor); })
+          .Case([&](qnn::WhereOp) { return ref::where(in[0], in[1], in[2], resultShape(op)); })
+          .Case([&](qnn::ReluOp) { return unary(UnaryKind::Relu); })
+          .Case([&](qnn::SigmoidOp) { return unary(UnaryKind::Sigmoid); })
+          .Case([&](qnn::TanhOp) { return unary(UnaryKind::Tanh); })
+          .Case([&](qnn::ExpOp) { return unary(UnaryKind::Exp); })
+          .Case([&](qnn::LogOp) { return unary(UnaryKind::Log); })
+          .Case([&](qnn::SqrtOp) { return unary(UnaryKind::Sqrt); })
+          .Case([&](qnn::ErfOp) { return unary(UnaryKind::Erf); })
+          .Case([&](qnn::ReciprocalOp) { return unary(UnaryKind::Reciprocal); })
+          .Case([&](qnn::FloorOp) { return unary(UnaryKind::Floor); })
+          .Case([&](qnn::CeilOp) { return unary(UnaryKind::Ceil); })
+          .Case([&](qnn::RoundOp) { return unary(UnaryKind::Round); })
+          .Case([&](qnn::HardSwishOp) { return unary(UnaryKind::HardSwish); })
+          .Case([&](qnn::NegOp) { return unary(UnaryKind::Neg); })
+          .Case([&](qnn::AbsOp) { return unary(UnaryKind::Abs); })
+          .Case([&](qnn::SignOp) { return unary(UnaryKind::Sign); })
+          .Case([&](qnn::NotOp) { return unary(UnaryKind::Not); })
+          .Case([&](qnn::LeakyReluOp o) {
+            UnaryParams p;
+            p.alpha = o.getAlpha().convertToDouble();
+            return unary(UnaryKind::LeakyRelu, p);
+          })
+          .Case([&](qnn::HardSigmoidOp o) {
+            UnaryParams p;
+            p.alpha = o.getAlpha().convertToDouble();
+            p.beta = o.getBeta().convertToDouble();
+            return unary(UnaryKind::HardSigmoid, p);
+          })
+          .Case([&](qnn::GeluOp o) {
+            return unary(o.getApproximate() == qnn::GeluApproximation::tanh ? UnaryKind::GeluTanh
+                                                                             : UnaryKind::Gelu);
+          })
+          .Case([&](qnn::ClipOp o) {
+            UnaryParams p;
+            if (o.getMin())
+              p.lo = o.getMin()->convertToDouble();
+            if (o.getMax())
+              p.hi = o.getMax()->convertToDouble();
+            return unary(UnaryKind::Clip, p);
+          })
+          .Case([&](qnn::CastOp o) -> Expected<Tensor> {
+            auto to = dtypeFromType(o.getOutput().getType().getElementType());
+            if (!to)
+              return to.takeError();
+            return in[0].castTo(*to);
+          })
+          .Case([&](qnn::ConvOp o) {
+            return ref::conv(in[0], in[1], opt(o.getBias(), 2),
+                             convParams(o.getStrides(), o.getPads(), o.getDilations(),
+                                        o.getGroup()),
+                             resultShape(op));
+          })
+          .Case([&](qnn::ConvTransposeOp o) {
+            return ref::convTranspose(in[0], in[1], opt(o.getBias(), 2),
+                                      convParams(o.getStrides(), o.getPads(), o.getDilations(),
+                                                 o.getGroup(), o.getOutputPadding()),
+                                      resultShape(op));
+          })
+          .Case([&](qnn::MatMulOp) { return ref::matmul(in[0], in[1], resultShape(op)); })
+          .Case([&](qnn::GemmOp o) {
+            return ref::gemm(in[0], in[1], opt(o.getC(), 2), o.getAlpha().convertToFloat(),
+                             o.getBeta().convertToFloat(), o.getTransA(), o.getTransB());
+          })
+          .Case([&](qnn::MaxPoolOp o) { return ref::maxPool(in[0], poolParams(o), resultShape(op)); })
+          .Case([&](qnn::AvgPoolOp o) {
+            PoolParams p = poolParams(o);
+            p.countIncludePad = o.getCountIncludePad();
+            return ref::avgPool(in[0], p, resultShape(op));
+          })
+          .Case([&](qnn::GlobalAvgPoolOp) { return ref::globalAvgPool(in[0]); })
+          .Case([&](qnn::GlobalMaxPoolOp) { return ref::globalMaxPool(in[0]); })
+          .Case([&](qnn::BatchNormOp o) {
+            return ref::batchNorm(in[0], in[1], in[2], in[3], in[4],
+                                  o.getEpsilon().convertToFloat());
+          })
+          .Case([&](qnn::LayerNormOp o) {
+            return ref::layerNorm(in[0], in[1], opt(o.getBias(), 2),
+                                  normAxis(o.getAxis(), in[0].rank()),
+                                  o.getEpsilon().convertToFloat());
+          })
+          .Case([&](qnn::SoftmaxOp o) {
+            return ref::softmax(in[0], normAxis(o.getAxis(), in[0].rank()), false);
+          })
+          .Case([&](qnn::LogSoftmaxOp o) {
+            return ref::softmax(in[0], normAxis(o.getAxis(), in[0].rank()), true);
+          })
+          .Case([&](qnn::ReshapeOp) -> Expected<Tensor> { return in[0].reshaped(resultShape(op)); })
+          .Case([&](qnn::TransposeOp o) { return ref::transpose(in[0], o.getPerm()); })
+          .Case([&](qnn::ConcatOp o) {
+            SmallVector<const Tensor *> ptrs;
+            for (const Tensor &t : in)
+              ptrs.push_back(&t);
+            return ref::concat(ptrs, normAxis(o.getAxis(), in[0].rank()));
+          })
+          .Case([&](qnn::SliceOp o) {
+            return ref::slice(in[0], o.getStarts(), o.getSteps(), resultShape(op));
+          })
+          .Case([&](qnn::GatherOp o) {
+            return ref::gather(in[0], in[1], normAxis(o.getAxis(), in[0].rank()));
+          })
+          .Case([&](qnn::ExpandOp) { return ref::expand(in[0], resultShape(op)); })
+          .Case([&](qnn::PadOp o) {
+            PadMode mode = PadMode::Constant;
+            switch (o.getMode()) {
+            case qnn::PadMode::constant: mode = PadMode::Constant; break;
+            case qnn::PadMode::reflect: mode = PadMode::Reflect; break;
+            case qnn::PadMode::edge: mode = PadMode::Edge; break;
+            case qnn::PadMode::wrap: mode = PadMode::Wrap; break;
+            }
+            return ref::pad(in[0], o.getPads(), mode, o.getValue().convertToDouble());
+          })
+          .Case([&](qnn::ResizeOp o) {
+            ResizeParams p;
+            p.mode = static_cast<ResizeMode>(o.getMode());
+            p.transform = static_cast<CoordTransform>(o.getCoordinateTransform());
+            p.nearest = static_cast<NearestRounding>(o.getNearestMode());
+            p.scales.assign(o.getScales().begin(), o.getScales().end());
+            p.cubicCoeffA = o.getCubicCoeffA().convertToFloat();
+            p.excludeOutside = o.getExcludeOutside();
+            return ref::resize(in[0], p, resultShape(op));
+          })
+          .Case([&](qnn::ReduceMeanOp o) {
+            return ref::reduce(ReduceKind::Mean, in[0], o.getAxes(), o.getKeepdims());
+          })
+          .Case([&](qnn::ReduceSumOp o) {
+            return ref::reduce(ReduceKind::Sum, in[0], o.getAxes(), o.getKeepdims());
+          })
+          .Case([&](qnn::ReduceMaxOp o) {
+            return ref::reduce(ReduceKind::Max, in[0], o.getAxes(), o.getKeepdims());
+          })
+          .Case([&](qnn::ReduceMinOp o) {
+            return ref::reduce(ReduceKind::Min, in[0], o.getAxes(), o.getKeepdims());
+          })
+          .Case([&](qnn::ReduceProdOp o) {
+            return ref::reduce(ReduceKind::Prod, in[0], o.getAxes(), o.getKeepdims());
+          })
+          .Default([&](Operation *) -> Expected<Tensor> {
+            return llvm::createStringError("the reference executor has no kernel for this op");
+          });
+  if (!result)
+    return llvm::createStringError(describeOp(op) + ": " + llvm::toString(result.takeError()));
+  // Kernels must agree with the op's declared result; a mismatch is a bug that
+  // would silently corrupt every consumer, so it is reported, not trusted.
+  auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+  auto want = dtypeFromType(rt.getElementType());
+  if (!want)
+    return want.takeError();
+  if (result->shape() != rt.getShape() || result->dtype() != *want)
+    return llvm::createStringError(describeOp(op) + ": kernel produced " + result->describe() +
+                                   ", op declares " + dtypeName(*want).str() +
+                                   shapeString(rt.getShape()));
+  SmallVector<Tensor, 1> results;
+  results.push_back(std::move(*result));
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
+// Executor
+//===----------------------------------------------------------------------===//
+
+Expected<Executor> Executor::create(func::FuncOp func) {
+  Executor ex;
+  ex.func = func;
+  if (func.isExternal())
+    return llvm::createStringError("function '" + func.getSymName().str() + "' has no body");
+  if (!func.getBody().hasOneBlock())
+    return llvm::createStringError("function '" + func.getSymName().str() +
+                                   "' must have a single block");
+  DenseMap<Value, Operation *> lastUser;
+  for (Operation &op : func.getBody().front()) {
+    if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
+      auto t = tensorFromAttr(c.getValue());
+      if (!t)
+        return llvm::createStringError(describeOp(&op) + ": " + llvm::toString(t.takeError()));
+      ex.constants[&op] = std::move(*t);
+      continue;
+    }
+    if (!isa<func::ReturnOp>(op) && op.getDialect() != func->getContext()->getLoadedDialect<qnn::QNNDialect>())
+      return llvm::createStringError(describeOp(&op) + ": not a qnn op; the reference executor "
+                                     "runs qnn IR only");
+    if (op.getNumResults() > 1)
+      return llvm::createStringError(describeOp(&op) + ": ops with several results are not supported");
+    for (Value v : op.getOperands())
+      lastUser[v] = &op;
+  }
+  for (auto &[value, user] : lastUser)
+    if (!isa<func::ReturnOp>(user))
+      ex.lastUses[user].push_back(value);
+  return ex;
+}
+
+Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs) {
+  Block &body = func.getBody().front();
+  if (inputs.size() != body.getNumArguments())
+    return llvm::createStringError(llvm::formatv("expected {0} inputs, got {1}",
+                                                 body.getNumArguments(), inputs.size())
+                                       .str());
+  DenseMap<Value, Tensor> values;
+  for (auto [i, arg] : llvm::enumerate(body.getArguments())) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    auto dtype = dtypeFromType(type.getElementType());
+    if (!dtype)
+      return dtype.takeError();
+    std::string name = "input " + std::to_string(i);
+    if (auto n = func.getArgAttrOfType<StringAttr>(i, "qnn.name"))
+      name = "input '" + n.str() + "'";
+    if (inputs[i].dtype() != *dtype || inputs[i].shape() != type.getShape()) {
+      std::string want = dtypeName(*dtype).str() + shapeString(type.getShape());
+      return llvm::createStringError(name + ": expected " + want + ", got " +
+                                     inputs[i].describe());
+    }
+    values[arg] = inputs[i];
+  }
+  SmallVector<Tensor> operands;
+  for (Operation &op : body) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      SmallVector<Tensor> outputs;
+      for (Value v : ret.getOperands())
+        outputs.push_back(values.lookup(v));
+      return outputs;
+    }
+    if (auto it = constants.find(&op); it != constants.end()) {
+      values[op.getResult(0)] = it->second;
+      continue;
+    }
+    operands.clear();
+    for (Value v : op.getOperands())
+      operands.push_back(values.lookup(v));
+    auto results = evaluateOp(&op, operands);
+    if (!results)
+      return results.takeError();
+    values[op.getResult(0)] = std::move((*results)[0]);
+    if (auto it = lastUses.find(&op); it != lastUses.end())
+      for (Value v : it->second)
+        values.erase(v);
+  }
+  return llvm::createStringError("function has no return");
+}

@@ -1,0 +1,343 @@
+//===- Pooling.cpp - Max, average and global pooling kernels ---*- C++ -*-===//
+//
+// Windows start at o * stride - pad_begin and take `kernel` taps `dilation`
+// apart. Each spatial dim gets a precomputed table of the taps that land in
+// the input and of those that land in the padded bounds [-pad_begin,
+// in + pad_end); the 1 to 3 spatial dims are handled as 3 with leading
+// singletons.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Reference/Kernels.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+using namespace qopt::ref;
+using llvm::ArrayRef;
+using llvm::Expected;
+using llvm::SmallVector;
+using llvm::StringRef;
+
+namespace {
+
+template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
+  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
+}
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
+Tensor widen(const Tensor &t) { return isHalfLike(t.dtype()) ? t.castTo(DType::F32) : t; }
+
+int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
+template <typename T> struct Tag {
+  using type = T;
+};
+
+constexpr int64_t kMaxSpatial = int64_t(1) << 31;
+
+/// Per output coordinate of one spatial dim: the first input coordinate of
+/// the window, the taps [lo, hi) that land in the input, and the number of
+/// taps inside the padded bounds.
+struct DimTaps {
+  int64_t in = 1, out = 1, dil = 1;
+  SmallVector<int64_t> start, lo, hi, padCount;
+};
+
+DimTaps makeDimTaps(int64_t in, int64_t out, int64_t k, int64_t s, int64_t d, int64_t pb,
+                    int64_t pe) {
+  DimTaps t;
+  t.in = in;
+  t.out = out;
+  t.dil = d;
+  for (int64_t o = 0; o < out; ++o) {
+    int64_t start = o * s - pb;
+    int64_t lo = std::max<int64_t>(0, ceilDiv(-start, d));
+    int64_t hi = std::min<int64_t>(k, floorDiv(in - 1 - start, d) + 1);
+    int64_t plo = std::max<int64_t>(0, ceilDiv(-pb - start, d));
+    int64_t phi = std::min<int64_t>(k, floorDiv(in + pe - 1 - start, d) + 1);
+    t.start.push_back(start);
+    t.lo.push_back(lo);
+    t.hi.push_back(std::max(hi, lo));
+    t.padCount.push_back(std::max<int64_t>(0, phi - plo));
+  }
+  return t;
+}
+
+/// Validates the pooling geometry and builds the three tap tables.
+Expected<std::array<DimTaps, 3>> makePoolTaps(StringRef op, const Tensor &x, const PoolParams &p,
+                                              ArrayRef<int64_t> outShape) {
+  if (x.rank() < 3 || x.rank() > 5)
+    return makeError("{0}: input {1} must have 1 to 3 spatial dims", op, x.describe());
+  size_t ns = x.rank() - 2;
+  if ((int64_t)outShape.size() != x.rank() || outShape[0] != x.dim(0) || outShape[1] != x.dim(1))
+    return makeError("{0}: output shape {1} does not fit input {2}", op, shapeStr(outShape),
+                     x.describe());
+  if (p.kernel.size() != ns)
+    return makeError("{0}: kernel_shape has {1} values for {2} spatial dims", op, p.kernel.size(),
+                     ns);
+  if ((!p.strides.empty() && p.strides.size() != ns) ||
+      (!p.dilations.empty() && p.dilations.size() != ns) ||
+      (!p.pads.empty() && p.pads.size() != 2 * ns))
+    return makeError("{0}: strides/dilations/pads sizes do not match {1} spatial dims", op, ns);
+  std::array<DimTaps, 3> taps;
+  size_t off = 3 - ns;
+  for (size_t i = 0; i < ns; ++i) {
+    int64_t in = x.dim(2 + i), out = outShape[2 + i], k = p.kernel[i];
+    int64_t s = p.strides.empty() ? 1 : p.strides[i];
+    int64_t d = p.dilations.empty() ? 1 : p.dilations[i];
+    int64_t pb = p.pads.empty() ? 0 : p.pads[i], pe = p.pads.empty() ? 0 : p.pads[ns + i];
+    if (k < 1 || k > kMaxSpatial || s < 1 || s > kMaxSpatial || d < 1 || d > kMaxSpatial)
+      return makeError("{0}: kernel {1}, stride {2} and dilation {3} must be in [1, 2^31]", op, k,
+                       s, d);
+    if (pb < 0 || pe < 0 || pb > kMaxSpatial || pe > kMaxSpatial)
+      return makeError("{0}: pads ({1}, {2}) must be in [0, 2^31]", op, pb, pe);
+    if (in > kMaxSpatial || out < 0 || out > kMaxSpatial)
+      return makeError("{0}: spatial dims {1} -> {2} out of range", op, in, out);
+    int64_t extent = d * (k - 1) + 1, room = in + pb + pe - extent;
+    if (room < 0)
+      return makeError("{0}: window extent {1} exceeds the padded input size {2} in spatial dim "
+                       "{3}",
+                       op, extent, in + pb + pe, i);
+    // ceil_mode may add one window that starts inside the input or left pad.
+    int64_t lo = room / s + 1, hi = ceilDiv(room, s) + 1;
+    if (out < lo || out > hi)
+      return makeError("{0}: output size {1} in spatial dim {2} is neither the floor ({3}) nor "
+                       "the ceil ({4}) size",
+                       op, out, i, lo, hi);
+    taps[off + i] = makeDimTaps(in, out, k, s, d, pb, pe);
+  }
+  for (size_t i = 0; i < off; ++i)
+    taps[i] = makeDimTaps(1, 1, 1, 1, 1, 0, 0);
+  return taps;
+}
+
+template <typename T> T lowestValue() {
+  if constexpr (std::is_floating_point_v<T>)
+    return -std::numeric_limits<T>::infinity();
+  else
+    return std::numeric_limits<T>::lowest();
+}
+
+/// Stores `reduce(plane, od, oh, ow)` for every output element of the N*C planes.
+template <typename T, typename R, typename Reduce>
+void poolPlanes(const Tensor &x, Tensor &y, const std::array<DimTaps, 3> &t, Reduce reduce) {
+  const DimTaps &td = t[0], &th = t[1], &tw = t[2];
+  const int64_t planes = x.dim(0) * x.dim(1);
+  const int64_t inPlane = td.in * th.in * tw.in, outPlane = td.out * th.out * tw.out;
+  const T *xd = x.data<T>();
+  R *yd = y.data<R>();
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T *src = xd + pl * inPlane;
+    R *dst = yd + pl * outPlane;
+    for (int64_t od = 0; od < td.out; ++od)
+      for (int64_t oh = 0; oh < th.out; ++oh)
+        for (int64_t ow = 0; ow < tw.out; ++ow)
+          *dst++ = reduce(src, od, oh, ow);
+  }
+}
+
+} // namespace
+
+Expected<Tensor> qopt::ref::maxPool(const Tensor &xIn, const PoolParams &p,
+                                    ArrayRef<int64_t> outShape) {
+  if (!xIn.valid())
+    return makeError("MaxPool: input has no storage");
+  if (xIn.dtype() == DType::Bool)
+    return makeError("MaxPool does not accept bool tensors");
+  auto taps = makePoolTaps("MaxPool", xIn, p, outShape);
+  if (!taps)
+    return taps.takeError();
+  Tensor x = widen(xIn);
+  auto out = Tensor::allocate(x.dtype(), outShape);
+  if (!out)
+    return out.takeError();
+  const auto &t = *taps;
+  auto run = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const int64_t iH = t[1].in, iW = t[2].in;
+    poolPlanes<T, T>(x, *out, t, [&](const T *src, int64_t od, int64_t oh, int64_t ow) {
+      T m = lowestValue<T>();
+      for (int64_t jd = t[0].lo[od]; jd < t[0].hi[od]; ++jd) {
+        int64_t id = t[0].start[od] + jd * t[0].dil;
+        for (int64_t jh = t[1].lo[oh]; jh < t[1].hi[oh]; ++jh) {
+          int64_t base = (id * iH + t[1].start[oh] + jh * t[1].dil) * iW + t[2].start[ow];
+          for (int64_t jw = t[2].lo[ow]; jw < t[2].hi[ow]; ++jw) {
+            T v = src[base + jw * t[2].dil];
+            if (v > m)
+              m = v;
+          }
+        }
+      }
+      return m;
+    });
+  };
+  switch (x.dtype()) {
+  case DType::F32: run(Tag<float>{}); break;
+  case DType::F64: run(Tag<double>{}); break;
+  case DType::I8: run(Tag<int8_t>{}); break;
+  case DType::U8: run(Tag<uint8_t>{}); break;
+  case DType::I16: run(Tag<int16_t>{}); break;
+  case DType::U16: run(Tag<uint16_t>{}); break;
+  case DType::I32: run(Tag<int32_t>{}); break;
+  case DType::U32: run(Tag<uint32_t>{}); break;
+  case DType::I64: run(Tag<int64_t>{}); break;
+  case DType::U64: run(Tag<uint64_t>{}); break;
+  default: return makeError("MaxPool does not support {0}", xIn.describe());
+  }
+  if (out->dtype() != xIn.dtype())
+    return out->castTo(xIn.dtype());
+  return out;
+}
+
+Expected<Tensor> qopt::ref::avgPool(const Tensor &xIn, const PoolParams &p,
+                                    ArrayRef<int64_t> outShape) {
+  if (!xIn.valid())
+    return makeError("AveragePool: input has no storage");
+  if (!isFloat(xIn.dtype()))
+    return makeError("AveragePool requires a float tensor, got {0}", xIn.describe());
+  auto taps = makePoolTaps("AveragePool", xIn, p, outShape);
+  if (!taps)
+    return taps.takeError();
+  Tensor x = widen(xIn);
+  auto out = Tensor::allocate(x.dtype(), outShape);
+  if (!out)
+    return out.takeError();
+  const auto &t = *taps;
+  bool includePad = p.countIncludePad;
+  auto run = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const int64_t iH = t[1].in, iW = t[2].in;
+    poolPlanes<T, T>(x, *out, t, [&](const T *src, int64_t od, int64_t oh, int64_t ow) {
+      double sum = 0;
+      for (int64_t jd = t[0].lo[od]; jd < t[0].hi[od]; ++jd) {
+        int64_t id = t[0].start[od] + jd * t[0].dil;
+        for (int64_t jh = t[1].lo[oh]; jh < t[1].hi[oh]; ++jh) {
+          int64_t base = (id * iH + t[1].start[oh] + jh * t[1].dil) * iW + t[2].start[ow];
+          for (int64_t jw = t[2].lo[ow]; jw < t[2].hi[ow]; ++jw)
+            sum += src[base + jw * t[2].dil];
+        }
+      }
+      int64_t count =
+          includePad ? t[0].padCount[od] * t[1].padCount[oh] * t[2].padCount[ow]
+                     : (t[0].hi[od] - t[0].lo[od]) * (t[1].hi[oh] - t[1].lo[oh]) *
+                           (t[2].hi[ow] - t[2].lo[ow]);
+      // An empty window (possible only in padding) divides 0 by 0: NaN.
+      return (T)(sum / (double)count);
+    });
+  };
+  if (x.dtype() == DType::F64)
+    run(Tag<double>{});
+  else
+    run(Tag<float>{});
+  if (out->dtype() != xIn.dtype())
+    return out->castTo(xIn.dtype());
+  return out;
+}
+
+namespace {
+
+/// Shape [N, C, 1, ...] of a global pool, after checking the input rank.
+Expected<SmallVector<int64_t, 6>> globalShape(StringRef op, const Tensor &x) {
+  if (!x.valid())
+    return makeError("{0}: input has no storage", op);
+  if (x.rank() < 2)
+    return makeError("{0}: input {1} must be N x C x spatial...", op, x.describe());
+  SmallVector<int64_t, 6> shape(x.rank(), 1);
+  shape[0] = x.dim(0);
+  shape[1] = x.dim(1);
+  return shape;
+}
+
+} // namespace
+
+Expected<Tensor> qopt::ref::globalAvgPool(const Tensor &xIn) {
+  auto shape = globalShape("GlobalAveragePool", xIn);
+  if (!shape)
+    return shape.takeError();
+  if (!isFloat(xIn.dtype()))
+    return makeError("GlobalAveragePool requires a float tensor, got {0}", xIn.describe());
+  Tensor x = widen(xIn);
+  auto out = Tensor::allocate(x.dtype(), *shape);
+  if (!out)
+    return out.takeError();
+  int64_t planes = x.dim(0) * x.dim(1);
+  int64_t size = planes ? x.numElements() / planes : 0;
+  auto run = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *xd = x.data<T>();
+    T *yd = out->data<T>();
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      double sum = 0;
+      for (int64_t i = 0; i < size; ++i)
+        sum += xd[pl * size + i];
+      yd[pl] = (T)(sum / (double)size);
+    }
+  };
+  if (x.dtype() == DType::F64)
+    run(Tag<double>{});
+  else
+    run(Tag<float>{});
+  if (out->dtype() != xIn.dtype())
+    return out->castTo(xIn.dtype());
+  return out;
+}
+
+Expected<Tensor> qopt::ref::globalMaxPool(const Tensor &xIn) {
+  auto shape = globalShape("GlobalMaxPool", xIn);
+  if (!shape)
+    return shape.takeError();
+  if (xIn.dtype() == DType::Bool)
+    return makeError("GlobalMaxPool does not accept bool tensors");
+  Tensor x = widen(xIn);
+  auto out = Tensor::allocate(x.dtype(), *shape);
+  if (!out)
+    return out.takeError();
+  int64_t planes = x.dim(0) * x.dim(1);
+  int64_t size = planes ? x.numElements() / planes : 0;
+  auto run = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *xd = x.data<T>();
+    T *yd = out->data<T>();
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      T m = lowestValue<T>();
+      for (int64_t i = 0; i < size; ++i) {
+        T v = xd[pl * size + i];
+        // NaN propagates, as numpy max in the ONNX reference.
+        if (v > m || v != v)
+          m = v;
+        if (m != m)
+          break;
+      }
+      yd[pl] = m;
+    }
+  };
+  switch (x.dtype()) {
+  case DType::F32: run(Tag<float>{}); break;
+  case DType::F64: run(Tag<double>{}); break;
+  case DType::I8: run(Tag<int8_t>{}); break;
+  case DType::U8: run(Tag<uint8_t>{}); break;
+  case DType::I16: run(Tag<int16_t>{}); break;
+  case DType::U16: run(Tag<uint16_t>{}); break;
+  case DType::I32: run(Tag<int32_t>{}); break;
+  case DType::U32: run(Tag<uint32_t>{}); break;
+  case DType::I64: run(Tag<int64_t>{}); break;
+  case DType::U64: run(Tag<uint64_t>{}); break;
+  default: return makeError("GlobalMaxPool does not support {0}", xIn.describe());
+  }
+  if (out->dtype() != xIn.dtype())
+    return out->castTo(xIn.dtype());
+  return out;
+}

@@ -1,0 +1,230 @@
+//===- Reduction.cpp - ReduceMean/Sum/Max/Min/Prod -------------*- C++ -*-===//
+//
+// The input is walked once in row-major order; adjacent dims that are both
+// reduced or both kept are merged first, so the common cases (reducing the
+// innermost or outermost block) run as contiguous loops. Float sums and
+// products accumulate in double; integer ones wrap in the tensor's type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Reference/Kernels.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+using namespace qopt::ref;
+using llvm::ArrayRef;
+using llvm::Expected;
+using llvm::SmallVector;
+
+namespace {
+
+template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
+  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
+}
+
+bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
+
+template <typename T> struct Tag {
+  using type = T;
+};
+
+/// Accumulator: double for floats, uint64 (wrapping) for integer sums and
+/// products, the type itself for integer max/min.
+template <typename T> using SumAcc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
+
+template <typename T> T identityMax() {
+  if constexpr (std::is_floating_point_v<T>)
+    return -std::numeric_limits<T>::infinity();
+  else
+    return std::numeric_limits<T>::lowest();
+}
+template <typename T> T identityMin() {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::numeric_limits<T>::infinity();
+  else
+    return std::numeric_limits<T>::max();
+}
+
+/// Collapsed iteration space: dims with a flag saying whether they reduce.
+struct ReducePlan {
+  SmallVector<int64_t, 6> dims, outStrides; // outStrides: 0 on reduced dims
+  SmallVector<bool, 6> reduced;
+};
+
+ReducePlan makePlan(ArrayRef<int64_t> shape, ArrayRef<bool> isReduced) {
+  ReducePlan p;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    if (!p.dims.empty() && p.reduced.back() == isReduced[d]) {
+      p.dims.back() *= shape[d];
+      continue;
+    }
+    p.dims.push_back(shape[d]);
+    p.reduced.push_back(isReduced[d]);
+  }
+  if (p.dims.empty()) {
+    p.dims.push_back(1);
+    p.reduced.push_back(false);
+  }
+  p.outStrides.assign(p.dims.size(), 0);
+  int64_t stride = 1;
+  for (int64_t d = p.dims.size() - 1; d >= 0; --d)
+    if (!p.reduced[d]) {
+      p.outStrides[d] = stride;
+      stride *= p.dims[d];
+    }
+  return p;
+}
+
+/// Calls `f(outIndex, inputRun, n, runReduces)` for each innermost run of the
+/// input; when runReduces, the whole run folds into acc[outIndex], otherwise
+/// element i folds into acc[outIndex + i].
+template <typename F> void forEachRun(const ReducePlan &p, int64_t total, F &&f) {
+  int64_t rank = p.dims.size(), inner = p.dims.back();
+  bool innerReduced = p.reduced.back();
+  SmallVector<int64_t, 6> idx(rank, 0);
+  int64_t outOff = 0;
+  for (int64_t in = 0; in < total; in += inner) {
+    f(outOff, in, inner, innerReduced);
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      ++idx[d];
+      outOff += p.outStrides[d];
+      if (idx[d] < p.dims[d])
+        break;
+      outOff -= p.outStrides[d] * p.dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+template <typename T>
+void reduceTyped(ReduceKind kind, const Tensor &x, const ReducePlan &plan, int64_t count,
+                 Tensor &out) {
+  const T *xd = x.data<T>();
+  T *od = out.data<T>();
+  int64_t outN = out.numElements(), total = x.numElements();
+  if (kind == ReduceKind::Max || kind == ReduceKind::Min) {
+    bool isMax = kind == ReduceKind::Max;
+    std::fill(od, od + outN, isMax ? identityMax<T>() : identityMin<T>());
+    auto fold = [isMax](T &acc, T v) {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (std::isnan(acc))
+          return;
+        if (std::isnan(v)) {
+          acc = v;
+          return;
+        }
+      }
+      if (isMax ? v > acc : v < acc)
+        acc = v;
+    };
+    forEachRun(plan, total, [&](int64_t o, int64_t in, int64_t n, bool reduces) {
+      if (reduces) {
+        for (int64_t i = 0; i < n; ++i)
+          fold(od[o], xd[in + i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i)
+          fold(od[o + i], xd[in + i]);
+      }
+    });
+    return;
+  }
+  using Acc = SumAcc<T>;
+  bool prod = kind == ReduceKind::Prod;
+  SmallVector<Acc> acc(outN, prod ? Acc(1) : Acc(0));
+  forEachRun(plan, total, [&](int64_t o, int64_t in, int64_t n, bool reduces) {
+    if (prod) {
+      if (reduces) {
+        Acc a = acc[o];
+        for (int64_t i = 0; i < n; ++i)
+          a *= (Acc)xd[in + i];
+        acc[o] = a;
+      } else {
+        for (int64_t i = 0; i < n; ++i)
+          acc[o + i] *= (Acc)xd[in + i];
+      }
+    } else if (reduces) {
+      Acc a = acc[o];
+      for (int64_t i = 0; i < n; ++i)
+        a += (Acc)xd[in + i];
+      acc[o] = a;
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        acc[o + i] += (Acc)xd[in + i];
+    }
+  });
+  for (int64_t i = 0; i < outN; ++i) {
+    if (kind != ReduceKind::Mean) {
+      od[i] = (T)acc[i];
+    } else if constexpr (std::is_floating_point_v<T>) {
+      od[i] = (T)(acc[i] / (double)count); // 0/0 = NaN for an empty reduction
+    } else {
+      // Integer mean truncates toward zero; an empty reduction gives 0.
+      T sum = (T)acc[i];
+      if (count == 0)
+        od[i] = 0;
+      else if constexpr (std::is_signed_v<T>)
+        od[i] = (T)((int64_t)sum / count);
+      else
+        od[i] = (T)((uint64_t)sum / (uint64_t)count);
+    }
+  }
+}
+
+} // namespace
+
+Expected<Tensor> qopt::ref::reduce(ReduceKind kind, const Tensor &xIn, ArrayRef<int64_t> axes,
+                                   bool keepdims) {
+  if (!xIn.valid())
+    return makeError("Reduce: input has no storage");
+  if (xIn.dtype() == DType::Bool)
+    return makeError("Reduce does not accept bool tensors");
+  int64_t rank = xIn.rank();
+  SmallVector<bool, 6> isReduced(rank, false);
+  int64_t prev = -1;
+  for (int64_t a : axes) {
+    if (a < 0 || a >= rank || a <= prev)
+      return makeError("Reduce: axes must be sorted, unique and in [0, {0}); got {1}", rank, a);
+    isReduced[a] = true;
+    prev = a;
+  }
+  SmallVector<int64_t, 6> outShape;
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (isReduced[d]) {
+      count *= xIn.dim(d);
+      if (keepdims)
+        outShape.push_back(1);
+    } else {
+      outShape.push_back(xIn.dim(d));
+    }
+  }
+  Tensor x = isHalfLike(xIn.dtype()) ? xIn.castTo(DType::F32) : xIn;
+  auto out = Tensor::allocate(x.dtype(), outShape);
+  if (!out)
+    return out.takeError();
+  if (out->numElements() == 0)
+    return out;
+  ReducePlan plan = makePlan(x.shape(), isReduced);
+  switch (x.dtype()) {
+  case DType::F32: reduceTyped<float>(kind, x, plan, count, *out); break;
+  case DType::F64: reduceTyped<double>(kind, x, plan, count, *out); break;
+  case DType::I8: reduceTyped<int8_t>(kind, x, plan, count, *out); break;
+  case DType::I16: reduceTyped<int16_t>(kind, x, plan, count, *out); break;
+  case DType::I32: reduceTyped<int32_t>(kind, x, plan, count, *out); break;
+  case DType::I64: reduceTyped<int64_t>(kind, x, plan, count, *out); break;
+  case DType::U8: reduceTyped<uint8_t>(kind, x, plan, count, *out); break;
+  case DType::U16: reduceTyped<uint16_t>(kind, x, plan, count, *out); break;
+  case DType::U32: reduceTyped<uint32_t>(kind, x, plan, count, *out); break;
+  case DType::U64: reduceTyped<uint64_t>(kind, x, plan, count, *out); break;
+  default: return makeError("Reduce does not support {0}", xIn.describe());
+  }
+  if (out->dtype() != xIn.dtype())
+    return out->castTo(xIn.dtype());
+  return out;
+}

@@ -1,0 +1,310 @@
+//===- Resize.cpp - ONNX Resize (nearest, n-linear, n-cubic) ---*- C++ -*-===//
+//
+// Resize weights are a tensor product of per-dimension 1-D weights, so the
+// kernel resamples one dimension at a time: each pass maps a dimension of
+// length `in` to `out` through a table of (input index, weight) taps per
+// output coordinate. Dimensions whose table is the identity (typically N and
+// C with scale 1) cost nothing; downsampling passes run first to keep the
+// intermediates small. Coordinates follow the ONNX reference implementation
+// (onnx/reference/ops/op_resize.py) in double precision.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Reference/Kernels.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace qopt::ref;
+using llvm::ArrayRef;
+using llvm::Expected;
+using llvm::SmallVector;
+
+namespace {
+
+template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
+  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
+}
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// Taps of one dimension: output coordinate o reads taps [begin[o], begin[o+1]).
+struct DimPlan {
+  int64_t dim = 0, in = 0, out = 0;
+  bool identity = false;
+  SmallVector<int64_t> begin, idx;
+  SmallVector<double> weight;
+};
+
+/// Original coordinate of output coordinate `o` (ONNX Resize spec).
+double originalCoord(CoordTransform t, double o, double scale, int64_t in, int64_t out,
+                     double outWidth) {
+  switch (t) {
+  case CoordTransform::HalfPixel: return (o + 0.5) / scale - 0.5;
+  case CoordTransform::Asymmetric: return o / scale;
+  case CoordTransform::AlignCorners:
+    // The reference divides by scale * in - 1, not by out - 1, when the scale
+    // does not map the length to an integer.
+    return out == 1 ? 0.0 : o * (double)(in - 1) / (outWidth - 1);
+  case CoordTransform::PytorchHalfPixel: return out > 1 ? (o + 0.5) / scale - 0.5 : 0.0;
+  case CoordTransform::TfHalfPixelForNn: return (o + 0.5) / scale;
+  case CoordTransform::HalfPixelSymmetric: {
+    double adjustment = (double)out / outWidth;
+    double center = (double)in / 2;
+    double offset = center * (1 - adjustment);
+    return offset + (o + 0.5) / scale - 0.5;
+  }
+  }
+  return 0;
+}
+
+/// Nearest input index for a coordinate, before clamping.
+int64_t nearestIndex(NearestRounding r, double x) {
+  double fl = std::floor(x);
+  int64_t xi = (int64_t)fl;
+  double ratio = x - fl;
+  if (ratio == 0)
+    return xi;
+  switch (r) {
+  case NearestRounding::RoundPreferFloor: return ratio <= 0.5 ? xi : xi + 1;
+  case NearestRounding::RoundPreferCeil: return ratio < 0.5 ? xi : xi + 1;
+  case NearestRounding::Floor: return xi;
+  case NearestRounding::Ceil: return xi + 1;
+  }
+  return xi;
+}
+
+/// Keys cubic weights of the taps floor(x)-1 .. floor(x)+2 for fraction r.
+void cubicCoeffs(double r, double a, double c[4]) {
+  c[0] = ((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a;
+  c[1] = ((a + 2) * r - (a + 3)) * r * r + 1;
+  c[2] = ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1;
+  c[3] = ((a * ((1 - r) + 1) - 5 * a) * ((1 - r) + 1) + 8 * a) * ((1 - r) + 1) - 4 * a;
+}
+
+Expected<DimPlan> planDim(const ResizeParams &p, int64_t dim, int64_t in, int64_t out) {
+  DimPlan plan;
+  plan.dim = dim;
+  plan.in = in;
+  plan.out = out;
+  double scale = (double)out / (double)in, outWidth = (double)out;
+  if (!p.scales.empty()) {
+    float s = p.scales[dim];
+    if (!(s > 0) || !std::isfinite(s))
+      return makeError("Resize: scale {0} of dim {1} must be positive and finite", s, dim);
+    // A scale that is the float of out/in most likely came from `sizes`: use
+    // the exact ratio as the reference does; otherwise keep the given scale.
+    if ((float)scale != s) {
+      scale = (double)s;
+      outWidth = scale * (double)in;
+    }
+  }
+  constexpr double kMaxCoord = 9.0e15; // exact in double, fits int64
+  plan.begin.push_back(0);
+  for (int64_t o = 0; o < out; ++o) {
+    double x = originalCoord(p.transform, (double)o, scale, in, out, outWidth);
+    if (!(std::fabs(x) < kMaxCoord))
+      return makeError("Resize: coordinate {0} of output index {1} in dim {2} is out of range", x,
+                       o, dim);
+    SmallVector<std::pair<int64_t, double>, 4> taps;
+    if (p.mode == ResizeMode::Nearest) {
+      taps.push_back({nearestIndex(p.nearest, x), 1.0});
+    } else {
+      double fl = std::floor(x), r = x - fl;
+      int64_t xi = (int64_t)fl;
+      if (p.mode == ResizeMode::Linear) {
+        taps.push_back({xi, 1 - r});
+        taps.push_back({xi + 1, r});
+      } else {
+        double c[4];
+        cubicCoeffs(r, p.cubicCoeffA, c);
+        for (int k = 0; k < 4; ++k)
+          taps.push_back({xi - 1 + k, c[k]});
+      }
+      if (p.excludeOutside) {
+        double sum = 0;
+        for (auto &t : taps) {
+          if (t.first < 0 || t.first >= in)
+            t.second = 0;
+          sum += t.second;
+        }
+        for (auto &t : taps)
+          t.second /= sum;
+      }
+    }
+    // Clamp to the edge, merge taps that land on the same index, drop zeros.
+    size_t first = plan.idx.size();
+    for (auto &t : taps) {
+      int64_t i = std::min(std::max<int64_t>(t.first, 0), in - 1);
+      bool merged = false;
+      for (size_t k = first; k < plan.idx.size(); ++k)
+        if (plan.idx[k] == i) {
+          plan.weight[k] += t.second;
+          merged = true;
+        }
+      if (!merged && t.second != 0) {
+        plan.idx.push_back(i);
+        plan.weight.push_back(t.second);
+      }
+    }
+    if (plan.idx.size() == first) { // every weight was zero: keep one tap
+      plan.idx.push_back(std::min(std::max<int64_t>(taps[0].first, 0), in - 1));
+      plan.weight.push_back(0);
+    }
+    plan.begin.push_back(plan.idx.size());
+  }
+  plan.identity = in == out;
+  for (int64_t o = 0; plan.identity && o < out; ++o)
+    plan.identity = plan.begin[o + 1] - plan.begin[o] == 1 && plan.idx[plan.begin[o]] == o &&
+                    plan.weight[plan.begin[o]] == 1.0;
+  return plan;
+}
+
+/// Resamples dimension plan.dim of `src` (shape `shape`) into `dst`.
+template <typename T>
+void resamplePass(const T *src, T *dst, ArrayRef<int64_t> shape, const DimPlan &plan) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < plan.dim; ++d)
+    outer *= shape[d];
+  for (size_t d = plan.dim + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  for (int64_t ou = 0; ou < outer; ++ou) {
+    const T *s = src + ou * plan.in * inner;
+    T *d = dst + ou * plan.out * inner;
+    for (int64_t o = 0; o < plan.out; ++o, d += inner) {
+      int64_t b = plan.begin[o], e = plan.begin[o + 1];
+      if (inner == 1) {
+        T acc = 0;
+        for (int64_t k = b; k < e; ++k)
+          acc += (T)plan.weight[k] * s[plan.idx[k]];
+        d[0] = acc;
+        continue;
+      }
+      T w0 = (T)plan.weight[b];
+      const T *s0 = s + plan.idx[b] * inner;
+      for (int64_t i = 0; i < inner; ++i)
+        d[i] = w0 * s0[i];
+      for (int64_t k = b + 1; k < e; ++k) {
+        T w = (T)plan.weight[k];
+        const T *sk = s + plan.idx[k] * inner;
+        for (int64_t i = 0; i < inner; ++i)
+          d[i] += w * sk[i];
+      }
+    }
+  }
+}
+
+/// Nearest pass: one tap per output coordinate, copied as bytes.
+void nearestPass(const char *src, char *dst, ArrayRef<int64_t> shape, const DimPlan &plan,
+                 size_t esize) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < plan.dim; ++d)
+    outer *= shape[d];
+  for (size_t d = plan.dim + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  size_t row = inner * esize;
+  for (int64_t ou = 0; ou < outer; ++ou) {
+    const char *s = src + ou * plan.in * row;
+    char *d = dst + ou * plan.out * row;
+    for (int64_t o = 0; o < plan.out; ++o, d += row)
+      std::memcpy(d, s + plan.idx[plan.begin[o]] * row, row);
+  }
+}
+
+} // namespace
+
+Expected<Tensor> qopt::ref::resize(const Tensor &x, const ResizeParams &p,
+                                   ArrayRef<int64_t> outShape) {
+  if (!x.valid())
+    return makeError("Resize: input has no storage");
+  int64_t rank = x.rank();
+  if ((int64_t)outShape.size() != rank)
+    return makeError("Resize: output shape {0} has the wrong rank for {1}", shapeStr(outShape),
+                     x.describe());
+  if (!p.scales.empty() && (int64_t)p.scales.size() != rank)
+    return makeError("Resize: {0} scales for {1}", p.scales.size(), x.describe());
+  if (p.mode != ResizeMode::Nearest && (x.dtype() == DType::Bool))
+    return makeError("Resize: linear/cubic modes do not support {0}", x.describe());
+  auto outTensor = Tensor::allocate(x.dtype(), outShape);
+  if (!outTensor)
+    return outTensor.takeError();
+  if (outTensor->numElements() == 0)
+    return outTensor;
+  for (int64_t d = 0; d < rank; ++d)
+    if (x.dim(d) == 0)
+      return makeError("Resize: cannot resize empty dim {0} of {1} to {2}", d, x.describe(),
+                       outShape[d]);
+
+  SmallVector<DimPlan, 6> plans;
+  for (int64_t d = 0; d < rank; ++d) {
+    auto plan = planDim(p, d, x.dim(d), outShape[d]);
+    if (!plan)
+      return plan.takeError();
+    if (!plan->identity)
+      plans.push_back(std::move(*plan));
+  }
+  if (plans.empty()) {
+    if (x.byteSize())
+      std::memcpy(outTensor->bytes(), x.bytes(), x.byteSize());
+    return outTensor;
+  }
+  // Shrinking passes first keep the intermediates small.
+  std::sort(plans.begin(), plans.end(), [](const DimPlan &a, const DimPlan &b) {
+    double ra = (double)a.out / a.in, rb = (double)b.out / b.in;
+    return ra < rb || (ra == rb && a.dim < b.dim);
+  });
+
+  if (p.mode == ResizeMode::Nearest) {
+    size_t esize = dtypeSize(x.dtype());
+    Tensor cur = x;
+    SmallVector<int64_t, 6> shape(x.shape());
+    for (size_t i = 0; i < plans.size(); ++i) {
+      shape[plans[i].dim] = plans[i].out;
+      Tensor next;
+      if (i + 1 == plans.size()) {
+        next = *outTensor;
+      } else {
+        auto n = Tensor::allocate(x.dtype(), shape);
+        if (!n)
+          return n.takeError();
+        next = std::move(*n);
+      }
+      nearestPass(cur.bytes(), next.bytes(), cur.shape(), plans[i], esize);
+      cur = next;
+    }
+    return outTensor;
+  }
+
+  // Linear and cubic: floats in F32 (F16/BF16 widened) or F64; integers in
+  // F64, rounded half to even and saturated like the reference's saturate_cast.
+  DType work = x.dtype() == DType::F64 || !isFloat(x.dtype()) ? DType::F64 : DType::F32;
+  Tensor cur = x.castTo(work);
+  SmallVector<int64_t, 6> shape(x.shape());
+  for (const DimPlan &plan : plans) {
+    shape[plan.dim] = plan.out;
+    auto next = Tensor::allocate(work, shape);
+    if (!next)
+      return next.takeError();
+    if (work == DType::F64)
+      resamplePass(cur.data<double>(), next->data<double>(), cur.shape(), plan);
+    else
+      resamplePass(cur.data<float>(), next->data<float>(), cur.shape(), plan);
+    cur = std::move(*next);
+  }
+  if (!isFloat(x.dtype())) {
+    double *v = cur.data<double>();
+    for (int64_t i = 0, e = cur.numElements(); i < e; ++i)
+      v[i] = std::nearbyint(v[i]);
+  }
+  if (cur.dtype() != x.dtype())
+    return cur.castTo(x.dtype());
+  return cur;
+}

@@ -1,0 +1,29 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QOpt"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".onnxtext"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "conformance"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%scripts", os.path.join(config.qopt_src_root, "scripts")))
+config.substitutions.append(("%test_inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(
+    ("%onnx_from_text", config.python_executable + " "
+     + os.path.join(config.qopt_src_root, "scripts", "onnx_from_text.py")))
+config.substitutions.append(
+    ("%qnn_op_counter_plugin", os.path.join(config.qopt_lib_dir, "QNNOpCounterPlugin.so")))
+
+llvm_config.with_system_environment(["HOME", "TMPDIR"])
+llvm_config.use_default_substitutions()
+
+tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
+tools = ["qopt", "qopt-translate", "qopt-ref"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -1,0 +1,182 @@
+//===- qopt-ref.cpp - Run a model on the CPU reference executor -*- C++ -*-===//
+//
+// qopt-ref model.{onnx,mlir,mlirbc} --input name=x.npy ... --output-dir DIR
+//
+// ONNX models are imported first; inputs that the model leaves dynamic are
+// pinned to the shapes of the given .npy files. Each output is written to
+// DIR/<output name>.npy, the name's characters other than letters, digits,
+// '_', '-' and '.' replaced by '_'.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Import/ONNXImporter.h"
+#include "qopt/InitAll.h"
+#include "qopt/Reference/Executor.h"
+#include "qopt/Reference/Npy.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <algorithm>
+#include <chrono>
+
+extern "C" void openblas_set_num_threads(int);
+
+using namespace llvm;
+
+static cl::OptionCategory category("qopt-ref options");
+static cl::opt<std::string> modelFile(cl::Positional, cl::desc("<model.onnx|model.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::list<std::string> inputs("input", cl::desc("name=file.npy (repeatable)"),
+                                    cl::cat(category));
+static cl::list<std::string> inputShapes(
+    "input-shape", cl::desc("Pin an ONNX input's shape: name=1x3x224x224 (repeatable)"),
+    cl::cat(category));
+static cl::opt<std::string> outputDir("output-dir", cl::desc("Folder for <output>.npy files"),
+                                      cl::cat(category));
+static cl::opt<int> threads("threads", cl::desc("Threads for GEMM (default: all cores)"),
+                            cl::init(0), cl::cat(category));
+static cl::opt<int> benchRuns("bench", cl::desc("Time N runs and print latency statistics"),
+                              cl::init(0), cl::cat(category));
+static cl::opt<int> warmupRuns("warmup", cl::desc("Untimed runs before --bench"), cl::init(1),
+                               cl::cat(category));
+static cl::opt<int64_t> maxInputBytes("max-input-bytes", cl::desc("Largest .npy input accepted"),
+                                      cl::init(int64_t(4) << 30), cl::cat(category));
+
+static std::string sanitize(StringRef name) {
+  std::string s = name.str();
+  for (char &c : s)
+    if (!isAlnum(c) && c != '_' && c != '-' && c != '.')
+      c = '_';
+  if (s.empty() || s == "." || s == "..")
+    s = "_" + s;
+  return s;
+}
+
+static int fail(const Twine &msg) {
+  errs() << "qopt-ref: error: " << msg << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  qopt::registerVersionPrinter();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "QOpt CPU reference executor\n");
+  if (threads > 0)
+    openblas_set_num_threads(threads);
+
+  // Read inputs first: their shapes pin the model's dynamic dimensions.
+  StringMap<qopt::ref::Tensor> given;
+  std::vector<std::string> givenOrder;
+  for (const std::string &spec : inputs) {
+    auto [name, path] = StringRef(spec).split('=');
+    if (name.empty() || path.empty())
+      return fail("--input expects name=file.npy, got '" + spec + "'");
+    if (given.count(name))
+      return fail("input '" + name + "' is given twice");
+    auto t = qopt::ref::readNpy(path, maxInputBytes);
+    if (!t)
+      return fail("input '" + name + "': " + toString(t.takeError()));
+    given[name] = std::move(*t);
+    givenOrder.push_back(name.str());
+  }
+
+  mlir::DialectRegistry registry;
+  qopt::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (StringRef(modelFile).ends_with(".onnx")) {
+    qopt::ONNXImportOptions options;
+    for (const std::string &text : inputShapes) {
+      std::string name, error;
+      SmallVector<int64_t> dims;
+      if (!qopt::parseInputShape(text, name, dims, error))
+        return fail("--input-shape: " + error);
+      options.inputShapes[name] = dims;
+    }
+    for (auto &entry : given)
+      if (!options.inputShapes.count(entry.getKey()))
+        options.inputShapes[entry.getKey()] = SmallVector<int64_t>(entry.getValue().shape());
+    module = qopt::importONNXFile(modelFile, &context, options);
+  } else {
+    module = mlir::parseSourceFile<mlir::ModuleOp>(modelFile, sourceMgr,
+                                                   mlir::ParserConfig(&context));
+  }
+  if (!module)
+    return 1;
+  auto func = module->lookupSymbol<mlir::func::FuncOp>("main");
+  if (!func)
+    return fail("'" + modelFile + "' has no func.func @main");
+
+  // Order the given tensors as the function's arguments, by name.
+  SmallVector<qopt::ref::Tensor> args;
+  StringSet<> used;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto nameAttr = func.getArgAttrOfType<mlir::StringAttr>(i, "qnn.name");
+    std::string name = nameAttr ? nameAttr.str() : "arg" + std::to_string(i);
+    auto it = given.find(name);
+    if (it == given.end())
+      return fail("model input '" + name + "' was not given (use --input " + name + "=file.npy)");
+    args.push_back(it->second);
+    used.insert(name);
+  }
+  for (const std::string &name : givenOrder)
+    if (!used.contains(name))
+      return fail("the model has no input named '" + name + "'");
+
+  auto executor = qopt::ref::Executor::create(func);
+  if (!executor)
+    return fail(toString(executor.takeError()));
+
+  for (int i = 0; i < (benchRuns > 0 ? warmupRuns : 0); ++i)
+    if (auto r = executor->run(args); !r)
+      return fail(toString(r.takeError()));
+  std::vector<double> times;
+  Expected<SmallVector<qopt::ref::Tensor>> outputs = SmallVector<qopt::ref::Tensor>();
+  for (int i = 0; i < std::max(1, (int)benchRuns); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    outputs = executor->run(args);
+    if (!outputs)
+      return fail(toString(outputs.takeError()));
+    times.push_back(std::chrono::duration<double, std::milli>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+  }
+  if (benchRuns > 0) {
+    std::sort(times.begin(), times.end());
+    auto pct = [&](double p) { return times[std::min<size_t>(times.size() - 1, p * times.size())]; };
+    outs() << format("latency ms: min %.2f p50 %.2f p90 %.2f max %.2f (%d runs)\n", times.front(),
+                     pct(0.5), pct(0.9), times.back(), (int)benchRuns);
+  }
+
+  if (!outputDir.empty()) {
+    if (std::error_code ec = sys::fs::create_directories(outputDir))
+      return fail("cannot create '" + outputDir + "': " + ec.message());
+    StringSet<> written;
+    for (auto [i, t] : enumerate(*outputs)) {
+      auto nameAttr = func.getResultAttrOfType<mlir::StringAttr>(i, "qnn.name");
+      std::string file = sanitize(nameAttr ? nameAttr.str() : "output" + std::to_string(i));
+      if (!written.insert(file).second)
+        return fail("two outputs map to the same file name '" + file + ".npy'");
+      SmallString<256> path(outputDir);
+      sys::path::append(path, file + ".npy");
+      if (Error err = qopt::ref::writeNpy(path, t))
+        return fail(toString(std::move(err)));
+    }
+  }
+  return 0;
+}
