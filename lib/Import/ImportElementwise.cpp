@@ -11,8 +11,13 @@ using namespace qopt::onnx_import;
 template <typename OpTy> static LogicalResult importBinary(NodeImporter &n) {
   QOPT_TRY(lhs, n.input(0));
   QOPT_TRY(rhs, n.input(1));
-  if (n.opset < 7 && n.attr("broadcast"))
-    return n.unsupported("legacy 'broadcast' attribute");
+  if (n.opset < 7) {
+    // Before opset 7, broadcast=1 aligned the smaller operand at `axis`, not
+    // at the trailing dimensions; without it shapes had to match.
+    QOPT_TRY(bcast, n.attrInt("broadcast", 0));
+    if (bcast)
+      return n.unsupported("legacy broadcast=1 (axis-aligned broadcasting of opset < 7)");
+  }
   QOPT_TRY(v, n.build<OpTy>({lhs, rhs}));
   n.setOutput(0, v);
   return success();
@@ -156,9 +161,17 @@ static LogicalResult importDropout(NodeImporter &n) {
     if (training->numElements() != 1 || training->getAsInt(0) != 0)
       return n.unsupported("training_mode=true");
   }
-  if (n.hasOutput(1))
-    return n.unsupported("mask output");
   n.setOutput(0, x);
+  if (n.hasOutput(1)) {
+    // At inference nothing is dropped: the mask is all true.
+    ref::Tensor one(ref::DType::Bool, {});
+    one.data<uint8_t>()[0] = 1;
+    auto xt = cast<RankedTensorType>(x.getType());
+    QOPT_TRY(mask, n.build<qnn::ExpandOp>(
+                       {n.constant(one, "mask")}, {},
+                       RankedTensorType::get(xt.getShape(), n.b.getI1Type())));
+    n.setOutput(1, mask);
+  }
   return success();
 }
 

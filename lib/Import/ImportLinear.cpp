@@ -7,6 +7,8 @@
 
 #include "ImporterImpl.h"
 
+#include "qopt/Reference/Executor.h"
+
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -275,8 +277,6 @@ static LogicalResult importLayerNorm(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(scale, n.input(1));
   Value bias = n.optionalInput(2);
-  if (n.hasOutput(1) || n.hasOutput(2))
-    return n.unsupported("Mean and InvStdDev outputs");
   QOPT_TRY(axis, n.attrInt("axis", -1));
   QOPT_TRY(eps, n.attrFloat("epsilon", 1e-5f));
   QOPT_TRY(stash, n.attrInt("stash_type", 1));
@@ -288,6 +288,32 @@ static LogicalResult importLayerNorm(NodeImporter &n) {
   QOPT_TRY(v, n.build<qnn::LayerNormOp>(operands, {n.named("axis", n.b.getI64IntegerAttr(axis)),
                                                    n.named("epsilon", n.b.getF32FloatAttr(eps))}));
   n.setOutput(0, v);
+  if (!n.hasOutput(1) && !n.hasOutput(2))
+    return success();
+  // The optional statistics outputs are rarely used at inference; they are
+  // computed by the ops of the LayerNormalization function body rather than
+  // widening qnn.layer_norm for them.
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank(), a = axis < 0 ? axis + rank : axis;
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(a, rank));
+  SmallVector<NamedAttribute> reduceAttrs{n.named("axes", n.b.getDenseI64ArrayAttr(axes)),
+                                          n.named("keepdims", n.b.getBoolAttr(true))};
+  QOPT_TRY(mean, n.build<qnn::ReduceMeanOp>({x}, reduceAttrs));
+  QOPT_TRY(diff, n.build<qnn::SubOp>({x, mean}));
+  QOPT_TRY(sq, n.build<qnn::MulOp>({diff, diff}));
+  QOPT_TRY(var, n.build<qnn::ReduceMeanOp>({sq}, reduceAttrs));
+  auto dtype = ref::dtypeFromType(xt.getElementType());
+  if (!dtype) {
+    llvm::consumeError(dtype.takeError());
+    return n.unsupported("statistics outputs for this element type");
+  }
+  ref::Tensor epsT(*dtype, {});
+  epsT.setFromDouble(0, eps);
+  QOPT_TRY(shifted, n.build<qnn::AddOp>({var, n.constant(epsT, "epsilon")}));
+  QOPT_TRY(stddev, n.build<qnn::SqrtOp>({shifted}));
+  QOPT_TRY(invStd, n.build<qnn::ReciprocalOp>({stddev}));
+  n.setOutput(1, mean);
+  n.setOutput(2, invStd);
   return success();
 }
 

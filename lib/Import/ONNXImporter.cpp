@@ -465,9 +465,11 @@ LogicalResult GraphImporter::loadModel() {
   }
   if (opset == 0 && model.opset_import_size() == 0)
     opset = 1; // IR version 1-2 models have no opset_import; ONNX says opset 1
-  if (opset < 7 || opset > 21)
+  // Legacy attributes of opsets before 7 that change semantics (Add's
+  // `broadcast`, ...) are rejected by the handlers that see them.
+  if (opset > 21)
     return fileError() << "unsupported opset " << opset
-                       << " of the default ONNX domain (QOpt imports opsets 7 to 21)";
+                       << " of the default ONNX domain (QOpt imports opsets 1 to 21)";
   return success();
 }
 
@@ -496,6 +498,11 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
   for (const auto &in : g.input()) {
     if (initializerNames.contains(in.name()))
       continue; // an input with a default value: treated as the constant
+    if (options.frozenInputs.count(in.name())) {
+      if (!inputNames.insert(in.name()).second)
+        return fileError() << "graph input '" << in.name() << "' is declared twice";
+      continue; // bound to a constant below
+    }
     if (!inputNames.insert(in.name()).second)
       return fileError() << "graph input '" << in.name() << "' is declared twice";
     if (!in.type().has_tensor_type())
@@ -548,6 +555,10 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
     types.push_back(RankedTensorType::get(dims, elt));
     names.push_back(in.name());
   }
+  for (const auto &entry : options.frozenInputs)
+    if (!inputNames.contains(entry.getKey()))
+      return fileError() << "cannot freeze '" << entry.getKey().str()
+                         << "', which is not a graph input";
   for (const auto &entry : options.inputShapes)
     if (!inputNames.contains(entry.getKey()))
       return fileError() << "--input-shape names '" << entry.getKey().str()
@@ -560,6 +571,14 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
     values[name] = entry->getArgument(i);
   }
   builder.setInsertionPointToStart(entry);
+  for (const auto &entry : options.frozenInputs) {
+    Location loc = NameLoc::get(StringAttr::get(ctx, entry.getKey()), fileLoc);
+    const ref::Tensor &t = entry.getValue();
+    auto op = qnn::ConstantOp::create(builder, loc,
+                                      ref::attrFromTensor(ctx, t, entry.getKey()));
+    constants[op.getResult()] = t;
+    values[entry.getKey()] = op.getResult();
+  }
   return success();
 }
 
@@ -583,6 +602,9 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   Location loc = nodeLoc(node);
   NodeImporter ni(builder, node, loc, opset, values, constants, options);
   ni.modelDir = modelDir;
+  if ((node.domain().empty() || node.domain() == "ai.onnx") && opset == 0)
+    return emitError(loc) << "unsupported op '" << node.op_type() << "' (node '" << ni.nodeName()
+                          << "'): the model imports no opset of the default ONNX domain";
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return emitError(loc) << "unsupported op '" << node.domain() << "." << node.op_type()
                           << "' (node '" << ni.nodeName() << "', opset " << opset
@@ -659,7 +681,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
       if (tt.has_shape() && tt.shape().dim_size() == rt.getRank()) {
         for (int d = 0; d < rt.getRank(); ++d) {
           const auto &dim = tt.shape().dim(d);
-          if (dim.has_dim_value() && dim.dim_value() != rt.getDimSize(d))
+          if (dim.has_dim_value() && dim.dim_value() >= 0 && dim.dim_value() != rt.getDimSize(d))
             return fileError() << "graph output '" << out.name() << "' is declared with dim "
                                << d << " = " << dim.dim_value() << " but computes "
                                << rt.getDimSize(d),

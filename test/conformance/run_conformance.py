@@ -256,6 +256,32 @@ def first_line(text):
     return ""
 
 
+# QOpt compiles static programs: operands that ONNX allows at run time but that
+# fix shapes or op parameters (Reshape's shape, Slice's bounds, Clip's bounds,
+# ...) must be known at compile time. The node tests feed them as graph inputs,
+# so the driver binds such inputs with `qopt-ref --freeze`, as a user would
+# when compiling a model whose shape inputs are fixed. Keys are op types, values
+# the input positions that are parameters.
+PARAMETER_INPUTS = {
+    "Reshape": {1}, "Expand": {1}, "Slice": {1, 2, 3, 4}, "Squeeze": {1},
+    "Unsqueeze": {1}, "Resize": {1, 2, 3}, "Upsample": {1}, "Pad": {1, 2, 3},
+    "Clip": {1, 2}, "ConstantOfShape": {0}, "Range": {0, 1, 2}, "Split": {1},
+    "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1}, "ReduceMin": {1},
+    "ReduceProd": {1}, "Dropout": {1, 2}, "Tile": {1},
+}
+
+
+def frozen_inputs(model, in_names):
+    """Graph inputs consumed at a parameter position of some node."""
+    graph_inputs = set(in_names)
+    frozen = set()
+    for node in model.graph.node:
+        for pos in PARAMETER_INPUTS.get(node.op_type, ()):
+            if pos < len(node.input) and node.input[pos] in graph_inputs:
+                frozen.add(node.input[pos])
+    return frozen
+
+
 def run_test(test_dir, args):
     name = os.path.basename(test_dir)
     start = time.monotonic()
@@ -275,6 +301,7 @@ def run_test(test_dir, args):
     in_names = [vi.name for vi in model.graph.input if vi.name not in inits]
     out_names = [vi.name for vi in model.graph.output]
     rtol, atol, _ = tolerance_for(name)
+    frozen = frozen_inputs(model, in_names)
 
     if args.workdir:
         work = os.path.join(args.workdir, name)
@@ -299,6 +326,8 @@ def run_test(test_dir, args):
                     f = os.path.join(ds_work, "input_%d.npy" % i)
                     np.save(f, load_tensor(pb), allow_pickle=False)
                     cmd += ["--input", "%s=%s" % (in_names[i], f)]
+                    if in_names[i] in frozen:
+                        cmd += ["--freeze", in_names[i]]
                 refs = [load_tensor(pb) for pb in expected]
             except Exception as e:  # noqa: BLE001
                 msg = "driver: cannot convert test data: %s" % first_line(str(e))[:200]

@@ -19,6 +19,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -41,9 +42,14 @@ static cl::list<std::string> inputs("input", cl::desc("name=file.npy (repeatable
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Pin an ONNX input's shape: name=1x3x224x224 (repeatable)"),
     cl::cat(category));
+static cl::list<std::string> frozen(
+    "freeze",
+    cl::desc("Bind input NAME (given with --input) at compile time, as a constant; for "
+             "inputs QOpt needs static such as shapes, pads or scales (repeatable)"),
+    cl::cat(category));
 static cl::opt<std::string> outputDir("output-dir", cl::desc("Folder for <output>.npy files"),
                                       cl::cat(category));
-static cl::opt<int> threads("threads", cl::desc("Threads for GEMM (default: all cores)"),
+static cl::opt<int> threads("gemm-threads", cl::desc("OpenBLAS threads (default: all cores)"),
                             cl::init(0), cl::cat(category));
 static cl::opt<int> benchRuns("bench", cl::desc("Time N runs and print latency statistics"),
                               cl::init(0), cl::cat(category));
@@ -108,8 +114,14 @@ int main(int argc, char **argv) {
         return fail("--input-shape: " + error);
       options.inputShapes[name] = dims;
     }
+    for (const std::string &name : frozen) {
+      auto it = given.find(name);
+      if (it == given.end())
+        return fail("--freeze " + name + ": no --input " + name + "=file.npy given");
+      options.frozenInputs[name] = it->second;
+    }
     for (auto &entry : given)
-      if (!options.inputShapes.count(entry.getKey()))
+      if (!options.inputShapes.count(entry.getKey()) && !options.frozenInputs.count(entry.getKey()))
         options.inputShapes[entry.getKey()] = SmallVector<int64_t>(entry.getValue().shape());
     module = qopt::importONNXFile(modelFile, &context, options);
   } else {
@@ -134,6 +146,8 @@ int main(int argc, char **argv) {
     args.push_back(it->second);
     used.insert(name);
   }
+  for (const std::string &name : frozen)
+    used.insert(name);
   for (const std::string &name : givenOrder)
     if (!used.contains(name))
       return fail("the model has no input named '" + name + "'");

@@ -9,6 +9,8 @@
 #ifndef QOPT_IMPORT_ONNXIMPORTER_H
 #define QOPT_IMPORT_ONNXIMPORTER_H
 
+#include "qopt/Reference/Tensor.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/SmallVector.h"
@@ -29,6 +31,10 @@ struct ONNXImportOptions {
   /// Largest value produced by import-time constant folding; bigger values
   /// stay computed at run time.
   int64_t maxFoldBytes = int64_t(64) << 20;
+  /// Graph inputs bound to fixed values at compile time ("frozen"): they
+  /// become constants, so inputs that ONNX allows to be dynamic but QOpt needs
+  /// static (shapes, pads, scales) can come from data.
+  llvm::StringMap<ref::Tensor> frozenInputs;
 };
 
 /// Parses `--input-shape` values of the form `name=1x3x224x224` (a scalar is

@@ -107,8 +107,14 @@ Expected<DimPlan> planDim(const ResizeParams &p, int64_t dim, int64_t in, int64_
       outWidth = scale * (double)in;
     }
   }
-  constexpr double kMaxCoord = 9.0e15; // exact in double, fits int64
   plan.begin.push_back(0);
+  // A dimension with scale 1 is left alone, as ONNX Runtime does (it matters
+  // for tf_half_pixel_for_nn, whose +0.5 shift would round up under ceil).
+  if (in == out && scale == 1.0) {
+    plan.identity = true;
+    return plan;
+  }
+  constexpr double kMaxCoord = 9.0e15; // exact in double, fits int64
   for (int64_t o = 0; o < out; ++o) {
     double x = originalCoord(p.transform, (double)o, scale, in, out, outWidth);
     if (!(std::fabs(x) < kMaxCoord))

@@ -26,7 +26,7 @@ func.func @binary(%a: tensor<1x64x8x8xf32>, %b: tensor<64x1x1xf32>, %i: tensor<4
   %5 = qnn.max %i, %i : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   // CHECK: qnn.min
   %6 = qnn.min %i, %i : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
-  // CHECK: qnn.mod %{{.*}}, %{{.*}} {fmod = false}
+  // CHECK: qnn.mod %{{.*}}, %{{.*}} : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   %7 = qnn.mod %i, %i {fmod = false} : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi64>
   // CHECK: qnn.equal {{.*}} -> tensor<4xi1>
   %8 = qnn.equal %i, %i : (tensor<4xi64>, tensor<4xi64>) -> tensor<4xi1>
@@ -108,7 +108,7 @@ func.func @linear(%x: tensor<1x3x224x224xf32>, %w: tensor<64x3x7x7xf32>, %b: ten
   %1 = qnn.conv_transpose %0, %wt {strides = array<i64: 4, 4>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 2, 2>, group = 1 : i64} : (tensor<1x64x112x112xf32>, tensor<64x3x2x2xf32>) -> tensor<1x3x448x448xf32>
   // CHECK: qnn.matmul {{.*}} -> tensor<1x128x1024xf32>
   %2 = qnn.matmul %a, %m : (tensor<1x128x256xf32>, tensor<256x1024xf32>) -> tensor<1x128x1024xf32>
-  // CHECK: qnn.gemm {{.*}} {alpha = 1.000000e+00 : f32, beta = 1.000000e+00 : f32, trans_a = false, trans_b = true}
+  // CHECK: qnn.gemm {{.*}} {trans_b = true} : (tensor<1x2048xf32>, tensor<1000x2048xf32>, tensor<1000xf32>) -> tensor<1x1000xf32>
   %3 = qnn.gemm %g, %gw, %gb {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true} : (tensor<1x2048xf32>, tensor<1000x2048xf32>, tensor<1000xf32>) -> tensor<1x1000xf32>
   return
 }

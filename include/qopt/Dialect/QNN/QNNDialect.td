@@ -38,7 +38,9 @@ def QNN_ResizeMode : I32EnumAttr<"ResizeMode", "interpolation of qnn.resize", [
   let cppNamespace = "::qopt::qnn";
   let genSpecializedAttr = 0;
 }
-def QNN_ResizeModeAttr : EnumAttr<QNN_Dialect, QNN_ResizeMode, "resize_mode">;
+def QNN_ResizeModeAttr : EnumAttr<QNN_Dialect, QNN_ResizeMode, "resize_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def QNN_CoordinateTransform : I32EnumAttr<"CoordinateTransform",
     "maps output coordinates of qnn.resize to input coordinates", [
@@ -48,8 +50,9 @@ def QNN_CoordinateTransform : I32EnumAttr<"CoordinateTransform",
   let cppNamespace = "::qopt::qnn";
   let genSpecializedAttr = 0;
 }
-def QNN_CoordinateTransformAttr
-    : EnumAttr<QNN_Dialect, QNN_CoordinateTransform, "coordinate_transform">;
+def QNN_CoordinateTransformAttr : EnumAttr<QNN_Dialect, QNN_CoordinateTransform, "coordinate_transform"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def QNN_NearestMode : I32EnumAttr<"NearestMode",
     "rounding of qnn.resize in nearest mode", [
@@ -58,7 +61,9 @@ def QNN_NearestMode : I32EnumAttr<"NearestMode",
   let cppNamespace = "::qopt::qnn";
   let genSpecializedAttr = 0;
 }
-def QNN_NearestModeAttr : EnumAttr<QNN_Dialect, QNN_NearestMode, "nearest_mode">;
+def QNN_NearestModeAttr : EnumAttr<QNN_Dialect, QNN_NearestMode, "nearest_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def QNN_PadMode : I32EnumAttr<"PadMode", "border handling of qnn.pad", [
     I32EnumAttrCase<"constant", 0>, I32EnumAttrCase<"reflect", 1>,
@@ -66,7 +71,9 @@ def QNN_PadMode : I32EnumAttr<"PadMode", "border handling of qnn.pad", [
   let cppNamespace = "::qopt::qnn";
   let genSpecializedAttr = 0;
 }
-def QNN_PadModeAttr : EnumAttr<QNN_Dialect, QNN_PadMode, "pad_mode">;
+def QNN_PadModeAttr : EnumAttr<QNN_Dialect, QNN_PadMode, "pad_mode"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def QNN_GeluApproximation : I32EnumAttr<"GeluApproximation",
     "approximation used by qnn.gelu", [
@@ -74,7 +81,8 @@ def QNN_GeluApproximation : I32EnumAttr<"GeluApproximation",
   let cppNamespace = "::qopt::qnn";
   let genSpecializedAttr = 0;
 }
-def QNN_GeluApproximationAttr
-    : EnumAttr<QNN_Dialect, QNN_GeluApproximation, "gelu_approximation">;
+def QNN_GeluApproximationAttr : EnumAttr<QNN_Dialect, QNN_GeluApproximation, "gelu_approximation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 #endif // QOPT_DIALECT_QNN_QNNDIALECT_TD

@@ -1,0 +1,612 @@
+// RUN: qopt %s -split-input-file -verify-diagnostics
+
+func.func @constant_type_mismatch() {
+  // expected-error @+1 {{failed to verify that all of {value, output} have same type}}
+  %0 = "qnn.constant"() {value = dense<1> : tensor<2xi64>} : () -> tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @add_no_broadcast(%a: tensor<2x3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+2 {{'qnn.add' operand shapes [2,3] and [4] do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.add %a, %b : (tensor<2x3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @sub_element_types(%a: tensor<2xf32>, %b: tensor<2xf16>) {
+  // expected-error @+1 {{operand element types differ: 'f32' vs 'f16'}}
+  %0 = qnn.sub %a, %b : (tensor<2xf32>, tensor<2xf16>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @mul_wrong_result(%a: tensor<2xf32>) {
+  // expected-error @+2 {{'qnn.mul' op inferred type(s) 'tensor<2xf32>' are incompatible with return type(s) of operation 'tensor<3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.mul %a, %a : (tensor<2xf32>, tensor<2xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @div_broadcast(%a: tensor<3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.div %a, %b : (tensor<3xf32>, tensor<2xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @pow_broadcast(%a: tensor<3xf32>, %b: tensor<2xi64>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.pow %a, %b : (tensor<3xf32>, tensor<2xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @max_types(%a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error @+1 {{operand element types differ}}
+  %0 = qnn.max %a, %b : (tensor<3xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @min_types(%a: tensor<3xf32>, %b: tensor<3xi64>) {
+  // expected-error @+1 {{operand element types differ}}
+  %0 = qnn.min %a, %b : (tensor<3xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @mod_types(%a: tensor<3xi32>, %b: tensor<3xi64>) {
+  // expected-error @+1 {{operand element types differ}}
+  %0 = qnn.mod %a, %b : (tensor<3xi32>, tensor<3xi64>) -> tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @equal_result_not_bool(%a: tensor<3xi64>) {
+  // expected-error @+1 {{result #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = qnn.equal %a, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @less_types(%a: tensor<3xi64>, %b: tensor<3xi32>) {
+  // expected-error @+1 {{operand element types differ}}
+  %0 = qnn.less %a, %b : (tensor<3xi64>, tensor<3xi32>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @less_or_equal_shape(%a: tensor<3xi64>, %b: tensor<2xi64>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.less_or_equal %a, %b : (tensor<3xi64>, tensor<2xi64>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @greater_shape(%a: tensor<3xi64>, %b: tensor<2xi64>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.greater %a, %b : (tensor<3xi64>, tensor<2xi64>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @greater_or_equal_shape(%a: tensor<3xi64>, %b: tensor<2xi64>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.greater_or_equal %a, %b : (tensor<3xi64>, tensor<2xi64>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @and_not_bool(%a: tensor<3xi64>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = qnn.and %a, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @or_shape(%a: tensor<3xi1>, %b: tensor<2xi1>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.or %a, %b : (tensor<3xi1>, tensor<2xi1>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @xor_shape(%a: tensor<3xi1>, %b: tensor<2xi1>) {
+  // expected-error @+2 {{do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.xor %a, %b : (tensor<3xi1>, tensor<2xi1>) -> tensor<3xi1>
+  return
+}
+
+// -----
+
+func.func @where_types(%c: tensor<3xi1>, %x: tensor<3xf32>, %y: tensor<3xi64>) {
+  // expected-error @+1 {{'x' and 'y' element types differ}}
+  %0 = qnn.where %c, %x, %y : (tensor<3xi1>, tensor<3xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @relu_shape(%x: tensor<3xf32>) {
+  // expected-error @+2 {{inferred type(s) 'tensor<3xf32>' are incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.relu %x : tensor<3xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @sigmoid_int(%x: tensor<3xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.sigmoid %x : tensor<3xi32> -> tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @tanh_int(%x: tensor<3xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.tanh %x : tensor<3xi32> -> tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @exp_shape(%x: tensor<3xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.exp %x : tensor<3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @log_shape(%x: tensor<3xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.log %x : tensor<3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @sqrt_int(%x: tensor<3xi64>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.sqrt %x : tensor<3xi64> -> tensor<3xi64>
+  return
+}
+
+// -----
+
+func.func @erf_type(%x: tensor<3xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.erf %x : tensor<3xf32> -> tensor<3xf16>
+  return
+}
+
+// -----
+
+func.func @reciprocal_int(%x: tensor<3xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.reciprocal %x : tensor<3xi8> -> tensor<3xi8>
+  return
+}
+
+// -----
+
+func.func @floor_int(%x: tensor<3xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.floor %x : tensor<3xi8> -> tensor<3xi8>
+  return
+}
+
+// -----
+
+func.func @ceil_int(%x: tensor<3xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.ceil %x : tensor<3xi8> -> tensor<3xi8>
+  return
+}
+
+// -----
+
+func.func @round_int(%x: tensor<3xi8>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.round %x : tensor<3xi8> -> tensor<3xi8>
+  return
+}
+
+// -----
+
+func.func @hard_swish_shape(%x: tensor<3xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.hard_swish %x : tensor<3xf32> -> tensor<1xf32>
+  return
+}
+
+// -----
+
+func.func @neg_bool(%x: tensor<3xi1>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.neg %x : tensor<3xi1> -> tensor<3xi8>
+  return
+}
+
+// -----
+
+func.func @abs_shape(%x: tensor<3xi32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.abs %x : tensor<3xi32> -> tensor<2xi32>
+  return
+}
+
+// -----
+
+func.func @sign_shape(%x: tensor<3xi32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.sign %x : tensor<3xi32> -> tensor<2xi32>
+  return
+}
+
+// -----
+
+func.func @not_int(%x: tensor<3xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  %0 = qnn.not %x : tensor<3xi32> -> tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @leaky_relu_missing_alpha(%x: tensor<3xf32>) {
+  // expected-error @+1 {{requires attribute 'alpha'}}
+  %0 = qnn.leaky_relu %x : tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @hard_sigmoid_missing_beta(%x: tensor<3xf32>) {
+  // expected-error @+1 {{requires attribute 'beta'}}
+  %0 = qnn.hard_sigmoid %x {alpha = 0.2 : f32} : tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @gelu_int(%x: tensor<3xi32>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  %0 = qnn.gelu %x : tensor<3xi32> -> tensor<3xi32>
+  return
+}
+
+// -----
+
+func.func @clip_bounds(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'qnn.clip' op min 6.000000e+00 exceeds max 0.000000e+00}}
+  %0 = qnn.clip %x {min = 6.0 : f64, max = 0.0 : f64} : tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @cast_shape(%x: tensor<3xf32>) {
+  // expected-error @+1 {{'qnn.cast' op input shape [3] differs from result shape [4]}}
+  %0 = qnn.cast %x : tensor<3xf32> -> tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @conv_channels(%x: tensor<1x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) {
+  // expected-error @+2 {{'qnn.conv' input channels 3, weight [4,2,3,3] and group 1 are inconsistent}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_kernel_too_big(%x: tensor<1x3x2x2xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+2 {{'qnn.conv' kernel does not fit spatial dimension 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x2x2xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x1x1xf32>
+  return
+}
+
+// -----
+
+func.func @conv_attr_sizes(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+2 {{'qnn.conv' expects 2 kernel dims, strides and dilations and 4 pads}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.conv %x, %w {strides = array<i64: 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_bias(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+2 {{'qnn.conv' bias must be 1-D of size 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<3xf32>) -> tensor<1x4x6x6xf32>
+  return
+}
+
+// -----
+
+func.func @conv_transpose_channels(%x: tensor<1x3x4x4xf32>, %w: tensor<4x2x2x2xf32>) {
+  // expected-error @+2 {{'qnn.conv_transpose' input channels 3, weight [4,2,2,2] and group 1 are inconsistent}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.conv_transpose %x, %w {strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 0, 0>, group = 1 : i64} : (tensor<1x3x4x4xf32>, tensor<4x2x2x2xf32>) -> tensor<1x2x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{'qnn.matmul' contraction dimensions differ: [2,3] x [4,5]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_c(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<3xf32>) {
+  // expected-error @+2 {{'qnn.gemm' C of shape [3] does not broadcast to [2,4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.gemm %a, %b, %c : (tensor<2x3xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_pads(%x: tensor<1x1x4x4xf32>) {
+  // expected-error @+2 {{'qnn.max_pool' pads must be smaller than the kernel}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 2, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x1x4x4xf32> -> tensor<1x1x5x3xf32>
+  return
+}
+
+// -----
+
+func.func @avg_pool_rank(%x: tensor<4x4xf32>) {
+  // expected-error @+2 {{'qnn.avg_pool' supports 1 to 3 spatial dimensions, got 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.avg_pool %x {kernel_shape = array<i64>, strides = array<i64>, pads = array<i64>, dilations = array<i64>} : tensor<4x4xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @global_avg_pool_rank(%x: tensor<4x4xf32>) {
+  // expected-error @+2 {{'qnn.global_avg_pool' expects rank >= 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.global_avg_pool %x : tensor<4x4xf32> -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @global_max_pool_result(%x: tensor<1x2x4x4xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.global_max_pool %x : tensor<1x2x4x4xf32> -> tensor<1x2xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_params(%x: tensor<1x4x2x2xf32>, %p: tensor<3xf32>) {
+  // expected-error @+2 {{'qnn.batch_norm' parameters must be 1-D of size 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.batch_norm %x, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x4x2x2xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<1x4x2x2xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_scale(%x: tensor<2x8xf32>, %s: tensor<4xf32>) {
+  // expected-error @+2 {{'qnn.layer_norm' scale/bias shape [4] does not broadcast to the normalized shape [8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.layer_norm %x, %s {axis = -1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x8xf32>, tensor<4xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{'qnn.softmax' axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.softmax %x {axis = 2 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @log_softmax_axis(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{'qnn.log_softmax' axis -3 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.log_softmax %x {axis = -3 : i64} : tensor<2x8xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<2x8xf32>) {
+  // expected-error @+1 {{'qnn.reshape' op cannot reshape [2,8] (16 elements) to [3,5] (15 elements)}}
+  %0 = qnn.reshape %x : tensor<2x8xf32> -> tensor<3x5xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{'qnn.transpose' perm [0,0] is not a permutation}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.transpose %x {perm = array<i64: 0, 0>} : tensor<2x8xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_shapes(%a: tensor<2x8xf32>, %b: tensor<3x4xf32>) {
+  // expected-error @+2 {{'qnn.concat' inputs [2,8] and [3,4] differ outside axis 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.concat %a, %b {axis = 0 : i64} : (tensor<2x8xf32>, tensor<3x4xf32>) -> tensor<5x8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_unclamped(%x: tensor<8xf32>) {
+  // expected-error @+2 {{'qnn.slice' bounds of dimension 0 are not clamped to its size 8}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.slice %x {starts = array<i64: 0>, ends = array<i64: 9>, steps = array<i64: 1>} : tensor<8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @slice_zero_step(%x: tensor<8xf32>) {
+  // expected-error @+2 {{'qnn.slice' step of dimension 0 is zero}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.slice %x {starts = array<i64: 0>, ends = array<i64: 8>, steps = array<i64: 0>} : tensor<8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @gather_axis(%d: tensor<4x8xf32>, %i: tensor<2xi64>) {
+  // expected-error @+2 {{'qnn.gather' axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.gather %d, %i {axis = 2 : i64} : (tensor<4x8xf32>, tensor<2xi64>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @gather_float_indices(%d: tensor<4x8xf32>, %i: tensor<2xf32>) {
+  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = qnn.gather %d, %i {axis = 0 : i64} : (tensor<4x8xf32>, tensor<2xf32>) -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @expand_shape(%x: tensor<3x1xf32>) {
+  // expected-error @+1 {{'qnn.expand' op cannot broadcast [3,1] to [2,4]}}
+  %0 = qnn.expand %x : tensor<3x1xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @pad_reflect(%x: tensor<2x2xf32>) {
+  // expected-error @+2 {{'qnn.pad' reflect pads must be smaller than dimension 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.pad %x {pads = array<i64: 2, 0, 0, 0>, mode = #qnn.pad_mode<reflect>} : tensor<2x2xf32> -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @resize_scales(%x: tensor<1x1x2x2xf32>) {
+  // expected-error @+1 {{'qnn.resize' op expects 4 scales}}
+  %0 = qnn.resize %x {mode = #qnn.resize_mode<nearest>, coordinate_transform = #qnn.coordinate_transform<asymmetric>, nearest_mode = #qnn.nearest_mode<floor>, scales = array<f32: 2.0, 2.0>} : tensor<1x1x2x2xf32> -> tensor<1x1x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @resize_enum(%x: tensor<1x1x2x2xf32>) {
+  // expected-error @+2 {{expected ::qopt::qnn::ResizeMode to be one of: nearest, linear, cubic}}
+  // expected-error @+1 {{failed to parse QNN_ResizeModeAttr parameter}}
+  %0 = qnn.resize %x {mode = #qnn.resize_mode<bilinear>, coordinate_transform = #qnn.coordinate_transform<asymmetric>, nearest_mode = #qnn.nearest_mode<floor>, scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : tensor<1x1x2x2xf32> -> tensor<1x1x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_mean_axes(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{'qnn.reduce_mean' axes [1,0] must be sorted, unique and in [0, rank)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.reduce_mean %x {axes = array<i64: 1, 0>, keepdims = false} : tensor<2x8xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @reduce_sum_axes(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{'qnn.reduce_sum' axes [2] must be sorted}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.reduce_sum %x {axes = array<i64: 2>, keepdims = false} : tensor<2x8xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_max_result(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.reduce_max %x {axes = array<i64: 1>, keepdims = true} : tensor<2x8xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_min_result(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.reduce_min %x {axes = array<i64: 1>, keepdims = false} : tensor<2x8xf32> -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_prod_axes(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{must be sorted, unique}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.reduce_prod %x {axes = array<i64: 0, 0>, keepdims = false} : tensor<2x8xf32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @quantized_result_shape(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+2 {{incompatible}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.relu %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<5x!quant.uniform<i8:f32, 0.1>>
+  return
+}
