@@ -22,6 +22,8 @@ config.substitutions.append(
     ("%qnn_op_counter_plugin", os.path.join(config.qopt_lib_dir, "QNNOpCounterPlugin.so")))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
+# `not` and `count` at the start of a RUN line are found on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]

@@ -9,6 +9,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <chrono>
 #include <cstring>
 
 using namespace mlir;
@@ -398,7 +399,7 @@ Expected<Executor> Executor::create(func::FuncOp func) {
   return ex;
 }
 
-Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs) {
+Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs, ExecutionProfile *profile) {
   Block &body = func.getBody().front();
   if (inputs.size() != body.getNumArguments())
     return llvm::createStringError(llvm::formatv("expected {0} inputs, got {1}",
@@ -435,9 +436,16 @@ Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs) {
     operands.clear();
     for (Value v : op.getOperands())
       operands.push_back(values.lookup(v));
+    auto start = std::chrono::steady_clock::now();
     auto results = evaluateOp(&op, operands);
     if (!results)
       return results.takeError();
+    if (profile) {
+      auto &entry = profile->byOp[op.getName().getStringRef()];
+      entry.seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++entry.calls;
+    }
     values[op.getResult(0)] = std::move((*results)[0]);
     if (auto it = lastUses.find(&op); it != lastUses.end())
       for (Value v : it->second)

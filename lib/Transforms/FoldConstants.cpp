@@ -50,7 +50,7 @@ public:
         return;
       }
       if (type.getNumElements() * (int64_t)qopt::ref::dtypeSize(*dtype) > maxBytes) {
-        op->emitRemark() << "not folded: result exceeds max-bytes=" << maxBytes;
+        op->emitRemark() << "not folded: result exceeds max-bytes=" << static_cast<int64_t>(maxBytes);
         return;
       }
       auto results = qopt::ref::evaluateOp(op, operands);
@@ -67,7 +67,15 @@ public:
       op->erase();
     });
     if (failedAny)
-      signalPassFailure();
+      return signalPassFailure();
+    // Constants that only fed folded ops are dead now.
+    SmallVector<Operation *> dead;
+    getOperation().walk([&](qopt::qnn::ConstantOp c) {
+      if (c->use_empty())
+        dead.push_back(c);
+    });
+    for (Operation *op : dead)
+      op->erase();
   }
 };
 } // namespace

@@ -15,6 +15,7 @@
 #include "qopt/Reference/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -55,6 +56,9 @@ static cl::opt<int> benchRuns("bench", cl::desc("Time N runs and print latency s
                               cl::init(0), cl::cat(category));
 static cl::opt<int> warmupRuns("warmup", cl::desc("Untimed runs before --bench"), cl::init(1),
                                cl::cat(category));
+static cl::opt<bool> profileOps("profile",
+                                cl::desc("Print the time spent per op kind (over all runs)"),
+                                cl::cat(category));
 static cl::opt<int64_t> maxInputBytes("max-input-bytes", cl::desc("Largest .npy input accepted"),
                                       cl::init(int64_t(4) << 30), cl::cat(category));
 
@@ -76,6 +80,8 @@ static int fail(const Twine &msg) {
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   qopt::registerVersionPrinter();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "QOpt CPU reference executor\n");
   if (threads > 0)
@@ -156,6 +162,8 @@ int main(int argc, char **argv) {
   if (!executor)
     return fail(toString(executor.takeError()));
 
+  qopt::ref::ExecutionProfile profile;
+  qopt::ref::ExecutionProfile *prof = profileOps ? &profile : nullptr;
   for (int i = 0; i < (benchRuns > 0 ? warmupRuns : 0); ++i)
     if (auto r = executor->run(args); !r)
       return fail(toString(r.takeError()));
@@ -163,7 +171,7 @@ int main(int argc, char **argv) {
   Expected<SmallVector<qopt::ref::Tensor>> outputs = SmallVector<qopt::ref::Tensor>();
   for (int i = 0; i < std::max(1, (int)benchRuns); ++i) {
     auto start = std::chrono::steady_clock::now();
-    outputs = executor->run(args);
+    outputs = executor->run(args, prof);
     if (!outputs)
       return fail(toString(outputs.takeError()));
     times.push_back(std::chrono::duration<double, std::milli>(
@@ -175,6 +183,22 @@ int main(int argc, char **argv) {
     auto pct = [&](double p) { return times[std::min<size_t>(times.size() - 1, p * times.size())]; };
     outs() << format("latency ms: min %.2f p50 %.2f p90 %.2f max %.2f (%d runs)\n", times.front(),
                      pct(0.5), pct(0.9), times.back(), (int)benchRuns);
+  }
+
+  if (profileOps) {
+    std::vector<std::pair<double, std::string>> rows;
+    double total = 0;
+    for (auto &entry : profile.byOp) {
+      rows.push_back({entry.getValue().seconds, entry.getKey().str()});
+      total += entry.getValue().seconds;
+    }
+    std::sort(rows.rbegin(), rows.rend());
+    outs() << format("%-24s %10s %7s %7s\n", "op", "ms/run", "share", "calls");
+    int runs = std::max(1, (int)benchRuns);
+    for (auto &[sec, name] : rows)
+      outs() << format("%-24s %10.2f %6.1f%% %7lld\n", name.c_str(), sec * 1e3 / runs,
+                       total > 0 ? 100 * sec / total : 0.0,
+                       (long long)(profile.byOp[name].calls / runs));
   }
 
   if (!outputDir.empty()) {

@@ -46,6 +46,8 @@ static cl::opt<bool> elideResources(
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   qopt::registerVersionPrinter();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "QOpt translator: ONNX -> qnn MLIR\n");
   if (!importONNX) {

@@ -244,6 +244,22 @@ struct ConvCase {
   int64_t group;
 };
 
+std::ostream &operator<<(std::ostream &os, const ConvCase &c) {
+  auto list = [&](const char *name, ArrayRef<int64_t> v) {
+    os << name << "[";
+    for (size_t i = 0; i < v.size(); ++i)
+      os << (i ? "," : "") << v[i];
+    os << "] ";
+  };
+  list("x", c.x);
+  list("w", c.w);
+  list("strides", c.strides);
+  list("dilations", c.dilations);
+  list("pads", c.pads);
+  list("output_padding", c.outputPadding);
+  return os << "group " << c.group;
+}
+
 /// Spatial dims padded to 3 with leading singletons.
 struct Geo {
   int64_t in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, out[3] = {1, 1, 1}, s[3] = {1, 1, 1},
@@ -699,6 +715,27 @@ TEST(DataMovementTest, PadModes) {
             std::string::npos);
 }
 
+TEST(DataMovementTest, Pad2DReflectAndWrapMatchNaive) {
+  // numpy.pad index rules, written out per dim.
+  auto reflect = [](int64_t i, int64_t n) {
+    int64_t period = 2 * (n - 1), r = ((i % period) + period) % period;
+    return r < n ? r : period - r;
+  };
+  auto wrap = [](int64_t i, int64_t n) { return ((i % n) + n) % n; };
+  Tensor x = iotaF32({3, 4}, 0);
+  for (PadMode mode : {PadMode::Reflect, PadMode::Wrap}) {
+    // Pads larger than the dims, and a crop at the end of dim 1.
+    Tensor y = ok(pad(x, {4, 5, 2, -1}, mode, 0));
+    ASSERT_EQ(y.shape(), ArrayRef<int64_t>({9, 8}));
+    for (int64_t r = 0; r < 9; ++r)
+      for (int64_t c = 0; c < 8; ++c) {
+        int64_t sr = mode == PadMode::Reflect ? reflect(r - 4, 3) : wrap(r - 4, 3);
+        int64_t sc = mode == PadMode::Reflect ? reflect(c - 5, 4) : wrap(c - 5, 4);
+        ASSERT_EQ(y.getAsDouble(r * 8 + c), x.getAsDouble(sr * 4 + sc)) << r << "," << c;
+      }
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Resize
 //===----------------------------------------------------------------------===//
@@ -789,6 +826,20 @@ TEST(ResizeTest, CubicExcludeOutsideRenormalizes) {
   EXPECT_NEAR(y.getAsDouble(0) + y.getAsDouble(3), 4.0, 1e-5); // symmetric
 }
 
+TEST(ResizeTest, TfHalfPixelForNnLeavesScaleOneDims) {
+  // (o + 0.5) / 1 rounds up under ceil; a scale-1 dim must still be copied
+  // as is (ONNX Runtime), while the resized dim uses x = (o + 0.5) / 2 =
+  // 0.25, 0.75, 1.25, 1.75, which ceil (and clamp) send to column 1.
+  ResizeParams p;
+  p.transform = CoordTransform::TfHalfPixelForNn;
+  p.nearest = NearestRounding::Ceil;
+  p.scales = {1, 2};
+  Tensor x = makeF32({2, 2}, {1, 2, 3, 4});
+  expectClose(ok(resize(x, p, {2, 4})), {2, 2, 2, 2, 4, 4, 4, 4}, {2, 4});
+  p.nearest = NearestRounding::RoundPreferFloor;
+  expectClose(ok(resize(x, p, {2, 4})), {1, 2, 2, 2, 3, 4, 4, 4}, {2, 4});
+}
+
 TEST(ResizeTest, Errors) {
   ResizeParams p;
   p.scales = {2};
@@ -844,6 +895,17 @@ TEST(ReductionTest, EmptySetsIntegersAndErrors) {
   EXPECT_NE(errorOf(reduce(ReduceKind::Sum, xi, {1, 0}, false)).find("sorted"),
             std::string::npos);
   EXPECT_NE(errorOf(reduce(ReduceKind::Sum, xi, {2}, false)), "");
+}
+
+TEST(ReductionTest, BoolMaxMinAreAnyAll) {
+  Tensor b = makeTyped<uint8_t>(DType::Bool, {2, 2}, {0, 1, 1, 1});
+  Tensor any = ok(reduce(ReduceKind::Max, b, {1}, false));
+  EXPECT_EQ(any.dtype(), DType::Bool);
+  expectClose(any, {1, 1}, {2});
+  expectClose(ok(reduce(ReduceKind::Min, b, {1}, false)), {0, 1}, {2});
+  // all() of nothing is true, stored as 1.
+  expectClose(ok(reduce(ReduceKind::Min, Tensor(DType::Bool, {0, 2}), {0}, false)), {1, 1}, {2});
+  EXPECT_NE(errorOf(reduce(ReduceKind::Sum, b, {1}, false)), "");
 }
 
 } // namespace

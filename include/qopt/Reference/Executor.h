@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
 
 namespace qopt::ref {
@@ -35,6 +36,15 @@ mlir::ElementsAttr attrFromTensor(mlir::MLIRContext *ctx, const Tensor &t,
 llvm::Expected<llvm::SmallVector<Tensor, 1>> evaluateOp(mlir::Operation *op,
                                                         llvm::ArrayRef<Tensor> operands);
 
+/// Time spent per op kind over one or more runs, for `qopt-ref --profile`.
+struct ExecutionProfile {
+  struct Entry {
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  llvm::StringMap<Entry> byOp;
+};
+
 /// Executes a whole function. Constants are decoded once at construction, so
 /// repeated runs (calibration, benchmarks) only pay for the ops.
 class Executor {
@@ -43,7 +53,8 @@ public:
 
   /// Input values in argument order. Shapes and dtypes must match the
   /// function signature exactly; the error names the input.
-  llvm::Expected<llvm::SmallVector<Tensor>> run(llvm::ArrayRef<Tensor> inputs);
+  llvm::Expected<llvm::SmallVector<Tensor>> run(llvm::ArrayRef<Tensor> inputs,
+                                                ExecutionProfile *profile = nullptr);
 
   mlir::func::FuncOp function() const { return func; }
 

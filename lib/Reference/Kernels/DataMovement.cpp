@@ -149,6 +149,9 @@ Expected<Tensor> qopt::ref::transpose(const Tensor &x, ArrayRef<int64_t> perm) {
 Expected<Tensor> qopt::ref::concat(ArrayRef<const Tensor *> inputs, int64_t axis) {
   if (inputs.empty())
     return makeError("Concat: no inputs");
+  for (const Tensor *t : inputs)
+    if (!t)
+      return makeError("Concat: null input");
   const Tensor &first = *inputs[0];
   int64_t rank = first.rank();
   if (rank == 0)
@@ -399,18 +402,30 @@ Expected<Tensor> qopt::ref::pad(const Tensor &x, ArrayRef<int64_t> pads, PadMode
     for (int64_t o = 0; o < outShape[d]; ++o)
       maps[d][o] = padSource(mode, o, pads[d], x.dim(d)) * inStrides[d];
   }
+  // The innermost dim as segments of consecutive source elements (the
+  // interior is one memcpy, each border element its own segment).
+  const SmallVector<int64_t> &innerMap = maps[rank - 1];
   int64_t inner = outShape[rank - 1];
+  struct Segment {
+    int64_t dst, src, len;
+  };
+  SmallVector<Segment> segments;
+  for (int64_t j = 0; j < inner; ++j) {
+    if (!segments.empty() && innerMap[j] == segments.back().src + segments.back().len)
+      ++segments.back().len;
+    else
+      segments.push_back({j, innerMap[j], 1});
+  }
   int64_t runs = total / inner;
   SmallVector<int64_t, 6> idx(rank, 0);
   const char *src = x.bytes();
   char *dst = out->bytes();
-  const SmallVector<int64_t> &innerMap = maps[rank - 1];
   for (int64_t r = 0; r < runs; ++r) {
     int64_t base = 0;
     for (int64_t d = 0; d + 1 < rank; ++d)
       base += maps[d][idx[d]];
-    for (int64_t j = 0; j < inner; ++j)
-      std::memcpy(dst + j * esize, src + (base + innerMap[j]) * esize, esize);
+    for (const Segment &sg : segments)
+      std::memcpy(dst + sg.dst * esize, src + (base + sg.src) * esize, sg.len * esize);
     dst += inner * esize;
     for (int64_t d = rank - 2; d >= 0; --d) {
       if (++idx[d] < outShape[d])

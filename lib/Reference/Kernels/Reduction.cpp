@@ -182,8 +182,9 @@ Expected<Tensor> qopt::ref::reduce(ReduceKind kind, const Tensor &xIn, ArrayRef<
                                    bool keepdims) {
   if (!xIn.valid())
     return makeError("Reduce: input has no storage");
-  if (xIn.dtype() == DType::Bool)
-    return makeError("Reduce does not accept bool tensors");
+  // Bool reduces as uint8 under Max/Min (any/all), as opset 20 allows.
+  if (xIn.dtype() == DType::Bool && kind != ReduceKind::Max && kind != ReduceKind::Min)
+    return makeError("Reduce: only Max and Min accept bool tensors");
   int64_t rank = xIn.rank();
   SmallVector<bool, 6> isReduced(rank, false);
   int64_t prev = -1;
@@ -218,11 +219,17 @@ Expected<Tensor> qopt::ref::reduce(ReduceKind kind, const Tensor &xIn, ArrayRef<
   case DType::I16: reduceTyped<int16_t>(kind, x, plan, count, *out); break;
   case DType::I32: reduceTyped<int32_t>(kind, x, plan, count, *out); break;
   case DType::I64: reduceTyped<int64_t>(kind, x, plan, count, *out); break;
+  case DType::Bool:
   case DType::U8: reduceTyped<uint8_t>(kind, x, plan, count, *out); break;
   case DType::U16: reduceTyped<uint16_t>(kind, x, plan, count, *out); break;
   case DType::U32: reduceTyped<uint32_t>(kind, x, plan, count, *out); break;
   case DType::U64: reduceTyped<uint64_t>(kind, x, plan, count, *out); break;
   default: return makeError("Reduce does not support {0}", xIn.describe());
+  }
+  if (x.dtype() == DType::Bool) { // the empty Min identity 255 means true
+    uint8_t *b = out->data<uint8_t>();
+    for (int64_t i = 0, e = out->numElements(); i < e; ++i)
+      b[i] = b[i] != 0;
   }
   if (out->dtype() != xIn.dtype())
     return out->castTo(xIn.dtype());

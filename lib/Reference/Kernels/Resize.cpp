@@ -182,25 +182,30 @@ void resamplePass(const T *src, T *dst, ArrayRef<int64_t> shape, const DimPlan &
     outer *= shape[d];
   for (size_t d = plan.dim + 1; d < shape.size(); ++d)
     inner *= shape[d];
+  SmallVector<T> weight(plan.weight.begin(), plan.weight.end());
+  const int64_t *idx = plan.idx.data();
+  const int64_t *begin = plan.begin.data();
   for (int64_t ou = 0; ou < outer; ++ou) {
     const T *s = src + ou * plan.in * inner;
     T *d = dst + ou * plan.out * inner;
-    for (int64_t o = 0; o < plan.out; ++o, d += inner) {
-      int64_t b = plan.begin[o], e = plan.begin[o + 1];
-      if (inner == 1) {
+    if (inner == 1) {
+      for (int64_t o = 0; o < plan.out; ++o) {
         T acc = 0;
-        for (int64_t k = b; k < e; ++k)
-          acc += (T)plan.weight[k] * s[plan.idx[k]];
-        d[0] = acc;
-        continue;
+        for (int64_t k = begin[o], e = begin[o + 1]; k < e; ++k)
+          acc += weight[k] * s[idx[k]];
+        d[o] = acc;
       }
-      T w0 = (T)plan.weight[b];
-      const T *s0 = s + plan.idx[b] * inner;
+      continue;
+    }
+    for (int64_t o = 0; o < plan.out; ++o, d += inner) {
+      int64_t b = begin[o], e = begin[o + 1];
+      T w0 = weight[b];
+      const T *s0 = s + idx[b] * inner;
       for (int64_t i = 0; i < inner; ++i)
         d[i] = w0 * s0[i];
       for (int64_t k = b + 1; k < e; ++k) {
-        T w = (T)plan.weight[k];
-        const T *sk = s + plan.idx[k] * inner;
+        T w = weight[k];
+        const T *sk = s + idx[k] * inner;
         for (int64_t i = 0; i < inner; ++i)
           d[i] += w * sk[i];
       }
