@@ -26,6 +26,11 @@ using llvm::StringRef;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -298,7 +303,7 @@ Expected<std::string> qopt::ref::serializeNpy(const Tensor &t) {
   auto descr = descrFor(t.dtype());
   if (!descr)
     return descr.takeError();
-  if (!t.valid())
+  if (!hasStorage(t))
     return makeError("cannot serialize a tensor without storage");
   std::string dict = "{'descr': '" + *descr + "', 'fortran_order': False, 'shape': (";
   for (int64_t i = 0; i < t.rank(); ++i)

@@ -11,6 +11,7 @@
 
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/InitAll.h"
+#include "qopt/Reference/Blas.h"
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/Npy.h"
 
@@ -31,7 +32,6 @@
 #include <algorithm>
 #include <chrono>
 
-extern "C" void openblas_set_num_threads(int);
 
 using namespace llvm;
 
@@ -78,14 +78,14 @@ static int fail(const Twine &msg) {
 }
 
 int main(int argc, char **argv) {
+  qopt::ref::selectBlasKernels(argv);
   InitLLVM init(argc, argv);
   qopt::registerVersionPrinter();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "QOpt CPU reference executor\n");
-  if (threads > 0)
-    openblas_set_num_threads(threads);
+  qopt::ref::setBlasThreads(threads);
 
   // Read inputs first: their shapes pin the model's dynamic dimensions.
   StringMap<qopt::ref::Tensor> given;
@@ -181,8 +181,8 @@ int main(int argc, char **argv) {
   if (benchRuns > 0) {
     std::sort(times.begin(), times.end());
     auto pct = [&](double p) { return times[std::min<size_t>(times.size() - 1, p * times.size())]; };
-    outs() << format("latency ms: min %.2f p50 %.2f p90 %.2f max %.2f (%d runs)\n", times.front(),
-                     pct(0.5), pct(0.9), times.back(), (int)benchRuns);
+    outs() << format("latency ms: min %.2f p50 %.2f p90 %.2f max %.2f (%d runs, OpenBLAS %s)\n", times.front(),
+                     pct(0.5), pct(0.9), times.back(), (int)benchRuns, qopt::ref::blasCoreName());
   }
 
   if (profileOps) {

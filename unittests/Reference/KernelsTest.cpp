@@ -113,6 +113,15 @@ TEST(ElementwiseTest, BroadcastMismatchIsError) {
             std::string::npos);
 }
 
+TEST(ElementwiseTest, DefaultConstructedOperandIsError) {
+  // Tensor() has an empty shape (one element) but no storage.
+  Tensor x = makeF32({2}, {1, 2});
+  EXPECT_NE(errorOf(binary(BinaryKind::Add, Tensor(), x, {2})).find("storage"),
+            std::string::npos);
+  EXPECT_NE(errorOf(unary(UnaryKind::Relu, Tensor())).find("storage"), std::string::npos);
+  EXPECT_NE(errorOf(gather(x, Tensor(), 0)).find("storage"), std::string::npos);
+}
+
 TEST(ElementwiseTest, IntegerDivTruncatesModFollowsDivisor) {
   Tensor a = makeTyped<int32_t>(DType::I32, {4}, {-7, 7, -7, 7});
   Tensor b = makeTyped<int32_t>(DType::I32, {4}, {2, -2, -2, 2});
@@ -556,8 +565,8 @@ TEST(PoolingTest, AvgPoolPadsCountIncludePad) {
   p.strides = {2, 2};
   p.pads = {1, 1, 1, 1};
   Tensor x = iotaF32({1, 1, 3, 3});
-  expectClose(ok(avgPool(x, p, {1, 1, 2, 2})), {1, (2 + 3) / 2.0, (4 + 7) / 2.0, (5 + 6 + 8 + 9) / 4.0},
-              {1, 1, 2, 2});
+  expectClose(ok(avgPool(x, p, {1, 1, 2, 2})),
+              {1, (2 + 3) / 2.0, (4 + 7) / 2.0, (5 + 6 + 8 + 9) / 4.0}, {1, 1, 2, 2});
   p.countIncludePad = true;
   expectClose(ok(avgPool(x, p, {1, 1, 2, 2})), {1 / 4.0, 5 / 4.0, 11 / 4.0, 28 / 4.0},
               {1, 1, 2, 2});

@@ -256,9 +256,9 @@ TEST(NpyTest, EveryPrefixAndByteFlipIsHandled) {
   // fails cleanly.
   size_t headerEnd = good->size() - t.byteSize();
   for (size_t i = 0; i < headerEnd; ++i)
-    for (int v : {0, (int)'0', (int)'9', (int)',', (int)')', (int)'(', (int)'\'', (int)'-', 0x7f, 0xff}) {
+    for (char v : {'\0', '0', '9', ',', ')', '(', '\'', '-', '\x7f', '\xff'}) {
       std::string bad = *good;
-      bad[i] = (char)v;
+      bad[i] = v;
       auto r = parse(bad);
       if (r)
         EXPECT_EQ(r->byteSize(), bad.size() - headerEnd);

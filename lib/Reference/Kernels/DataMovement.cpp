@@ -22,6 +22,11 @@ using llvm::StringRef;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -111,7 +116,7 @@ void copyBox(char *dst, ArrayRef<int64_t> dstStrides, const char *src,
 }
 
 llvm::Error checkStorage(StringRef op, const Tensor &t) {
-  if (!t.valid())
+  if (!hasStorage(t))
     return makeError("{0}: operand has no storage", op);
   return llvm::Error::success();
 }

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <type_traits>
 
@@ -22,6 +23,11 @@ using llvm::Expected;
 using llvm::SmallVector;
 
 namespace {
+
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
 
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
@@ -290,15 +296,18 @@ Expected<Tensor> binaryTyped(BinaryKind kind, const BroadcastPlan &plan, const T
     if (!out)
       return out.takeError();
     uint8_t *o = out->data<uint8_t>();
+    auto cmp = [&](auto f) {
+      applyBinary(plan, a, b, o, [f](T x, T y) -> uint8_t { return f(x, y); });
+    };
     switch (kind) {
-    case BinaryKind::Equal: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return x == y; }); break;
-    case BinaryKind::Less: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return x < y; }); break;
-    case BinaryKind::LessOrEqual: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return x <= y; }); break;
-    case BinaryKind::Greater: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return x > y; }); break;
-    case BinaryKind::GreaterOrEqual: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return x >= y; }); break;
-    case BinaryKind::And: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return (x != 0) & (y != 0); }); break;
-    case BinaryKind::Or: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return (x != 0) | (y != 0); }); break;
-    case BinaryKind::Xor: applyBinary(plan, a, b, o, [](T x, T y) -> uint8_t { return (x != 0) ^ (y != 0); }); break;
+    case BinaryKind::Equal: cmp(std::equal_to<T>()); break;
+    case BinaryKind::Less: cmp(std::less<T>()); break;
+    case BinaryKind::LessOrEqual: cmp(std::less_equal<T>()); break;
+    case BinaryKind::Greater: cmp(std::greater<T>()); break;
+    case BinaryKind::GreaterOrEqual: cmp(std::greater_equal<T>()); break;
+    case BinaryKind::And: cmp([](T x, T y) { return (x != 0) & (y != 0); }); break;
+    case BinaryKind::Or: cmp([](T x, T y) { return (x != 0) | (y != 0); }); break;
+    case BinaryKind::Xor: cmp([](T x, T y) { return (x != 0) ^ (y != 0); }); break;
     default: break;
     }
     return out;
@@ -360,8 +369,12 @@ Expected<Tensor> binaryTyped(BinaryKind kind, const BroadcastPlan &plan, const T
         return makeError("Pow: integer 0 raised to a negative power");
     }
     break;
-  case BinaryKind::Max: applyBinary(plan, a, b, o, [](T x, T y) { return maxPropagateNan(x, y); }); break;
-  case BinaryKind::Min: applyBinary(plan, a, b, o, [](T x, T y) { return minPropagateNan(x, y); }); break;
+  case BinaryKind::Max:
+    applyBinary(plan, a, b, o, [](T x, T y) { return maxPropagateNan(x, y); });
+    break;
+  case BinaryKind::Min:
+    applyBinary(plan, a, b, o, [](T x, T y) { return minPropagateNan(x, y); });
+    break;
   case BinaryKind::Mod:
     if constexpr (!isFp)
       applyBinary(plan, a, b, o, [](T x, T y) { return intMod(x, y); });
@@ -402,7 +415,7 @@ Expected<Tensor> intPowMixed(const BroadcastPlan &plan, const Tensor &base, cons
 Expected<Tensor> qopt::ref::binary(BinaryKind kind, const Tensor &lhs, const Tensor &rhs,
                                    ArrayRef<int64_t> outShape) {
   llvm::StringRef name = binaryName(kind);
-  if (!lhs.valid() || !rhs.valid())
+  if (!hasStorage(lhs) || !hasStorage(rhs))
     return makeError("{0}: operand has no storage", name);
   auto plan = planBroadcast(name, outShape, {lhs.shape(), rhs.shape()});
   if (!plan)
@@ -583,7 +596,9 @@ llvm::Error unaryInt(UnaryKind kind, const T *x, T *y, int64_t n, const UnaryPar
   case UnaryKind::Relu: mapInto(x, y, n, [](T v) { return v < 0 ? T(0) : v; }); break;
   case UnaryKind::Neg: mapInto(x, y, n, [](T v) { return wrapSub<T>(0, v); }); break;
   case UnaryKind::Abs: mapInto(x, y, n, [](T v) { return v < 0 ? wrapSub<T>(0, v) : v; }); break;
-  case UnaryKind::Sign: mapInto(x, y, n, [](T v) { return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0)); }); break;
+  case UnaryKind::Sign:
+    mapInto(x, y, n, [](T v) { return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0)); });
+    break;
   case UnaryKind::Clip: {
     if ((p.lo && std::isnan(*p.lo)) || (p.hi && std::isnan(*p.hi)))
       return makeError("Clip: NaN bound for a {0} tensor", dtypeName(dtype));
@@ -607,7 +622,7 @@ llvm::Error unaryInt(UnaryKind kind, const T *x, T *y, int64_t n, const UnaryPar
 } // namespace
 
 Expected<Tensor> qopt::ref::unary(UnaryKind kind, const Tensor &x, const UnaryParams &p) {
-  if (!x.valid())
+  if (!hasStorage(x))
     return makeError("{0}: operand has no storage", unaryName(kind));
   if (kind == UnaryKind::Not || x.dtype() == DType::Bool) {
     if (kind != UnaryKind::Not || x.dtype() != DType::Bool)
@@ -667,7 +682,7 @@ void whereTyped(const BroadcastPlan &plan, const uint8_t *c, const T *x, const T
 
 Expected<Tensor> qopt::ref::where(const Tensor &cond, const Tensor &x, const Tensor &y,
                                   ArrayRef<int64_t> outShape) {
-  if (!cond.valid() || !x.valid() || !y.valid())
+  if (!hasStorage(cond) || !hasStorage(x) || !hasStorage(y))
     return makeError("Where: operand has no storage");
   if (cond.dtype() != DType::Bool)
     return makeError("Where: condition must be bool, got {0}", cond.describe());
@@ -680,11 +695,16 @@ Expected<Tensor> qopt::ref::where(const Tensor &cond, const Tensor &x, const Ten
   if (!out)
     return out.takeError();
   const uint8_t *c = cond.data<uint8_t>();
+  // Values are moved as unsigned integers of the element size.
+  auto run = [&](auto tag) {
+    using U = typename decltype(tag)::type;
+    whereTyped(*plan, c, x.data<U>(), y.data<U>(), out->template data<U>());
+  };
   switch (dtypeSize(x.dtype())) {
-  case 1: whereTyped(*plan, c, x.data<uint8_t>(), y.data<uint8_t>(), out->data<uint8_t>()); break;
-  case 2: whereTyped(*plan, c, x.data<uint16_t>(), y.data<uint16_t>(), out->data<uint16_t>()); break;
-  case 4: whereTyped(*plan, c, x.data<uint32_t>(), y.data<uint32_t>(), out->data<uint32_t>()); break;
-  default: whereTyped(*plan, c, x.data<uint64_t>(), y.data<uint64_t>(), out->data<uint64_t>()); break;
+  case 1: run(Tag<uint8_t>{}); break;
+  case 2: run(Tag<uint16_t>{}); break;
+  case 4: run(Tag<uint32_t>{}); break;
+  default: run(Tag<uint64_t>{}); break;
   }
   return out;
 }

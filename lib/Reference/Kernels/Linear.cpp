@@ -28,6 +28,11 @@ using llvm::StringRef;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -278,7 +283,7 @@ llvm::Error checkConvOperands(StringRef op, const Tensor &x, const Tensor &w, co
 
 Expected<Tensor> qopt::ref::conv(const Tensor &xIn, const Tensor &wIn, const Tensor *biasIn,
                                  const ConvParams &p, ArrayRef<int64_t> outShape) {
-  if (!xIn.valid() || !wIn.valid() || (biasIn && !biasIn->valid()))
+  if (!hasStorage(xIn) || !hasStorage(wIn) || (biasIn && !hasStorage(*biasIn)))
     return makeError("Conv: operand has no storage");
   int64_t m = wIn.rank() > 0 ? wIn.dim(0) : 0;
   if (auto e = checkConvOperands("Conv", xIn, wIn, biasIn, outShape, m))
@@ -411,7 +416,7 @@ llvm::Error convTransposeImpl(const Tensor &x, const Tensor &w, const Tensor *bi
 Expected<Tensor> qopt::ref::convTranspose(const Tensor &xIn, const Tensor &wIn,
                                           const Tensor *biasIn, const ConvParams &p,
                                           ArrayRef<int64_t> outShape) {
-  if (!xIn.valid() || !wIn.valid() || (biasIn && !biasIn->valid()))
+  if (!hasStorage(xIn) || !hasStorage(wIn) || (biasIn && !hasStorage(*biasIn)))
     return makeError("ConvTranspose: operand has no storage");
   int64_t group = p.group;
   if (group < 1)
@@ -516,7 +521,7 @@ void intMatmul(const T *a, const T *b, T *c, int64_t m, int64_t n, int64_t k) {
 
 Expected<Tensor> qopt::ref::matmul(const Tensor &aIn, const Tensor &bIn,
                                    ArrayRef<int64_t> outShape) {
-  if (!aIn.valid() || !bIn.valid())
+  if (!hasStorage(aIn) || !hasStorage(bIn))
     return makeError("MatMul: operand has no storage");
   if (aIn.rank() < 1 || bIn.rank() < 1)
     return makeError("MatMul: operands {0} and {1} must have rank >= 1", aIn.describe(),
@@ -629,7 +634,7 @@ Expected<Tensor> qopt::ref::matmul(const Tensor &aIn, const Tensor &bIn,
 
 Expected<Tensor> qopt::ref::gemm(const Tensor &aIn, const Tensor &bIn, const Tensor *cIn,
                                  float alpha, float beta, bool transA, bool transB) {
-  if (!aIn.valid() || !bIn.valid() || (cIn && !cIn->valid()))
+  if (!hasStorage(aIn) || !hasStorage(bIn) || (cIn && !hasStorage(*cIn)))
     return makeError("Gemm: operand has no storage");
   if (aIn.rank() != 2 || bIn.rank() != 2)
     return makeError("Gemm: operands {0} and {1} must be 2-D", aIn.describe(), bIn.describe());

@@ -20,6 +20,11 @@ using llvm::StringRef;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -48,7 +53,7 @@ Expected<Tensor> runFloat(const Tensor &x, DType original, F &&f) {
 }
 
 llvm::Error checkFloat(StringRef op, const Tensor &x) {
-  if (!x.valid())
+  if (!hasStorage(x))
     return makeError("{0}: input has no storage", op);
   if (!isFloat(x.dtype()))
     return makeError("{0} requires a float tensor, got {1}", op, x.describe());
@@ -66,7 +71,7 @@ Expected<Tensor> qopt::ref::batchNorm(const Tensor &xIn, const Tensor &scale, co
   int64_t n = xIn.dim(0), c = xIn.dim(1);
   int64_t inner = n * c ? xIn.numElements() / (n * c) : 0;
   for (const Tensor *t : {&scale, &bias, &mean, &var}) {
-    if (!t->valid() || !isFloat(t->dtype()) || t->rank() != 1 || t->dim(0) != c)
+    if (!hasStorage(*t) || !isFloat(t->dtype()) || t->rank() != 1 || t->dim(0) != c)
       return makeError("BatchNormalization: parameter {0} must be a 1-D float tensor of size {1}",
                        t->describe(), c);
   }
@@ -97,7 +102,7 @@ namespace {
 /// normalized shape) into `inner` doubles.
 Expected<SmallVector<double>> expandParam(const Tensor &p, ArrayRef<int64_t> normShape,
                                           int64_t inner) {
-  if (!p.valid() || !isFloat(p.dtype()))
+  if (!hasStorage(p) || !isFloat(p.dtype()))
     return makeError("LayerNormalization: parameter {0} must be a float tensor", p.describe());
   if (p.rank() > (int64_t)normShape.size())
     return makeError("LayerNormalization: parameter {0} has a higher rank than the normalized "

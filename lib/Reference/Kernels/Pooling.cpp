@@ -25,6 +25,11 @@ using llvm::StringRef;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -153,7 +158,7 @@ void poolPlanes(const Tensor &x, Tensor &y, const std::array<DimTaps, 3> &t, Red
 
 Expected<Tensor> qopt::ref::maxPool(const Tensor &xIn, const PoolParams &p,
                                     ArrayRef<int64_t> outShape) {
-  if (!xIn.valid())
+  if (!hasStorage(xIn))
     return makeError("MaxPool: input has no storage");
   if (xIn.dtype() == DType::Bool)
     return makeError("MaxPool does not accept bool tensors");
@@ -204,7 +209,7 @@ Expected<Tensor> qopt::ref::maxPool(const Tensor &xIn, const PoolParams &p,
 
 Expected<Tensor> qopt::ref::avgPool(const Tensor &xIn, const PoolParams &p,
                                     ArrayRef<int64_t> outShape) {
-  if (!xIn.valid())
+  if (!hasStorage(xIn))
     return makeError("AveragePool: input has no storage");
   if (!isFloat(xIn.dtype()))
     return makeError("AveragePool requires a float tensor, got {0}", xIn.describe());
@@ -251,7 +256,7 @@ namespace {
 
 /// Shape [N, C, 1, ...] of a global pool, after checking the input rank.
 Expected<SmallVector<int64_t, 6>> globalShape(StringRef op, const Tensor &x) {
-  if (!x.valid())
+  if (!hasStorage(x))
     return makeError("{0}: input has no storage", op);
   if (x.rank() < 2)
     return makeError("{0}: input {1} must be N x C x spatial...", op, x.describe());

@@ -22,6 +22,11 @@ using llvm::SmallVector;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -34,7 +39,8 @@ template <typename T> struct Tag {
 
 /// Accumulator: double for floats, uint64 (wrapping) for integer sums and
 /// products, the type itself for integer max/min.
-template <typename T> using SumAcc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
+template <typename T>
+using SumAcc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
 
 template <typename T> T identityMax() {
   if constexpr (std::is_floating_point_v<T>)
@@ -180,7 +186,7 @@ void reduceTyped(ReduceKind kind, const Tensor &x, const ReducePlan &plan, int64
 
 Expected<Tensor> qopt::ref::reduce(ReduceKind kind, const Tensor &xIn, ArrayRef<int64_t> axes,
                                    bool keepdims) {
-  if (!xIn.valid())
+  if (!hasStorage(xIn))
     return makeError("Reduce: input has no storage");
   // Bool reduces as uint8 under Max/Min (any/all), as opset 20 allows.
   if (xIn.dtype() == DType::Bool && kind != ReduceKind::Max && kind != ReduceKind::Min)

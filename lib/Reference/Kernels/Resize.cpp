@@ -25,6 +25,11 @@ using llvm::SmallVector;
 
 namespace {
 
+/// Whether `t` owns storage. Every allocated tensor does (even with zero
+/// elements); a default-constructed one does not, although its empty shape
+/// claims one element.
+bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
+
 template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
   return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
 }
@@ -234,7 +239,7 @@ void nearestPass(const char *src, char *dst, ArrayRef<int64_t> shape, const DimP
 
 Expected<Tensor> qopt::ref::resize(const Tensor &x, const ResizeParams &p,
                                    ArrayRef<int64_t> outShape) {
-  if (!x.valid())
+  if (!hasStorage(x))
     return makeError("Resize: input has no storage");
   int64_t rank = x.rank();
   if ((int64_t)outShape.size() != rank)
