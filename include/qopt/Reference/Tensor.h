@@ -57,7 +57,7 @@ public:
   int64_t dim(int64_t i) const { return shape_[i]; }
   int64_t numElements() const { return numElements_; }
   size_t byteSize() const { return numElements_ * dtypeSize(dtype_); }
-  bool valid() const { return storage_ != nullptr || numElements_ == 0; }
+  bool valid() const { return storage_ != nullptr; }
 
   char *bytes() { return storage_.get(); }
   const char *bytes() const { return storage_.get(); }
