@@ -20,6 +20,9 @@ config.substitutions.append(
      + os.path.join(config.qopt_src_root, "scripts", "onnx_from_text.py")))
 config.substitutions.append(
     ("%qnn_op_counter_plugin", os.path.join(config.qopt_lib_dir, "QNNOpCounterPlugin.so")))
+config.substitutions.append(
+    ("%qnn_example_dialect_plugin",
+     os.path.join(config.qopt_lib_dir, "QNNExampleDialectPlugin.so")))
 
 llvm_config.with_system_environment(["HOME", "TMPDIR"])
 # `not` and `count` at the start of a RUN line are found on PATH.
