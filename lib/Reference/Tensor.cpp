@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <mutex>
 
 using namespace qopt::ref;
 using llvm::Expected;
@@ -85,14 +87,62 @@ llvm::SmallVector<int64_t> qopt::ref::rowMajorStrides(llvm::ArrayRef<int64_t> sh
   return strides;
 }
 
+namespace {
+/// Recycles large tensor buffers. Freshly mapped memory costs a page fault
+/// per 4 KiB on first touch, and the executor allocates and frees the same
+/// activation sizes op after op, run after run; reusing them keeps
+/// memory-bound ops (batchnorm, relu, add) at memory speed.
+class StoragePool {
+public:
+  static StoragePool &get() {
+    // Leaked on purpose: tensors may be released during static destruction.
+    static StoragePool *pool = new StoragePool;
+    return *pool;
+  }
+
+  char *take(size_t bytes) {
+    if (bytes >= kMinPooled) {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = free.find(bytes);
+      if (it != free.end()) {
+        char *p = it->second;
+        free.erase(it);
+        pooled -= bytes;
+        return p;
+      }
+    }
+    return static_cast<char *>(std::aligned_alloc(64, bytes));
+  }
+
+  void give(char *p, size_t bytes) {
+    if (bytes >= kMinPooled) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (pooled + bytes <= kMaxPooled) {
+        free.emplace(bytes, p);
+        pooled += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+private:
+  static constexpr size_t kMinPooled = size_t(1) << 16;
+  static constexpr size_t kMaxPooled = size_t(1) << 30;
+  std::mutex mutex;
+  std::multimap<size_t, char *> free;
+  size_t pooled = 0;
+};
+} // namespace
+
 static std::shared_ptr<char[]> allocateStorage(size_t bytes) {
   // 64-byte alignment keeps BLAS and vectorized loops on their fast paths.
   size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
-  char *p = static_cast<char *>(std::aligned_alloc(64, rounded));
+  char *p = StoragePool::get().take(rounded);
   if (!p)
     return nullptr;
   std::memset(p, 0, rounded);
-  return std::shared_ptr<char[]>(p, [](char *q) { std::free(q); });
+  return std::shared_ptr<char[]>(p, [rounded](char *q) { StoragePool::get().give(q, rounded); });
 }
 
 Tensor::Tensor(DType dtype, llvm::ArrayRef<int64_t> shape)
