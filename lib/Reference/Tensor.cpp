@@ -135,13 +135,14 @@ private:
 };
 } // namespace
 
-static std::shared_ptr<char[]> allocateStorage(size_t bytes) {
+static std::shared_ptr<char[]> allocateStorage(size_t bytes, bool clear = true) {
   // 64-byte alignment keeps BLAS and vectorized loops on their fast paths.
   size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
   char *p = StoragePool::get().take(rounded);
   if (!p)
     return nullptr;
-  std::memset(p, 0, rounded);
+  if (clear)
+    std::memset(p, 0, rounded);
   return std::shared_ptr<char[]>(p, [rounded](char *q) { StoragePool::get().give(q, rounded); });
 }
 
@@ -154,6 +155,14 @@ Tensor::Tensor(DType dtype, llvm::ArrayRef<int64_t> shape)
 }
 
 Expected<Tensor> Tensor::allocate(DType dtype, llvm::ArrayRef<int64_t> shape) {
+  return allocateImpl(dtype, shape, /*clear=*/true);
+}
+
+Expected<Tensor> Tensor::allocateUninitialized(DType dtype, llvm::ArrayRef<int64_t> shape) {
+  return allocateImpl(dtype, shape, /*clear=*/false);
+}
+
+Expected<Tensor> Tensor::allocateImpl(DType dtype, llvm::ArrayRef<int64_t> shape, bool clear) {
   // 2^62 bytes would overflow size_t arithmetic below; real limits are lower.
   auto n = checkedNumElements(shape, (int64_t(1) << 62) / 8);
   if (!n)
@@ -162,7 +171,7 @@ Expected<Tensor> Tensor::allocate(DType dtype, llvm::ArrayRef<int64_t> shape) {
   t.dtype_ = dtype;
   t.shape_.assign(shape.begin(), shape.end());
   t.numElements_ = *n;
-  t.storage_ = allocateStorage(*n * dtypeSize(dtype));
+  t.storage_ = allocateStorage(*n * dtypeSize(dtype), clear);
   if (!t.storage_)
     return llvm::createStringError("cannot allocate %zu bytes for a %s tensor",
                                    (size_t)(*n * dtypeSize(dtype)),

@@ -50,6 +50,11 @@ public:
   /// Allocates, reporting shapes that are negative or too large instead of
   /// crashing.
   static llvm::Expected<Tensor> allocate(DType dtype, llvm::ArrayRef<int64_t> shape);
+  /// As allocate, but the contents are unspecified (recycled buffers are not
+  /// cleared). Only for kernels that write every element: skipping the clear
+  /// saves a full pass over memory on memory-bound ops.
+  static llvm::Expected<Tensor> allocateUninitialized(DType dtype,
+                                                      llvm::ArrayRef<int64_t> shape);
 
   DType dtype() const { return dtype_; }
   llvm::ArrayRef<int64_t> shape() const { return shape_; }
@@ -82,6 +87,9 @@ public:
   std::string describe() const;
 
 private:
+  static llvm::Expected<Tensor> allocateImpl(DType dtype, llvm::ArrayRef<int64_t> shape,
+                                             bool clear);
+
   DType dtype_ = DType::F32;
   llvm::SmallVector<int64_t, 6> shape_;
   int64_t numElements_ = 0;

@@ -10,7 +10,6 @@
 #include "qopt/Reference/Kernels.h"
 
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/Parallel.h"
 
 #include <cmath>
 #include <cstring>
@@ -134,14 +133,8 @@ Expected<BroadcastPlan> planBroadcast(llvm::StringRef op, ArrayRef<int64_t> out,
   return plan;
 }
 
-/// Below this many elements an op runs on one thread: splitting costs more
-/// than it saves.
-constexpr int64_t kParallelElements = int64_t(1) << 15;
-
-/// Calls `f(outOffset, offsets, innerStrides, n)` once per innermost run (or
-/// piece of one). With `parallel`, pieces run concurrently; `f` must then only
-/// write its own output range.
-template <typename F> void forEachRun(const BroadcastPlan &plan, F &&f, bool parallel = true) {
+/// Calls `f(outOffset, offsets, innerStrides, n)` once per innermost run.
+template <typename F> void forEachRun(const BroadcastPlan &plan, F &&f) {
   if (plan.numElements == 0)
     return;
   int64_t rank = plan.dims.size();
@@ -149,66 +142,27 @@ template <typename F> void forEachRun(const BroadcastPlan &plan, F &&f, bool par
   int64_t innerStrides[kMaxOperands] = {0, 0, 0};
   for (int k = 0; k < plan.numOperands; ++k)
     innerStrides[k] = plan.strides[k].back();
+  SmallVector<int64_t, 6> idx(rank, 0);
+  int64_t offs[kMaxOperands] = {0, 0, 0};
   int64_t runs = plan.numElements / inner;
-  // Walks runs [begin, end), starting from the offsets of run `begin`.
-  auto walk = [&](int64_t begin, int64_t end) {
-    SmallVector<int64_t, 6> idx(rank, 0);
-    int64_t offs[kMaxOperands] = {0, 0, 0};
-    for (int64_t d = rank - 2, rem = begin; d >= 0; --d) {
-      idx[d] = rem % plan.dims[d];
-      rem /= plan.dims[d];
+  for (int64_t r = 0; r < runs; ++r) {
+    f(r * inner, offs, innerStrides, inner);
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      ++idx[d];
       for (int k = 0; k < plan.numOperands; ++k)
-        offs[k] += idx[d] * plan.strides[k][d];
-    }
-    for (int64_t r = begin; r < end; ++r) {
-      f(r * inner, offs, innerStrides, inner);
-      for (int64_t d = rank - 2; d >= 0; --d) {
-        ++idx[d];
-        for (int k = 0; k < plan.numOperands; ++k)
-          offs[k] += plan.strides[k][d];
-        if (idx[d] < plan.dims[d])
-          break;
-        for (int k = 0; k < plan.numOperands; ++k)
-          offs[k] -= plan.strides[k][d] * plan.dims[d];
-        idx[d] = 0;
-      }
-    }
-  };
-  int64_t threads = llvm::parallel::strategy.compute_thread_count();
-  if (!parallel || threads < 2 || plan.numElements < kParallelElements) {
-    walk(0, runs);
-    return;
-  }
-  int64_t pieces = 4 * threads;
-  if (runs >= pieces) {
-    llvm::parallelFor(0, pieces, [&](size_t p) {
-      walk(runs * (int64_t)p / pieces, runs * ((int64_t)p + 1) / pieces);
-    });
-    return;
-  }
-  // Few long runs: split each run's inner range instead.
-  int64_t split = (pieces + runs - 1) / runs;
-  llvm::parallelFor(0, runs * split, [&](size_t task) {
-    int64_t r = (int64_t)task / split, part = (int64_t)task % split;
-    int64_t lo = inner * part / split, hi = inner * (part + 1) / split;
-    int64_t offs[kMaxOperands] = {0, 0, 0};
-    for (int64_t d = rank - 2, rem = r; d >= 0; --d) {
-      int64_t i = rem % plan.dims[d];
-      rem /= plan.dims[d];
+        offs[k] += plan.strides[k][d];
+      if (idx[d] < plan.dims[d])
+        break;
       for (int k = 0; k < plan.numOperands; ++k)
-        offs[k] += i * plan.strides[k][d];
+        offs[k] -= plan.strides[k][d] * plan.dims[d];
+      idx[d] = 0;
     }
-    for (int k = 0; k < plan.numOperands; ++k)
-      offs[k] += lo * innerStrides[k];
-    if (hi > lo)
-      f(r * inner + lo, offs, innerStrides, hi - lo);
-  });
+  }
 }
 
 /// Applies `op` elementwise over a broadcast plan of two operands.
 template <typename A, typename B, typename R, typename Op>
-void applyBinary(const BroadcastPlan &plan, const A *a, const B *b, R *out, Op op,
-                 bool parallel = true) {
+void applyBinary(const BroadcastPlan &plan, const A *a, const B *b, R *out, Op op) {
   forEachRun(plan, [&](int64_t o, const int64_t *offs, const int64_t *s, int64_t n) {
     const A *pa = a + offs[0];
     const B *pb = b + offs[1];
@@ -229,7 +183,7 @@ void applyBinary(const BroadcastPlan &plan, const A *a, const B *b, R *out, Op o
       for (int64_t i = 0; i < n; ++i)
         po[i] = v;
     }
-  }, parallel);
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -373,7 +327,7 @@ Expected<Tensor> binaryTyped(BinaryKind kind, const BroadcastPlan &plan, const T
                        dtypeName(lhs.dtype()));
   }
 
-  auto out = Tensor::allocate(lhs.dtype(), outShape);
+  auto out = Tensor::allocateUninitialized(lhs.dtype(), outShape);
   if (!out)
     return out.takeError();
   T *o = out->data<T>();
@@ -407,13 +361,10 @@ Expected<Tensor> binaryTyped(BinaryKind kind, const BroadcastPlan &plan, const T
       applyBinary(plan, a, b, o, [](T x, T y) { return (T)std::pow(x, y); });
     else {
       bool zeroToNegative = false;
-      applyBinary(
-          plan, a, b, o,
-          [&](T x, T y) {
-            zeroToNegative |= x == 0 && (int64_t)y < 0;
-            return intPow(x, (int64_t)y);
-          },
-          /*parallel=*/false);
+      applyBinary(plan, a, b, o, [&](T x, T y) {
+        zeroToNegative |= x == 0 && (int64_t)y < 0;
+        return intPow(x, (int64_t)y);
+      });
       if (zeroToNegative)
         return makeError("Pow: integer 0 raised to a negative power");
     }
@@ -450,13 +401,10 @@ Expected<Tensor> intPowMixed(const BroadcastPlan &plan, const Tensor &base, cons
   if (!out)
     return out.takeError();
   bool zeroToNegative = false;
-  applyBinary(
-      plan, a, b, out->data<T>(),
-      [&](T x, int64_t y) {
-        zeroToNegative |= x == 0 && y < 0;
-        return intPow(x, y);
-      },
-      /*parallel=*/false);
+  applyBinary(plan, a, b, out->data<T>(), [&](T x, int64_t y) {
+    zeroToNegative |= x == 0 && y < 0;
+    return intPow(x, y);
+  });
   if (zeroToNegative)
     return makeError("Pow: integer 0 raised to a negative power");
   return out;
@@ -560,17 +508,8 @@ llvm::StringRef unaryName(UnaryKind k) {
 }
 
 template <typename T, typename Op> void mapInto(const T *in, T *out, int64_t n, Op op) {
-  int64_t threads = llvm::parallel::strategy.compute_thread_count();
-  if (threads < 2 || n < kParallelElements) {
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = op(in[i]);
-    return;
-  }
-  int64_t pieces = 4 * threads;
-  llvm::parallelFor(0, pieces, [&](size_t p) {
-    for (int64_t i = n * (int64_t)p / pieces, e = n * ((int64_t)p + 1) / pieces; i < e; ++i)
-      out[i] = op(in[i]);
-  });
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = op(in[i]);
 }
 
 template <typename T>
@@ -696,7 +635,7 @@ Expected<Tensor> qopt::ref::unary(UnaryKind kind, const Tensor &x, const UnaryPa
     return out;
   }
   Tensor in = widen(x);
-  auto out = Tensor::allocate(in.dtype(), in.shape());
+  auto out = Tensor::allocateUninitialized(in.dtype(), in.shape());
   if (!out)
     return out.takeError();
   int64_t n = in.numElements();

@@ -10,6 +10,8 @@
 
 #include "qopt/Reference/Kernels.h"
 
+#include "ConvOneDNN.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cblas.h>
@@ -158,6 +160,19 @@ Expected<Window3> makeWindow(StringRef op, ArrayRef<int64_t> in, ArrayRef<int64_
   return w;
 }
 
+/// The window in the form the oneDNN path takes.
+detail::ConvGeometry geometry(const ConvParams &p, int64_t ns) {
+  detail::ConvGeometry g;
+  for (int64_t i = 0; i < ns; ++i) {
+    g.strides.push_back(p.strides.empty() ? 1 : p.strides[i]);
+    g.dilations.push_back(p.dilations.empty() ? 1 : p.dilations[i]);
+    g.padsBegin.push_back(p.pads.empty() ? 0 : p.pads[i]);
+    g.padsEnd.push_back(p.pads.empty() ? 0 : p.pads[ns + i]);
+  }
+  g.group = p.group;
+  return g;
+}
+
 //===----------------------------------------------------------------------===//
 // Conv
 //===----------------------------------------------------------------------===//
@@ -227,7 +242,7 @@ llvm::Error convImpl(const Tensor &x, const Tensor &w, const Tensor *bias, const
     return e;
   Tensor col;
   if (!direct) {
-    auto colOr = Tensor::allocate(x.dtype(), {k, p});
+    auto colOr = Tensor::allocateUninitialized(x.dtype(), {k, p});
     if (!colOr)
       return colOr.takeError();
     col = std::move(*colOr);
@@ -318,9 +333,13 @@ Expected<Tensor> qopt::ref::conv(const Tensor &xIn, const Tensor &wIn, const Ten
 
   Tensor x = widen(xIn), w = widen(wIn);
   Tensor bias = biasIn ? widen(*biasIn) : Tensor();
-  auto out = Tensor::allocate(x.dtype(), outShape);
+  auto out = Tensor::allocateUninitialized(x.dtype(), outShape);
   if (!out)
     return out.takeError();
+  if (x.dtype() == DType::F32 &&
+      detail::convOneDNN(x, w, biasIn ? &bias : nullptr, geometry(p, ns), false,
+                         wIn.dtype() == DType::F32, *out))
+    return out->dtype() != xIn.dtype() ? out->castTo(xIn.dtype()) : std::move(*out);
   llvm::Error e = x.dtype() == DType::F64
                       ? convImpl<double>(x, w, biasIn ? &bias : nullptr, *win, group, *out)
                       : convImpl<float>(x, w, biasIn ? &bias : nullptr, *win, group, *out);
@@ -453,6 +472,10 @@ Expected<Tensor> qopt::ref::convTranspose(const Tensor &xIn, const Tensor &wIn,
   auto out = Tensor::allocate(x.dtype(), outShape);
   if (!out)
     return out.takeError();
+  if (x.dtype() == DType::F32 &&
+      detail::convOneDNN(x, w, biasIn ? &bias : nullptr, geometry(p, ns), true,
+                         wIn.dtype() == DType::F32, *out))
+    return out->dtype() != xIn.dtype() ? out->castTo(xIn.dtype()) : std::move(*out);
   llvm::Error e =
       x.dtype() == DType::F64
           ? convTransposeImpl<double>(x, w, biasIn ? &bias : nullptr, *win, group, *out)

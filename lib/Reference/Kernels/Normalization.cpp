@@ -7,8 +7,6 @@
 
 #include "qopt/Reference/Kernels.h"
 
-#include "llvm/Support/Parallel.h"
-
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -42,7 +40,7 @@ template <typename T> struct Tag {
 /// rounds the result back to `original`.
 template <typename F>
 Expected<Tensor> runFloat(const Tensor &x, DType original, F &&f) {
-  auto out = Tensor::allocate(x.dtype(), x.shape());
+  auto out = Tensor::allocateUninitialized(x.dtype(), x.shape());
   if (!out)
     return out.takeError();
   if (x.dtype() == DType::F64)
@@ -88,19 +86,13 @@ Expected<Tensor> qopt::ref::batchNorm(const Tensor &xIn, const Tensor &scale, co
     using T = typename decltype(tag)::type;
     const T *xd = x.data<T>();
     T *yd = out.data<T>();
-    auto plane = [&](size_t nc) {
-      int64_t ch = (int64_t)nc % c;
-      T sa = (T)a[ch], sb = (T)b[ch];
-      int64_t base = (int64_t)nc * inner;
-      for (int64_t i = 0; i < inner; ++i)
-        yd[base + i] = xd[base + i] * sa + sb;
-    };
-    // Channel planes are independent; large inputs spread them over threads.
-    if (xIn.numElements() >= (int64_t(1) << 15))
-      llvm::parallelFor(0, n * c, plane);
-    else
-      for (int64_t nc = 0; nc < n * c; ++nc)
-        plane(nc);
+    for (int64_t b0 = 0; b0 < n; ++b0)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        T sa = (T)a[ch], sb = (T)b[ch];
+        int64_t base = (b0 * c + ch) * inner;
+        for (int64_t i = 0; i < inner; ++i)
+          yd[base + i] = xd[base + i] * sa + sb;
+      }
   });
 }
 
