@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Npy.h"
+#include "Kernels/KernelSupport.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -19,21 +20,13 @@
 #include <optional>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 using llvm::StringRef;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicLen = 6;

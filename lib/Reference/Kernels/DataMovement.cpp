@@ -9,34 +9,20 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
+#include "KernelSupport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cstring>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 using llvm::StringRef;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 /// Copies n elements with element strides ds/ss (in elements of T).
 template <typename T>

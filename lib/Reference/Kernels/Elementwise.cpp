@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
+#include "KernelSupport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -18,36 +19,12 @@
 #include <type_traits>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
-
-/// F16/BF16 are computed in F32; everything else in its own type.
-Tensor widen(const Tensor &t) { return isHalfLike(t.dtype()) ? t.castTo(DType::F32) : t; }
-
-template <typename T> struct Tag {
-  using type = T;
-};
 
 /// Calls `f(Tag<T>{})` for the C++ type of an F32/F64/integer dtype. Bool maps
 /// to uint8_t; F16/BF16 must have been widened.

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
+#include "KernelSupport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -13,28 +14,13 @@
 #include <limits>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 using llvm::StringRef;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
-
-bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
-Tensor widen(const Tensor &t) { return isHalfLike(t.dtype()) ? t.castTo(DType::F32) : t; }
-
-template <typename T> struct Tag {
-  using type = T;
-};
 
 /// Runs `f(Tag<float>)` or `f(Tag<double>)` on a widened float tensor, then
 /// rounds the result back to `original`.

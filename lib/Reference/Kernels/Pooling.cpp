@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
+#include "KernelSupport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -18,38 +19,13 @@
 #include <type_traits>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 using llvm::StringRef;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
-Tensor widen(const Tensor &t) { return isHalfLike(t.dtype()) ? t.castTo(DType::F32) : t; }
-
-int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
-
-template <typename T> struct Tag {
-  using type = T;
-};
 
 constexpr int64_t kMaxSpatial = int64_t(1) << 31;
 

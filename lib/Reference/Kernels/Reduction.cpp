@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
+#include "KernelSupport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -16,26 +17,12 @@
 #include <type_traits>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
-
-bool isHalfLike(DType t) { return t == DType::F16 || t == DType::BF16; }
-
-template <typename T> struct Tag {
-  using type = T;
-};
 
 /// Accumulator: double for floats, uint64 (wrapping) for integer sums and
 /// products, the type itself for integer max/min.

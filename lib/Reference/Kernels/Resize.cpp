@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
+#include "KernelSupport.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -19,27 +20,12 @@
 #include <cstring>
 
 using namespace qopt::ref;
+using namespace qopt::ref::detail;
 using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 
 namespace {
-
-/// Whether `t` owns storage. Every allocated tensor does (even with zero
-/// elements); a default-constructed one does not, although its empty shape
-/// claims one element.
-bool hasStorage(const Tensor &t) { return t.bytes() != nullptr; }
-
-template <typename... Ts> llvm::Error makeError(const char *fmt, Ts &&...vals) {
-  return llvm::createStringError(llvm::formatv(fmt, std::forward<Ts>(vals)...).str());
-}
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 /// Taps of one dimension: output coordinate o reads taps [begin[o], begin[o+1]).
 struct DimPlan {
