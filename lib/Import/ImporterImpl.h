@@ -28,6 +28,7 @@ using Handler = mlir::LogicalResult (*)(NodeImporter &);
 void registerElementwiseHandlers(llvm::StringMap<Handler> &table);
 void registerLinearHandlers(llvm::StringMap<Handler> &table);
 void registerDataMovementHandlers(llvm::StringMap<Handler> &table);
+void registerCompositeHandlers(llvm::StringMap<Handler> &table);
 
 /// Converts a TensorProto (inline or external data) to a host tensor. External
 /// data is read only from regular files inside `modelDir`.

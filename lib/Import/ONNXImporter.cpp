@@ -637,6 +637,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   registerElementwiseHandlers(handlers);
   registerLinearHandlers(handlers);
   registerDataMovementHandlers(handlers);
+  registerCompositeHandlers(handlers);
   if (failed(loadModel()))
     return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
