@@ -233,13 +233,18 @@ static LogicalResult checkWindowAttrs(std::optional<Location> loc, StringRef nam
     return emitErr(loc, "'" + name + "' expects " + Twine(spatial) +
                             " kernel dims, strides and dilations and " + Twine(2 * spatial) +
                             " pads");
+  // Bounding every window attribute keeps the size arithmetic below (and in
+  // the kernels) far from int64 overflow whatever a model file says.
+  constexpr int64_t kLimit = int64_t(1) << 31;
   for (int64_t i = 0; i < spatial; ++i) {
     if (kernel[i] <= 0 || strides[i] <= 0 || dilations[i] <= 0)
       return emitErr(loc, "'" + name + "' kernel, strides and dilations must be positive");
+    if (kernel[i] > kLimit || strides[i] > kLimit || dilations[i] > kLimit)
+      return emitErr(loc, "'" + name + "' kernel, strides and dilations must be at most 2^31");
   }
   for (int64_t p : pads)
-    if (p < 0)
-      return emitErr(loc, "'" + name + "' pads must be non-negative");
+    if (p < 0 || p > kLimit)
+      return emitErr(loc, "'" + name + "' pads must be in [0, 2^31]");
   return success();
 }
 

@@ -610,3 +610,12 @@ func.func @quantized_result_shape(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
   %0 = qnn.relu %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<5x!quant.uniform<i8:f32, 0.1>>
   return
 }
+
+// -----
+
+func.func @conv_huge_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
+  // expected-error @+2 {{'qnn.conv' kernel, strides and dilations must be at most 2^31}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.conv %x, %w {strides = array<i64: 1099511627776, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x1x6xf32>
+  return
+}
