@@ -7,7 +7,7 @@ Prints a Markdown table (images/s, median latency) ready for
 docs/performance.md.
 
 usage: cpu_reference.py [--qopt-ref build/bin/qopt-ref] [--threads 2]
-                        [--batches 1,8] [--runs 10] [--models resnet50,...]
+                        [--batches 1,8] [--runs 10] [--rounds 3] [--models resnet50,...]
 """
 import argparse
 import datetime
@@ -68,6 +68,9 @@ def main():
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--models", default="resnet50,mobilenetv2")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate the two executors this many times and report the median "
+                         "of the per-round medians (the machine's speed drifts)")
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()
 
@@ -84,12 +87,15 @@ def main():
             xfile = os.path.join(work, "x%d.npy" % batch)
             np.save(xfile, x)
             runs = max(3, args.runs // batch)
-            ort_ms = bench_ort(path, x, args.threads, runs)
-            ref_ms = bench_qopt(args.qopt_ref, path, xfile, args.threads, runs, "input")
-            rows.append((model, batch, ref_ms, ort_ms))
-    print("Machine: %s, %d cores visible, %d threads each; %s; onnxruntime %s" %
+            ort_ms, ref_ms = [], []
+            for _ in range(args.rounds):
+                ort_ms.append(bench_ort(path, x, args.threads, runs))
+                ref_ms.append(bench_qopt(args.qopt_ref, path, xfile, args.threads, runs, "input"))
+            rows.append((model, batch, float(np.median(ref_ms)), float(np.median(ort_ms))))
+    print("Machine: %s, %d cores visible, %d threads each; %s; onnxruntime %s; "
+          "median of %d alternating rounds" %
           (cpu_name(), os.cpu_count(), args.threads, datetime.date.today().isoformat(),
-           ort.__version__))
+           ort.__version__, args.rounds))
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     print()
     print("| model | batch | qopt-ref ms | qopt-ref images/s | onnxruntime ms | onnxruntime images/s | ratio |")

@@ -2,6 +2,8 @@
 
 #include "qopt/Reference/Blas.h"
 
+#include "Kernels/OneDNN.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
@@ -12,6 +14,13 @@ void openblas_set_num_threads(int);
 }
 
 const char *qopt::ref::blasCoreName() { return openblas_get_corename(); }
+
+std::string qopt::ref::computeEngineDescription() {
+  std::string blas = std::string("OpenBLAS ") + openblas_get_corename();
+  if (detail::oneDNNEnabled())
+    return "oneDNN (conv, f32 GEMM) + " + blas;
+  return blas;
+}
 
 void qopt::ref::setBlasThreads(int threads) {
   if (threads > 0)

@@ -181,8 +181,9 @@ int main(int argc, char **argv) {
   if (benchRuns > 0) {
     std::sort(times.begin(), times.end());
     auto pct = [&](double p) { return times[std::min<size_t>(times.size() - 1, p * times.size())]; };
-    outs() << format("latency ms: min %.2f p50 %.2f p90 %.2f max %.2f (%d runs, OpenBLAS %s)\n", times.front(),
-                     pct(0.5), pct(0.9), times.back(), (int)benchRuns, qopt::ref::blasCoreName());
+    outs() << format("latency ms: min %.2f p50 %.2f p90 %.2f max %.2f (%d runs, %s)\n", times.front(),
+                     pct(0.5), pct(0.9), times.back(), (int)benchRuns,
+                     qopt::ref::computeEngineDescription().c_str());
   }
 
   if (profileOps) {

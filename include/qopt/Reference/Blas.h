@@ -3,6 +3,8 @@
 #ifndef QOPT_REFERENCE_BLAS_H
 #define QOPT_REFERENCE_BLAS_H
 
+#include <string>
+
 namespace qopt::ref {
 
 /// Makes OpenBLAS use kernels that match this CPU. Debian 12's OpenBLAS
@@ -20,6 +22,10 @@ void setBlasThreads(int threads);
 
 /// The core type OpenBLAS runs with ("SkylakeX", "Haswell", ...).
 const char *blasCoreName();
+
+/// The libraries doing the heavy lifting, for logs and benchmark output:
+/// "oneDNN (conv, f32 GEMM) + OpenBLAS SkylakeX" or "OpenBLAS SkylakeX".
+std::string computeEngineDescription();
 
 } // namespace qopt::ref
 

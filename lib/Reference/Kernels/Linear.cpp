@@ -11,7 +11,7 @@
 #include "qopt/Reference/Kernels.h"
 #include "KernelSupport.h"
 
-#include "ConvOneDNN.h"
+#include "OneDNN.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -61,6 +61,8 @@ void gemmRowMajor(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
     return;
   if (k == 0)
     return scaleInPlace(c, m, n, ldc, beta);
+  if (detail::sgemmOneDNN(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    return;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }

@@ -1,4 +1,4 @@
-//===- ConvOneDNN.cpp - oneDNN convolution path ---------------*- C++ -*-===//
+//===- OneDNN.cpp - oneDNN paths of the reference kernels ------*- C++ -*-===//
 //
 // OpenBLAS GEMM after im2col reaches about 140 GFLOP/s here, half of what
 // ONNX Runtime's convolutions get; oneDNN's blocked-layout kernels reach
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ConvOneDNN.h"
+#include "OneDNN.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -30,8 +30,8 @@ using namespace qopt::ref::detail;
 bool qopt::ref::detail::oneDNNEnabled() {
 #ifdef QOPT_HAVE_DNNL
   static const bool enabled = [] {
-    const char *v = std::getenv("QOPT_REFERENCE_CONV");
-    return !v || std::strcmp(v, "blas") != 0;
+    const char *v = std::getenv("QOPT_REFERENCE_ENGINE");
+    return !v || std::strcmp(v, "openblas") != 0;
   }();
   return enabled;
 #else
@@ -40,6 +40,10 @@ bool qopt::ref::detail::oneDNNEnabled() {
 }
 
 #ifndef QOPT_HAVE_DNNL
+bool qopt::ref::detail::sgemmOneDNN(bool, bool, int64_t, int64_t, int64_t, float, const float *,
+                                    int64_t, const float *, int64_t, float, float *, int64_t) {
+  return false;
+}
 bool qopt::ref::detail::convOneDNN(const Tensor &, const Tensor &, const Tensor *,
                                    const ConvGeometry &, bool, bool, Tensor &) {
   return false;
@@ -363,6 +367,15 @@ bool qopt::ref::detail::convOneDNN(const Tensor &x, const Tensor &w, const Tenso
     dnnl_memory_destroy(m);
   dnnl_stream_destroy(stream);
   return ok;
+}
+
+bool qopt::ref::detail::sgemmOneDNN(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+                                    float alpha, const float *a, int64_t lda, const float *b,
+                                    int64_t ldb, float beta, float *c, int64_t ldc) {
+  if (!oneDNNEnabled())
+    return false;
+  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                    c, ldc) == dnnl_success;
 }
 
 #endif // QOPT_HAVE_DNNL

@@ -1,11 +1,11 @@
-//===- ConvOneDNN.h - oneDNN convolution path -----------------*- C++ -*-===//
+//===- OneDNN.h - oneDNN paths of the reference kernels --------*- C++ -*-===//
 //
 // Private to the reference kernels.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QOPT_LIB_REFERENCE_KERNELS_CONVONEDNN_H
-#define QOPT_LIB_REFERENCE_KERNELS_CONVONEDNN_H
+#ifndef QOPT_LIB_REFERENCE_KERNELS_ONEDNN_H
+#define QOPT_LIB_REFERENCE_KERNELS_ONEDNN_H
 
 #include "qopt/Reference/Tensor.h"
 
@@ -26,10 +26,18 @@ struct ConvGeometry {
 bool convOneDNN(const Tensor &x, const Tensor &w, const Tensor *bias, const ConvGeometry &g,
                 bool transposed, bool weightsStable, Tensor &out);
 
-/// Whether convOneDNN may be used (built in, and not disabled with
-/// QOPT_REFERENCE_CONV=blas).
+/// Row-major f32 GEMM C = alpha op(A) op(B) + beta C through oneDNN. Returns
+/// false when oneDNN is not available; the caller then uses OpenBLAS. Using
+/// the same library (and thread pool) as the convolutions matters here: two
+/// threading runtimes spinning in turn on 2 cores double some latencies.
+bool sgemmOneDNN(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                 int64_t ldc);
+
+/// Whether the oneDNN paths may be used (built in, and not disabled with
+/// QOPT_REFERENCE_ENGINE=openblas).
 bool oneDNNEnabled();
 
 } // namespace qopt::ref::detail
 
-#endif // QOPT_LIB_REFERENCE_KERNELS_CONVONEDNN_H
+#endif // QOPT_LIB_REFERENCE_KERNELS_ONEDNN_H
