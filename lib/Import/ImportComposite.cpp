@@ -2,14 +2,17 @@
 //
 // ONNX ops that are exact compositions of qnn ops (the ONNX function bodies
 // of these operators) import as those compositions, so every later stage sees
-// fewer op kinds: PRelu, Mean, Tile, DepthToSpace, SpaceToDepth and
-// InstanceNormalization.
+// fewer op kinds: PRelu, Mean, Tile, DepthToSpace, SpaceToDepth,
+// InstanceNormalization, Trilu, the exponential-linear activations (Elu, Selu,
+// Celu), ThresholdedRelu, Softsign, Softplus, Shrink, IsNaN and IsInf.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ImporterImpl.h"
 
 #include "qopt/Reference/Executor.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace qopt;
@@ -174,6 +177,163 @@ static LogicalResult importInstanceNorm(NodeImporter &n) {
   return success();
 }
 
+/// Trilu keeps the upper (or lower) triangle from diagonal k: a select with a
+/// constant mask, since shapes are static.
+static LogicalResult importTrilu(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(upper, n.attrInt("upper", 1));
+  int64_t k = 0;
+  if (n.hasInput(1)) {
+    QOPT_TRY(kv, n.constantInts(1, "k"));
+    if (kv.size() != 1)
+      return n.error("k must be a scalar");
+    k = kv[0];
+  }
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() < 2)
+    return n.error("input must have rank >= 2");
+  int64_t rows = xt.getDimSize(xt.getRank() - 2), cols = xt.getDimSize(xt.getRank() - 1);
+  ref::Tensor mask(ref::DType::Bool, {rows, cols});
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.data<uint8_t>()[i * cols + j] = upper ? j - i >= k : j - i <= k;
+  QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
+  QOPT_TRY(v, n.build<qnn::WhereOp>({n.constant(mask, "trilu_mask"), x, zero}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// alpha * (exp(x) - 1) for x < 0, else x; Selu scales both sides by gamma.
+static LogicalResult importElu(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  bool selu = n.opType() == "Selu";
+  QOPT_TRY(alpha, n.attrFloat("alpha", selu ? 1.67326319217681884765625f : 1.0f));
+  QOPT_TRY(gamma, n.attrFloat("gamma", 1.05070102214813232421875f));
+  QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
+  QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
+  QOPT_TRY(a, scalarLike(n, x, alpha, "alpha"));
+  QOPT_TRY(neg, n.build<qnn::LessOp>({x, zero}));
+  QOPT_TRY(e, n.build<qnn::ExpOp>({x}));
+  QOPT_TRY(em1, n.build<qnn::SubOp>({e, one}));
+  QOPT_TRY(scaled, n.build<qnn::MulOp>({a, em1}));
+  QOPT_TRY(v, n.build<qnn::WhereOp>({neg, scaled, x}));
+  if (selu) {
+    QOPT_TRY(g, scalarLike(n, x, gamma, "gamma"));
+    QOPT_TRY(sv, n.build<qnn::MulOp>({g, v}));
+    v = sv;
+  }
+  n.setOutput(0, v);
+  return success();
+}
+
+/// Celu: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+static LogicalResult importCelu(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(alpha, n.attrFloat("alpha", 1.0f));
+  if (alpha == 0)
+    return n.error("alpha must not be zero");
+  QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
+  QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
+  QOPT_TRY(a, scalarLike(n, x, alpha, "alpha"));
+  QOPT_TRY(pos, n.build<qnn::MaxOp>({x, zero}));
+  QOPT_TRY(xa, n.build<qnn::DivOp>({x, a}));
+  QOPT_TRY(e, n.build<qnn::ExpOp>({xa}));
+  QOPT_TRY(em1, n.build<qnn::SubOp>({e, one}));
+  QOPT_TRY(scaled, n.build<qnn::MulOp>({a, em1}));
+  QOPT_TRY(negPart, n.build<qnn::MinOp>({scaled, zero}));
+  QOPT_TRY(v, n.build<qnn::AddOp>({pos, negPart}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// ThresholdedRelu: x where x > alpha, else 0.
+static LogicalResult importThresholdedRelu(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(alpha, n.attrFloat("alpha", 1.0f));
+  QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
+  QOPT_TRY(a, scalarLike(n, x, alpha, "alpha"));
+  QOPT_TRY(keep, n.build<qnn::GreaterOp>({x, a}));
+  QOPT_TRY(v, n.build<qnn::WhereOp>({keep, x, zero}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// Softsign: x / (1 + |x|).
+static LogicalResult importSoftsign(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
+  QOPT_TRY(ax, n.build<qnn::AbsOp>({x}));
+  QOPT_TRY(den, n.build<qnn::AddOp>({one, ax}));
+  QOPT_TRY(v, n.build<qnn::DivOp>({x, den}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// Softplus: log(exp(x) + 1), as the ONNX definition.
+static LogicalResult importSoftplus(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
+  QOPT_TRY(e, n.build<qnn::ExpOp>({x}));
+  QOPT_TRY(ep1, n.build<qnn::AddOp>({e, one}));
+  QOPT_TRY(v, n.build<qnn::LogOp>({ep1}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// Shrink: x + bias where x < -lambd, x - bias where x > lambd, else 0.
+static LogicalResult importShrink(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(lambd, n.attrFloat("lambd", 0.5f));
+  QOPT_TRY(bias, n.attrFloat("bias", 0.0f));
+  QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
+  QOPT_TRY(l, scalarLike(n, x, lambd, "lambd"));
+  QOPT_TRY(nl, scalarLike(n, x, -lambd, "neg_lambd"));
+  QOPT_TRY(b, scalarLike(n, x, bias, "bias"));
+  QOPT_TRY(below, n.build<qnn::LessOp>({x, nl}));
+  QOPT_TRY(above, n.build<qnn::GreaterOp>({x, l}));
+  QOPT_TRY(plus, n.build<qnn::AddOp>({x, b}));
+  QOPT_TRY(minus, n.build<qnn::SubOp>({x, b}));
+  QOPT_TRY(hi, n.build<qnn::WhereOp>({above, minus, zero}));
+  QOPT_TRY(v, n.build<qnn::WhereOp>({below, plus, hi}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// IsNaN: x != x.
+static LogicalResult importIsNaN(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(same, n.build<qnn::EqualOp>({x, x}));
+  QOPT_TRY(v, n.build<qnn::NotOp>({same}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// IsInf: x == +inf and/or x == -inf, as the detect flags ask.
+static LogicalResult importIsInf(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(detectPos, n.attrInt("detect_positive", 1));
+  QOPT_TRY(detectNeg, n.attrInt("detect_negative", 1));
+  double inf = std::numeric_limits<double>::infinity();
+  QOPT_TRY(pinf, scalarLike(n, x, inf, "inf"));
+  QOPT_TRY(ninf, scalarLike(n, x, -inf, "neg_inf"));
+  QOPT_TRY(isPos, n.build<qnn::EqualOp>({x, pinf}));
+  QOPT_TRY(isNeg, n.build<qnn::EqualOp>({x, ninf}));
+  Value v;
+  if (detectPos && detectNeg) {
+    QOPT_TRY(both, n.build<qnn::OrOp>({isPos, isNeg}));
+    v = both;
+  } else if (detectPos) {
+    v = isPos;
+  } else if (detectNeg) {
+    v = isNeg;
+  } else {
+    QOPT_TRY(none, n.build<qnn::AndOp>({isPos, isNeg}));
+    v = none;
+  }
+  n.setOutput(0, v);
+  return success();
+}
+
 void qopt::onnx_import::registerCompositeHandlers(llvm::StringMap<Handler> &t) {
   t["PRelu"] = importPRelu;
   t["Mean"] = importMean;
@@ -181,4 +341,14 @@ void qopt::onnx_import::registerCompositeHandlers(llvm::StringMap<Handler> &t) {
   t["DepthToSpace"] = importDepthToSpace;
   t["SpaceToDepth"] = importSpaceToDepth;
   t["InstanceNormalization"] = importInstanceNorm;
+  t["Trilu"] = importTrilu;
+  t["Elu"] = importElu;
+  t["Selu"] = importElu;
+  t["Celu"] = importCelu;
+  t["ThresholdedRelu"] = importThresholdedRelu;
+  t["Softsign"] = importSoftsign;
+  t["Softplus"] = importSoftplus;
+  t["Shrink"] = importShrink;
+  t["IsNaN"] = importIsNaN;
+  t["IsInf"] = importIsInf;
 }
