@@ -200,6 +200,17 @@ void qopt::onnx_import::registerElementwiseHandlers(llvm::StringMap<Handler> &t)
   t["Log"] = importUnary<qnn::LogOp>;
   t["Sqrt"] = importUnary<qnn::SqrtOp>;
   t["Erf"] = importUnary<qnn::ErfOp>;
+  t["Sin"] = importUnary<qnn::SinOp>;
+  t["Cos"] = importUnary<qnn::CosOp>;
+  t["Tan"] = importUnary<qnn::TanOp>;
+  t["Asin"] = importUnary<qnn::AsinOp>;
+  t["Acos"] = importUnary<qnn::AcosOp>;
+  t["Atan"] = importUnary<qnn::AtanOp>;
+  t["Sinh"] = importUnary<qnn::SinhOp>;
+  t["Cosh"] = importUnary<qnn::CoshOp>;
+  t["Asinh"] = importUnary<qnn::AsinhOp>;
+  t["Acosh"] = importUnary<qnn::AcoshOp>;
+  t["Atanh"] = importUnary<qnn::AtanhOp>;
   t["Reciprocal"] = importUnary<qnn::ReciprocalOp>;
   t["Floor"] = importUnary<qnn::FloorOp>;
   t["Ceil"] = importUnary<qnn::CeilOp>;

@@ -393,6 +393,18 @@ template <typename OpTy> static LogicalResult importReduce(NodeImporter &n) {
   return success();
 }
 
+template <typename OpTy> static LogicalResult importArgReduce(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(axis, n.attrInt("axis", 0));
+  QOPT_TRY(keepdims, n.attrInt("keepdims", 1));
+  QOPT_TRY(last, n.attrInt("select_last_index", 0));
+  QOPT_TRY(v, n.build<OpTy>({x}, {n.named("axis", n.b.getI64IntegerAttr(axis)),
+                                  n.named("keepdims", n.b.getBoolAttr(keepdims != 0)),
+                                  n.named("select_last_index", n.b.getBoolAttr(last != 0))}));
+  n.setOutput(0, v);
+  return success();
+}
+
 void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
   t["Conv"] = importConv;
   t["ConvTranspose"] = importConvTranspose;
@@ -411,4 +423,6 @@ void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
   t["ReduceMax"] = importReduce<qnn::ReduceMaxOp>;
   t["ReduceMin"] = importReduce<qnn::ReduceMinOp>;
   t["ReduceProd"] = importReduce<qnn::ReduceProdOp>;
+  t["ArgMax"] = importArgReduce<qnn::ArgMaxOp>;
+  t["ArgMin"] = importArgReduce<qnn::ArgMinOp>;
 }

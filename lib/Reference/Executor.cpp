@@ -216,6 +216,17 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           .Case([&](qnn::LogOp) { return unary(UnaryKind::Log); })
           .Case([&](qnn::SqrtOp) { return unary(UnaryKind::Sqrt); })
           .Case([&](qnn::ErfOp) { return unary(UnaryKind::Erf); })
+          .Case([&](qnn::SinOp) { return unary(UnaryKind::Sin); })
+          .Case([&](qnn::CosOp) { return unary(UnaryKind::Cos); })
+          .Case([&](qnn::TanOp) { return unary(UnaryKind::Tan); })
+          .Case([&](qnn::AsinOp) { return unary(UnaryKind::Asin); })
+          .Case([&](qnn::AcosOp) { return unary(UnaryKind::Acos); })
+          .Case([&](qnn::AtanOp) { return unary(UnaryKind::Atan); })
+          .Case([&](qnn::SinhOp) { return unary(UnaryKind::Sinh); })
+          .Case([&](qnn::CoshOp) { return unary(UnaryKind::Cosh); })
+          .Case([&](qnn::AsinhOp) { return unary(UnaryKind::Asinh); })
+          .Case([&](qnn::AcoshOp) { return unary(UnaryKind::Acosh); })
+          .Case([&](qnn::AtanhOp) { return unary(UnaryKind::Atanh); })
           .Case([&](qnn::ReciprocalOp) { return unary(UnaryKind::Reciprocal); })
           .Case([&](qnn::FloorOp) { return unary(UnaryKind::Floor); })
           .Case([&](qnn::CeilOp) { return unary(UnaryKind::Ceil); })
@@ -340,6 +351,14 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           })
           .Case([&](qnn::ReduceMinOp o) {
             return ref::reduce(ReduceKind::Min, in[0], o.getAxes(), o.getKeepdims());
+          })
+          .Case([&](qnn::ArgMaxOp o) {
+            return ref::argReduce(true, in[0], normAxis(o.getAxis(), in[0].rank()),
+                                  o.getKeepdims(), o.getSelectLastIndex());
+          })
+          .Case([&](qnn::ArgMinOp o) {
+            return ref::argReduce(false, in[0], normAxis(o.getAxis(), in[0].rank()),
+                                  o.getKeepdims(), o.getSelectLastIndex());
           })
           .Case([&](qnn::ReduceProdOp o) {
             return ref::reduce(ReduceKind::Prod, in[0], o.getAxes(), o.getKeepdims());

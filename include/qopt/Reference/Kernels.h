@@ -36,7 +36,8 @@ llvm::Expected<Tensor> binary(BinaryKind kind, const Tensor &lhs, const Tensor &
 
 enum class UnaryKind {
   Relu, Sigmoid, Tanh, Exp, Log, Sqrt, Erf, Reciprocal, Floor, Ceil, Round, HardSwish,
-  Neg, Abs, Sign, Not, LeakyRelu, HardSigmoid, Gelu, GeluTanh, Clip
+  Neg, Abs, Sign, Not, LeakyRelu, HardSigmoid, Gelu, GeluTanh, Clip,
+  Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh
 };
 /// Parameters of the parameterized unary ops: LeakyRelu (alpha), HardSigmoid
 /// (alpha, beta), Clip (lo, hi; absent = unbounded).
@@ -145,6 +146,11 @@ enum class ReduceKind { Mean, Sum, Max, Min, Prod };
 /// Max/Min, NaN for Mean).
 llvm::Expected<Tensor> reduce(ReduceKind kind, const Tensor &x, llvm::ArrayRef<int64_t> axes,
                               bool keepdims);
+
+/// ArgMax / ArgMin along a non-negative axis, as int64. Ties pick the first
+/// index, or the last with `selectLastIndex`; NaN counts as the extreme value.
+llvm::Expected<Tensor> argReduce(bool isMax, const Tensor &x, int64_t axis, bool keepdims,
+                                 bool selectLastIndex);
 
 } // namespace qopt::ref
 

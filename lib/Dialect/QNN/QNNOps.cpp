@@ -187,6 +187,17 @@ QNN_UNARY_OP(ExpOp)
 QNN_UNARY_OP(LogOp)
 QNN_UNARY_OP(SqrtOp)
 QNN_UNARY_OP(ErfOp)
+QNN_UNARY_OP(SinOp)
+QNN_UNARY_OP(CosOp)
+QNN_UNARY_OP(TanOp)
+QNN_UNARY_OP(AsinOp)
+QNN_UNARY_OP(AcosOp)
+QNN_UNARY_OP(AtanOp)
+QNN_UNARY_OP(SinhOp)
+QNN_UNARY_OP(CoshOp)
+QNN_UNARY_OP(AsinhOp)
+QNN_UNARY_OP(AcoshOp)
+QNN_UNARY_OP(AtanhOp)
 QNN_UNARY_OP(ReciprocalOp)
 QNN_UNARY_OP(FloorOp)
 QNN_UNARY_OP(CeilOp)
@@ -713,6 +724,35 @@ QNN_REDUCE_OP(ReduceSumOp)
 QNN_REDUCE_OP(ReduceMaxOp)
 QNN_REDUCE_OP(ReduceMinOp)
 QNN_REDUCE_OP(ReduceProdOp)
+
+#define QNN_ARG_REDUCE_OP(OP)                                                               \
+  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc, Adaptor a,\
+                                     SmallVectorImpl<Type> &results) {                      \
+    auto in = tensorOf(a.getInput());                                                       \
+    auto axis = normalizeAxis(loc, a.getAxis(), in.getRank(), OP::getOperationName());     \
+    if (failed(axis))                                                                       \
+      return failure();                                                                     \
+    SmallVector<int64_t> out;                                                               \
+    for (int64_t d = 0; d < in.getRank(); ++d)                                              \
+      if (d != *axis)                                                                       \
+        out.push_back(in.getDimSize(d));                                                    \
+      else if (a.getKeepdims())                                                             \
+        out.push_back(1);                                                                   \
+    results.push_back(RankedTensorType::get(out, IntegerType::get(ctx, 64)));               \
+    return success();                                                                       \
+  }                                                                                         \
+  LogicalResult OP::verify() {                                                              \
+    int64_t rank = getInput().getType().getRank(), axis = (int64_t)getAxis();             \
+    if (axis < -rank || axis >= rank)                                                       \
+      return success(); /* reported by type inference */                                    \
+    if (getInput().getType().getDimSize(axis < 0 ? axis + rank : axis) == 0)                \
+      return emitOpError("cannot reduce an empty axis");                                    \
+    return success();                                                                       \
+  }                                                                                         \
+  QNN_COMPATIBLE_RESULTS(OP)
+
+QNN_ARG_REDUCE_OP(ArgMaxOp)
+QNN_ARG_REDUCE_OP(ArgMinOp)
 
 #define GET_OP_CLASSES
 #include "qopt/Dialect/QNN/QNNOps.cpp.inc"

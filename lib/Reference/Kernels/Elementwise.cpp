@@ -480,6 +480,17 @@ llvm::StringRef unaryName(UnaryKind k) {
   case UnaryKind::Gelu: return "Gelu";
   case UnaryKind::GeluTanh: return "Gelu(tanh)";
   case UnaryKind::Clip: return "Clip";
+  case UnaryKind::Sin: return "Sin";
+  case UnaryKind::Cos: return "Cos";
+  case UnaryKind::Tan: return "Tan";
+  case UnaryKind::Asin: return "Asin";
+  case UnaryKind::Acos: return "Acos";
+  case UnaryKind::Atan: return "Atan";
+  case UnaryKind::Sinh: return "Sinh";
+  case UnaryKind::Cosh: return "Cosh";
+  case UnaryKind::Asinh: return "Asinh";
+  case UnaryKind::Acosh: return "Acosh";
+  case UnaryKind::Atanh: return "Atanh";
   }
   return "?";
 }
@@ -507,6 +518,17 @@ void unaryFloat(UnaryKind kind, const T *x, T *y, int64_t n, const UnaryParams &
   case UnaryKind::Log: mapInto(x, y, n, [](T v) { return std::log(v); }); break;
   case UnaryKind::Sqrt: mapInto(x, y, n, [](T v) { return std::sqrt(v); }); break;
   case UnaryKind::Erf: mapInto(x, y, n, [](T v) { return std::erf(v); }); break;
+  case UnaryKind::Sin: mapInto(x, y, n, [](T v) { return std::sin(v); }); break;
+  case UnaryKind::Cos: mapInto(x, y, n, [](T v) { return std::cos(v); }); break;
+  case UnaryKind::Tan: mapInto(x, y, n, [](T v) { return std::tan(v); }); break;
+  case UnaryKind::Asin: mapInto(x, y, n, [](T v) { return std::asin(v); }); break;
+  case UnaryKind::Acos: mapInto(x, y, n, [](T v) { return std::acos(v); }); break;
+  case UnaryKind::Atan: mapInto(x, y, n, [](T v) { return std::atan(v); }); break;
+  case UnaryKind::Sinh: mapInto(x, y, n, [](T v) { return std::sinh(v); }); break;
+  case UnaryKind::Cosh: mapInto(x, y, n, [](T v) { return std::cosh(v); }); break;
+  case UnaryKind::Asinh: mapInto(x, y, n, [](T v) { return std::asinh(v); }); break;
+  case UnaryKind::Acosh: mapInto(x, y, n, [](T v) { return std::acosh(v); }); break;
+  case UnaryKind::Atanh: mapInto(x, y, n, [](T v) { return std::atanh(v); }); break;
   case UnaryKind::Reciprocal: mapInto(x, y, n, [](T v) { return T(1) / v; }); break;
   case UnaryKind::Floor: mapInto(x, y, n, [](T v) { return std::floor(v); }); break;
   case UnaryKind::Ceil: mapInto(x, y, n, [](T v) { return std::ceil(v); }); break;

@@ -228,3 +228,81 @@ Expected<Tensor> qopt::ref::reduce(ReduceKind kind, const Tensor &xIn, ArrayRef<
     return out->castTo(xIn.dtype());
   return out;
 }
+
+//===----------------------------------------------------------------------===//
+// ArgMax / ArgMin
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Index of the extreme element along `axis` for every (outer, inner) pair.
+/// NaN compares as the extreme value, so the first NaN wins, as in NumPy.
+template <typename T>
+void argExtreme(const T *x, int64_t outer, int64_t dim, int64_t inner, bool isMax,
+                bool selectLast, int64_t *out) {
+  auto better = [&](T a, T b) {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (std::isnan(b))
+        return false;
+      if (std::isnan(a))
+        return true;
+    }
+    return isMax ? a > b : a < b;
+  };
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const T *p = x + o * dim * inner + i;
+      int64_t best = 0;
+      for (int64_t d = 1; d < dim; ++d) {
+        T v = p[d * inner], b = p[best * inner];
+        if (better(v, b) || (selectLast && !better(b, v) && !(v != v)))
+          best = d;
+      }
+      out[o * inner + i] = best;
+    }
+}
+} // namespace
+
+Expected<Tensor> qopt::ref::argReduce(bool isMax, const Tensor &xIn, int64_t axis, bool keepdims,
+                                      bool selectLastIndex) {
+  const char *name = isMax ? "ArgMax" : "ArgMin";
+  if (!hasStorage(xIn))
+    return makeError("{0}: input has no storage", name);
+  if (axis < 0 || axis >= xIn.rank())
+    return makeError("{0}: axis {1} out of range for {2}", name, axis, xIn.describe());
+  if (xIn.dim(axis) == 0)
+    return makeError("{0}: cannot reduce the empty axis {1} of {2}", name, axis, xIn.describe());
+  if (xIn.dtype() == DType::Bool)
+    return makeError("{0} does not support bool tensors", name);
+  Tensor x = widen(xIn);
+  int64_t outer = 1, inner = 1, dim = x.dim(axis);
+  SmallVector<int64_t> outShape;
+  for (int64_t d = 0; d < x.rank(); ++d) {
+    if (d < axis)
+      outer *= x.dim(d);
+    else if (d > axis)
+      inner *= x.dim(d);
+    if (d != axis)
+      outShape.push_back(x.dim(d));
+    else if (keepdims)
+      outShape.push_back(1);
+  }
+  auto out = Tensor::allocate(DType::I64, outShape);
+  if (!out)
+    return out.takeError();
+  int64_t *o = out->data<int64_t>();
+  switch (x.dtype()) {
+  case DType::F32: argExtreme(x.data<float>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::F64: argExtreme(x.data<double>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::I8: argExtreme(x.data<int8_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::I16: argExtreme(x.data<int16_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::I32: argExtreme(x.data<int32_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::I64: argExtreme(x.data<int64_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::U8: argExtreme(x.data<uint8_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::U16: argExtreme(x.data<uint16_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::U32: argExtreme(x.data<uint32_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  case DType::U64: argExtreme(x.data<uint64_t>(), outer, dim, inner, isMax, selectLastIndex, o); break;
+  default:
+    return makeError("{0} does not support {1} tensors", name, dtypeName(x.dtype()));
+  }
+  return out;
+}

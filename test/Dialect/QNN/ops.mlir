@@ -94,6 +94,28 @@ func.func @unary(%x: tensor<2x3xf32>, %i: tensor<3xi32>, %c: tensor<3xi1>) {
   %19 = qnn.clip %x {min = 0.0 : f64, max = 6.0 : f64} : tensor<2x3xf32> -> tensor<2x3xf32>
   // CHECK: qnn.cast %{{.*}} : tensor<3xi32> -> tensor<3xf16>
   %20 = qnn.cast %i : tensor<3xi32> -> tensor<3xf16>
+  // CHECK: qnn.sin %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t0 = qnn.sin %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.cos %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t1 = qnn.cos %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.tan %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t2 = qnn.tan %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.asin %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t3 = qnn.asin %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.acos %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t4 = qnn.acos %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.atan %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t5 = qnn.atan %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.sinh %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t6 = qnn.sinh %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.cosh %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t7 = qnn.cosh %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.asinh %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t8 = qnn.asinh %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.acosh %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t9 = qnn.acosh %x : tensor<2x3xf32> -> tensor<2x3xf32>
+  // CHECK: qnn.atanh %{{.*}} : tensor<2x3xf32> -> tensor<2x3xf32>
+  %t10 = qnn.atanh %x : tensor<2x3xf32> -> tensor<2x3xf32>
   return
 }
 
@@ -169,6 +191,10 @@ func.func @reductions(%x: tensor<2x3x4xf32>) {
   %3 = qnn.reduce_min %x {axes = array<i64: 1>, keepdims = false} : tensor<2x3x4xf32> -> tensor<2x4xf32>
   // CHECK: qnn.reduce_prod
   %4 = qnn.reduce_prod %x {axes = array<i64>, keepdims = true} : tensor<2x3x4xf32> -> tensor<2x3x4xf32>
+  // CHECK: qnn.arg_max %{{.*}} {axis = 1 : i64, keepdims = false} : tensor<2x3x4xf32> -> tensor<2x4xi64>
+  %5 = qnn.arg_max %x {axis = 1 : i64, keepdims = false} : tensor<2x3x4xf32> -> tensor<2x4xi64>
+  // CHECK: qnn.arg_min %{{.*}} {axis = -1 : i64, keepdims = true, select_last_index = true} : tensor<2x3x4xf32> -> tensor<2x3x1xi64>
+  %6 = qnn.arg_min %x {axis = -1 : i64, keepdims = true, select_last_index = true} : tensor<2x3x4xf32> -> tensor<2x3x1xi64>
   return
 }
 

@@ -151,6 +151,17 @@ def QNN_ExpOp : QNN_UnaryOp<"exp", "Exp">;
 def QNN_LogOp : QNN_UnaryOp<"log", "Log">;
 def QNN_SqrtOp : QNN_UnaryOp<"sqrt", "Sqrt">;
 def QNN_ErfOp : QNN_UnaryOp<"erf", "Erf">;
+def QNN_SinOp : QNN_UnaryOp<"sin", "Sin", QNN_FloatTensor>;
+def QNN_CosOp : QNN_UnaryOp<"cos", "Cos", QNN_FloatTensor>;
+def QNN_TanOp : QNN_UnaryOp<"tan", "Tan", QNN_FloatTensor>;
+def QNN_AsinOp : QNN_UnaryOp<"asin", "Asin", QNN_FloatTensor>;
+def QNN_AcosOp : QNN_UnaryOp<"acos", "Acos", QNN_FloatTensor>;
+def QNN_AtanOp : QNN_UnaryOp<"atan", "Atan", QNN_FloatTensor>;
+def QNN_SinhOp : QNN_UnaryOp<"sinh", "Sinh", QNN_FloatTensor>;
+def QNN_CoshOp : QNN_UnaryOp<"cosh", "Cosh", QNN_FloatTensor>;
+def QNN_AsinhOp : QNN_UnaryOp<"asinh", "Asinh", QNN_FloatTensor>;
+def QNN_AcoshOp : QNN_UnaryOp<"acosh", "Acosh", QNN_FloatTensor>;
+def QNN_AtanhOp : QNN_UnaryOp<"atanh", "Atanh", QNN_FloatTensor>;
 def QNN_ReciprocalOp : QNN_UnaryOp<"reciprocal", "Reciprocal">;
 def QNN_FloorOp : QNN_UnaryOp<"floor", "Floor">;
 def QNN_CeilOp : QNN_UnaryOp<"ceil", "Ceil">;
@@ -587,5 +598,25 @@ def QNN_ReduceSumOp : QNN_ReduceOp<"reduce_sum", "ReduceSum">;
 def QNN_ReduceMaxOp : QNN_ReduceOp<"reduce_max", "ReduceMax">;
 def QNN_ReduceMinOp : QNN_ReduceOp<"reduce_min", "ReduceMin">;
 def QNN_ReduceProdOp : QNN_ReduceOp<"reduce_prod", "ReduceProd">;
+
+class QNN_ArgReduceOp<string mnemonic, string onnxName> : QNN_InferredOp<mnemonic> {
+  let summary = onnxName # ": int64 index of the extreme element along an axis";
+  let description = [{
+    ONNX `}] # onnxName # [{`: ties pick the first index, or the last with
+    `select_last_index`.
+
+    ```mlir
+    %0 = qnn.}] # mnemonic # [{ %x {axis = 1 : i64, keepdims = false} : tensor<1x1000xf32> -> tensor<1xi64>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[QNN_Float, AnyInteger]>:$input, I64Attr:$axis,
+                       BoolAttr:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+def QNN_ArgMaxOp : QNN_ArgReduceOp<"arg_max", "ArgMax">;
+def QNN_ArgMinOp : QNN_ArgReduceOp<"arg_min", "ArgMin">;
 
 #endif // QOPT_DIALECT_QNN_QNNOPS_TD
