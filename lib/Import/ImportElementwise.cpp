@@ -139,6 +139,21 @@ static LogicalResult importCast(NodeImporter &n) {
   return success();
 }
 
+/// CastLike: Cast to the element type of the second input.
+static LogicalResult importCastLike(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(like, n.input(1));
+  auto in = cast<RankedTensorType>(x.getType());
+  Type elt = cast<RankedTensorType>(like.getType()).getElementType();
+  if (in.getElementType() == elt) {
+    n.setOutput(0, x);
+    return success();
+  }
+  QOPT_TRY(v, n.build<qnn::CastOp>({x}, {}, RankedTensorType::get(in.getShape(), elt)));
+  n.setOutput(0, v);
+  return success();
+}
+
 static LogicalResult importWhere(NodeImporter &n) {
   QOPT_TRY(c, n.input(0));
   QOPT_TRY(x, n.input(1));
@@ -225,6 +240,7 @@ void qopt::onnx_import::registerElementwiseHandlers(llvm::StringMap<Handler> &t)
   t["Gelu"] = importGelu;
   t["Clip"] = importClip;
   t["Cast"] = importCast;
+  t["CastLike"] = importCastLike;
   t["Where"] = importWhere;
   t["Identity"] = importIdentity;
   t["Dropout"] = importDropout;

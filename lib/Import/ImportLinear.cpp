@@ -343,52 +343,110 @@ template <typename OpTy> static LogicalResult importSoftmax(NodeImporter &n) {
   return success();
 }
 
-/// Reductions: axes come from an attribute, or from input 1 from opset 13
-/// (ReduceSum) or 18 (the others).
-template <typename OpTy> static LogicalResult importReduce(NodeImporter &n) {
-  QOPT_TRY(x, n.input(0));
-  auto xt = cast<RankedTensorType>(x.getType());
-  int64_t rank = xt.getRank();
-  bool axesAsInput = std::is_same_v<OpTy, qnn::ReduceSumOp> ? n.opset >= 13 : n.opset >= 18;
-  SmallVector<int64_t> axes;
+namespace {
+/// What a reduction node asks for, in qnn terms.
+struct ReduceSpec {
+  SmallVector<int64_t> axes; // sorted, non-negative
+  bool keepdims = true;
+  bool noop = false; // empty axes with noop_with_empty_axes: no reduction at all
+};
+} // namespace
+
+/// Reads a reduction's axes: an attribute, or input 1 from opset 13 (ReduceSum)
+/// or 18 (the others). No axes means all of them unless noop_with_empty_axes.
+static FailureOr<ReduceSpec> readReduce(NodeImporter &n, int64_t rank, bool axesAsInput) {
+  ReduceSpec spec;
   bool haveAxes = false;
   if (axesAsInput) {
     if (failed(n.rejectAttr("axes", "axes is an input from this opset")))
       return failure();
     if (n.hasInput(1)) {
       QOPT_TRY(a, n.constantInts(1, "axes"));
-      axes = a;
+      spec.axes = a;
       haveAxes = true;
     }
   } else if (n.attr("axes")) {
     QOPT_TRY(a, n.attrInts("axes", std::nullopt));
-    axes = a;
+    spec.axes = a;
     haveAxes = true;
   }
   QOPT_TRY(keepdims, n.attrInt("keepdims", 1));
-  int64_t noop = 0;
+  spec.keepdims = keepdims != 0;
   if (axesAsInput) {
-    QOPT_TRY(v, n.attrInt("noop_with_empty_axes", 0));
-    noop = v;
+    QOPT_TRY(noop, n.attrInt("noop_with_empty_axes", 0));
+    spec.noop = noop != 0 && spec.axes.empty();
   }
-  if (!haveAxes || axes.empty()) {
-    if (noop) {
-      n.setOutput(0, x);
-      return success();
+  if (spec.noop)
+    return spec;
+  if (!haveAxes || spec.axes.empty())
+    spec.axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  for (int64_t &a : spec.axes) {
+    if (a < -rank || a >= rank) {
+      (void)n.error("axis " + llvm::Twine(a) + " is out of range for rank " + llvm::Twine(rank));
+      return failure();
     }
-    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
-  }
-  for (int64_t &a : axes) {
-    if (a < -rank || a >= rank)
-      return n.error("axis " + llvm::Twine(a) + " is out of range for rank " + llvm::Twine(rank));
     if (a < 0)
       a += rank;
   }
-  llvm::sort(axes);
-  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
-    return n.error("axes contain a duplicate");
-  QOPT_TRY(v, n.build<OpTy>({x}, {n.named("axes", n.b.getDenseI64ArrayAttr(axes)),
-                                  n.named("keepdims", n.b.getBoolAttr(keepdims != 0))}));
+  llvm::sort(spec.axes);
+  if (std::adjacent_find(spec.axes.begin(), spec.axes.end()) != spec.axes.end()) {
+    (void)n.error("axes contain a duplicate");
+    return failure();
+  }
+  return spec;
+}
+
+template <typename OpTy>
+static FailureOr<Value> buildReduce(NodeImporter &n, Value x, const ReduceSpec &spec) {
+  return n.build<OpTy>({x}, {n.named("axes", n.b.getDenseI64ArrayAttr(spec.axes)),
+                             n.named("keepdims", n.b.getBoolAttr(spec.keepdims))});
+}
+
+template <typename OpTy> static LogicalResult importReduce(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  bool axesAsInput = std::is_same_v<OpTy, qnn::ReduceSumOp> ? n.opset >= 13 : n.opset >= 18;
+  QOPT_TRY(spec, readReduce(n, cast<RankedTensorType>(x.getType()).getRank(), axesAsInput));
+  if (spec.noop) {
+    n.setOutput(0, x);
+    return success();
+  }
+  QOPT_TRY(v, buildReduce<OpTy>(n, x, spec));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp are
+/// a sum between elementwise steps (their ONNX function bodies). With
+/// noop_with_empty_axes they follow the ONNX reference: the input unchanged,
+/// squared for ReduceSumSquare.
+static LogicalResult importCompositeReduce(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(spec, readReduce(n, cast<RankedTensorType>(x.getType()).getRank(), n.opset >= 18));
+  StringRef op = n.opType();
+  Value pre = x;
+  if (op == "ReduceL1") {
+    QOPT_TRY(v, n.build<qnn::AbsOp>({x}));
+    pre = v;
+  } else if (op == "ReduceL2" || op == "ReduceSumSquare") {
+    QOPT_TRY(v, n.build<qnn::MulOp>({x, x}));
+    pre = v;
+  } else if (op == "ReduceLogSumExp") {
+    QOPT_TRY(v, n.build<qnn::ExpOp>({x}));
+    pre = v;
+  }
+  if (spec.noop) {
+    n.setOutput(0, op == "ReduceSumSquare" ? pre : x);
+    return success();
+  }
+  QOPT_TRY(sum, buildReduce<qnn::ReduceSumOp>(n, pre, spec));
+  Value v = sum;
+  if (op == "ReduceL2") {
+    QOPT_TRY(r, n.build<qnn::SqrtOp>({sum}));
+    v = r;
+  } else if (op == "ReduceLogSum" || op == "ReduceLogSumExp") {
+    QOPT_TRY(r, n.build<qnn::LogOp>({sum}));
+    v = r;
+  }
   n.setOutput(0, v);
   return success();
 }
@@ -423,6 +481,9 @@ void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
   t["ReduceMax"] = importReduce<qnn::ReduceMaxOp>;
   t["ReduceMin"] = importReduce<qnn::ReduceMinOp>;
   t["ReduceProd"] = importReduce<qnn::ReduceProdOp>;
+  for (const char *name :
+       {"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"})
+    t[name] = importCompositeReduce;
   t["ArgMax"] = importArgReduce<qnn::ArgMaxOp>;
   t["ArgMin"] = importArgReduce<qnn::ArgMinOp>;
 }

@@ -267,7 +267,8 @@ PARAMETER_INPUTS = {
     "Unsqueeze": {1}, "Resize": {1, 2, 3}, "Upsample": {1}, "Pad": {1, 2, 3},
     "Clip": {1, 2}, "ConstantOfShape": {0}, "Range": {0, 1, 2}, "Split": {1},
     "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1}, "ReduceMin": {1},
-    "ReduceProd": {1}, "Dropout": {1, 2}, "Tile": {1}, "Trilu": {1},
+    "ReduceProd": {1}, "ReduceL1": {1}, "ReduceL2": {1}, "ReduceSumSquare": {1},
+    "ReduceLogSum": {1}, "ReduceLogSumExp": {1}, "Dropout": {1, 2}, "Tile": {1}, "Trilu": {1},
 }
 
 
