@@ -334,6 +334,132 @@ static LogicalResult importIsInf(NodeImporter &n) {
   return success();
 }
 
+/// An int64 tensor holding 0..n-1 along dimension `axis` of a rank-`rank`
+/// shape whose other dimensions are 1, for index comparisons.
+static Value iotaAlong(NodeImporter &n, int64_t rank, int64_t axis, int64_t size) {
+  SmallVector<int64_t> shape(rank, 1);
+  shape[axis] = size;
+  ref::Tensor t(ref::DType::I64, shape);
+  for (int64_t i = 0; i < size; ++i)
+    t.data<int64_t>()[i] = i;
+  return n.constant(t, "iota");
+}
+
+/// Hardmax: 1 at the first maximum along the axis, 0 elsewhere. Before opset
+/// 13 the input is flattened to 2-D at the axis, as for Softmax.
+static LogicalResult importHardmax(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  QOPT_TRY(axisAttr, n.attrInt("axis", n.opset >= 13 ? -1 : 1));
+  if (rank == 0 || axisAttr < -rank || axisAttr >= rank)
+    return n.error("axis " + llvm::Twine(axisAttr) + " is out of range for rank " +
+                   llvm::Twine(rank));
+  int64_t axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  Value in = x;
+  if (n.opset < 13) {
+    int64_t rows = 1, cols = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      (d < axis ? rows : cols) *= xt.getDimSize(d);
+    QOPT_TRY(flat, reshapeTo(n, x, {rows, cols}));
+    in = flat;
+    axis = 1;
+  }
+  auto it = cast<RankedTensorType>(in.getType());
+  QOPT_TRY(arg, n.build<qnn::ArgMaxOp>({in}, {n.named("axis", n.b.getI64IntegerAttr(axis)),
+                                              n.named("keepdims", n.b.getBoolAttr(true))}));
+  Value iota = iotaAlong(n, it.getRank(), axis, it.getDimSize(axis));
+  QOPT_TRY(hit, n.build<qnn::EqualOp>({iota, arg}));
+  QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
+  QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
+  QOPT_TRY(v, n.build<qnn::WhereOp>({hit, one, zero}));
+  QOPT_TRY(out, reshapeTo(n, v, xt.getShape()));
+  n.setOutput(0, out);
+  return success();
+}
+
+/// EyeLike: ones on diagonal k of a 2-D tensor shaped like the input; a
+/// constant, since shapes are static.
+static LogicalResult importEyeLike(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() != 2)
+    return n.error("input must be 2-D");
+  QOPT_TRY(k, n.attrInt("k", 0));
+  Type elt = xt.getElementType();
+  if (n.attr("dtype")) {
+    QOPT_TRY(dt, n.attrInt("dtype", std::nullopt));
+    elt = elementTypeFromONNX(n.ctx(), (int32_t)dt);
+    if (!elt)
+      return n.unsupported("dtype " + onnxTypeName((int32_t)dt).str());
+  }
+  auto dtype = ref::dtypeFromType(elt);
+  if (!dtype) {
+    llvm::consumeError(dtype.takeError());
+    return n.unsupported("element type");
+  }
+  int64_t rows = xt.getDimSize(0), cols = xt.getDimSize(1);
+  auto t = ref::Tensor::allocate(*dtype, {rows, cols});
+  if (!t)
+    return n.error(llvm::toString(t.takeError()));
+  for (int64_t i = 0; i < rows; ++i)
+    if (int64_t j = i + k; j >= 0 && j < cols)
+      t->setFromDouble(i * cols + j, 1.0);
+  n.setOutput(0, n.constant(*t, n.node.output(0)));
+  return success();
+}
+
+/// OneHot: `on` where the (wrapped) index equals the position along the new
+/// axis, `off` elsewhere.
+static LogicalResult importOneHot(NodeImporter &n) {
+  QOPT_TRY(indices, n.input(0));
+  QOPT_TRY(depthT, n.constantInput(1, "depth"));
+  QOPT_TRY(values, n.input(2));
+  if (depthT->numElements() != 1)
+    return n.error("depth must be a scalar");
+  double depthD = depthT->getAsDouble(0);
+  if (!(depthD >= 1 && depthD < (double)(int64_t(1) << 31)))
+    return n.error("depth must be a positive integer below 2^31");
+  int64_t depth = (int64_t)depthD;
+  auto it = cast<RankedTensorType>(indices.getType());
+  auto vt = cast<RankedTensorType>(values.getType());
+  if (vt.getRank() != 1 || vt.getDimSize(0) != 2)
+    return n.error("values must hold [off, on]");
+  int64_t outRank = it.getRank() + 1;
+  QOPT_TRY(axisAttr, n.attrInt("axis", -1));
+  if (axisAttr < -outRank || axisAttr >= outRank)
+    return n.error("axis " + llvm::Twine(axisAttr) + " is out of range");
+  int64_t axis = axisAttr < 0 ? axisAttr + outRank : axisAttr;
+  // Indices as int64, negative ones wrapped by depth, with a unit dim at axis.
+  Value idx = indices;
+  if (it.getElementType() != n.b.getI64Type()) {
+    QOPT_TRY(c, n.build<qnn::CastOp>(
+                    {indices}, {}, RankedTensorType::get(it.getShape(), n.b.getI64Type())));
+    idx = c;
+  }
+  ref::Tensor zeroT(ref::DType::I64, {}), depthC(ref::DType::I64, {});
+  depthC.data<int64_t>()[0] = depth;
+  Value zero = n.constant(zeroT, "zero"), dep = n.constant(depthC, "depth");
+  QOPT_TRY(negative, n.build<qnn::LessOp>({idx, zero}));
+  QOPT_TRY(wrapped, n.build<qnn::AddOp>({idx, dep}));
+  QOPT_TRY(fixed, n.build<qnn::WhereOp>({negative, wrapped, idx}));
+  SmallVector<int64_t> unitShape(it.getShape());
+  unitShape.insert(unitShape.begin() + axis, 1);
+  QOPT_TRY(unit, reshapeTo(n, fixed, unitShape));
+  QOPT_TRY(hit, n.build<qnn::EqualOp>({unit, iotaAlong(n, outRank, axis, depth)}));
+  auto pick = [&](int64_t i) -> FailureOr<Value> {
+    return n.build<qnn::SliceOp>(
+        {values}, {n.named("starts", n.b.getDenseI64ArrayAttr({i})),
+                   n.named("ends", n.b.getDenseI64ArrayAttr({i + 1})),
+                   n.named("steps", n.b.getDenseI64ArrayAttr({1}))});
+  };
+  QOPT_TRY(off, pick(0));
+  QOPT_TRY(on, pick(1));
+  QOPT_TRY(v, n.build<qnn::WhereOp>({hit, on, off}));
+  n.setOutput(0, v);
+  return success();
+}
+
 void qopt::onnx_import::registerCompositeHandlers(llvm::StringMap<Handler> &t) {
   t["PRelu"] = importPRelu;
   t["Mean"] = importMean;
@@ -351,4 +477,7 @@ void qopt::onnx_import::registerCompositeHandlers(llvm::StringMap<Handler> &t) {
   t["Shrink"] = importShrink;
   t["IsNaN"] = importIsNaN;
   t["IsInf"] = importIsInf;
+  t["Hardmax"] = importHardmax;
+  t["EyeLike"] = importEyeLike;
+  t["OneHot"] = importOneHot;
 }
