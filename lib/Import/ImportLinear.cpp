@@ -463,6 +463,20 @@ template <typename OpTy> static LogicalResult importArgReduce(NodeImporter &n) {
   return success();
 }
 
+static LogicalResult importCumSum(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(axis, n.constantInts(1, "axis"));
+  if (axis.size() != 1)
+    return n.error("axis must be a scalar");
+  QOPT_TRY(exclusive, n.attrInt("exclusive", 0));
+  QOPT_TRY(reverse, n.attrInt("reverse", 0));
+  QOPT_TRY(v, n.build<qnn::CumSumOp>({x}, {n.named("axis", n.b.getI64IntegerAttr(axis[0])),
+                                           n.named("exclusive", n.b.getBoolAttr(exclusive != 0)),
+                                           n.named("reverse", n.b.getBoolAttr(reverse != 0))}));
+  n.setOutput(0, v);
+  return success();
+}
+
 void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
   t["Conv"] = importConv;
   t["ConvTranspose"] = importConvTranspose;
@@ -485,5 +499,6 @@ void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
        {"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"})
     t[name] = importCompositeReduce;
   t["ArgMax"] = importArgReduce<qnn::ArgMaxOp>;
+  t["CumSum"] = importCumSum;
   t["ArgMin"] = importArgReduce<qnn::ArgMinOp>;
 }

@@ -352,6 +352,10 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           .Case([&](qnn::ReduceMinOp o) {
             return ref::reduce(ReduceKind::Min, in[0], o.getAxes(), o.getKeepdims());
           })
+          .Case([&](qnn::CumSumOp o) {
+            return ref::cumSum(in[0], normAxis(o.getAxis(), in[0].rank()), o.getExclusive(),
+                               o.getReverse());
+          })
           .Case([&](qnn::ArgMaxOp o) {
             return ref::argReduce(true, in[0], normAxis(o.getAxis(), in[0].rank()),
                                   o.getKeepdims(), o.getSelectLastIndex());

@@ -917,4 +917,29 @@ TEST(ReductionTest, BoolMaxMinAreAnyAll) {
   EXPECT_NE(errorOf(reduce(ReduceKind::Sum, b, {1}, false)), "");
 }
 
+TEST(ReductionTest, CumSumExclusiveReverseAndWrap) {
+  Tensor x = makeF32({2, 3}, {1, 2, 3, 4, 5, 6});
+  expectClose(ok(cumSum(x, 1, false, false)), {1, 3, 6, 4, 9, 15}, {2, 3});
+  expectClose(ok(cumSum(x, 1, true, false)), {0, 1, 3, 0, 4, 9}, {2, 3});
+  expectClose(ok(cumSum(x, 1, false, true)), {6, 5, 3, 15, 11, 6}, {2, 3});
+  expectClose(ok(cumSum(x, 0, true, true)), {4, 5, 6, 0, 0, 0}, {2, 3});
+  Tensor big = makeTyped<int32_t>(DType::I32, {2}, {INT32_MAX, 1});
+  EXPECT_EQ(ok(cumSum(big, 0, false, false)).getAsInt(1), INT32_MIN); // wraps
+  EXPECT_NE(errorOf(cumSum(x, 2, false, false)), "");
+}
+
+TEST(ReductionTest, ArgMaxTiesAndNaN) {
+  Tensor x = makeF32({2, 4}, {1, 3, 3, 0, 2, NAN, 5, NAN});
+  Tensor first = ok(argReduce(true, x, 1, false, false));
+  EXPECT_EQ(first.dtype(), DType::I64);
+  EXPECT_EQ(first.getAsInt(0), 1);
+  EXPECT_EQ(first.getAsInt(1), 1); // the first NaN wins, as in NumPy
+  EXPECT_EQ(ok(argReduce(true, x, 1, false, true)).getAsInt(0), 2);
+  Tensor mn = ok(argReduce(false, x, 0, true, false));
+  EXPECT_EQ(mn.shape(), ArrayRef<int64_t>({1, 4}));
+  EXPECT_EQ(mn.getAsInt(0), 0);
+  EXPECT_EQ(mn.getAsInt(3), 1); // NaN is the extreme for ArgMin too (np.argmin)
+  EXPECT_NE(errorOf(argReduce(true, Tensor(DType::F32, {2, 0}), 1, false, false)), "");
+}
+
 } // namespace

@@ -147,6 +147,9 @@ enum class ReduceKind { Mean, Sum, Max, Min, Prod };
 llvm::Expected<Tensor> reduce(ReduceKind kind, const Tensor &x, llvm::ArrayRef<int64_t> axes,
                               bool keepdims);
 
+/// Cumulative sum along a non-negative axis (ONNX CumSum).
+llvm::Expected<Tensor> cumSum(const Tensor &x, int64_t axis, bool exclusive, bool reverse);
+
 /// ArgMax / ArgMin along a non-negative axis, as int64. Ties pick the first
 /// index, or the last with `selectLastIndex`; NaN counts as the extreme value.
 llvm::Expected<Tensor> argReduce(bool isMax, const Tensor &x, int64_t axis, bool keepdims,

@@ -751,6 +751,17 @@ QNN_REDUCE_OP(ReduceProdOp)
   }                                                                                         \
   QNN_COMPATIBLE_RESULTS(OP)
 
+LogicalResult CumSumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor a,
+                                         SmallVectorImpl<Type> &results) {
+  auto in = tensorOf(a.getInput());
+  if (failed(normalizeAxis(loc, a.getAxis(), std::max<int64_t>(in.getRank(), 1),
+                           getOperationName())))
+    return failure();
+  results.push_back(in);
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(CumSumOp)
+
 QNN_ARG_REDUCE_OP(ArgMaxOp)
 QNN_ARG_REDUCE_OP(ArgMinOp)
 

@@ -306,3 +306,62 @@ Expected<Tensor> qopt::ref::argReduce(bool isMax, const Tensor &xIn, int64_t axi
   }
   return out;
 }
+
+//===----------------------------------------------------------------------===//
+// CumSum
+//===----------------------------------------------------------------------===//
+
+namespace {
+template <typename T, typename Acc>
+void cumSumTyped(const T *x, T *y, int64_t outer, int64_t dim, int64_t inner, bool exclusive,
+                 bool reverse) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      Acc acc = 0;
+      for (int64_t s = 0; s < dim; ++s) {
+        int64_t d = reverse ? dim - 1 - s : s;
+        int64_t at = (o * dim + d) * inner + i;
+        if (exclusive) {
+          y[at] = (T)acc;
+          acc = (Acc)(acc + (Acc)x[at]);
+        } else {
+          acc = (Acc)(acc + (Acc)x[at]);
+          y[at] = (T)acc;
+        }
+      }
+    }
+}
+} // namespace
+
+Expected<Tensor> qopt::ref::cumSum(const Tensor &xIn, int64_t axis, bool exclusive,
+                                   bool reverse) {
+  if (!hasStorage(xIn))
+    return makeError("CumSum: input has no storage");
+  if (xIn.rank() == 0 || axis < 0 || axis >= xIn.rank())
+    return makeError("CumSum: axis {0} out of range for {1}", axis, xIn.describe());
+  Tensor x = widen(xIn);
+  int64_t outer = 1, inner = 1, dim = x.dim(axis);
+  for (int64_t d = 0; d < x.rank(); ++d) {
+    if (d < axis)
+      outer *= x.dim(d);
+    else if (d > axis)
+      inner *= x.dim(d);
+  }
+  auto out = Tensor::allocate(x.dtype(), x.shape());
+  if (!out)
+    return out.takeError();
+  // Floats accumulate in their own type, as ONNX Runtime does; integers wrap.
+  switch (x.dtype()) {
+  case DType::F32: cumSumTyped<float, float>(x.data<float>(), out->data<float>(), outer, dim, inner, exclusive, reverse); break;
+  case DType::F64: cumSumTyped<double, double>(x.data<double>(), out->data<double>(), outer, dim, inner, exclusive, reverse); break;
+  case DType::I32: cumSumTyped<int32_t, uint32_t>(x.data<int32_t>(), out->data<int32_t>(), outer, dim, inner, exclusive, reverse); break;
+  case DType::I64: cumSumTyped<int64_t, uint64_t>(x.data<int64_t>(), out->data<int64_t>(), outer, dim, inner, exclusive, reverse); break;
+  case DType::U32: cumSumTyped<uint32_t, uint32_t>(x.data<uint32_t>(), out->data<uint32_t>(), outer, dim, inner, exclusive, reverse); break;
+  case DType::U64: cumSumTyped<uint64_t, uint64_t>(x.data<uint64_t>(), out->data<uint64_t>(), outer, dim, inner, exclusive, reverse); break;
+  default:
+    return makeError("CumSum does not support {0} tensors", dtypeName(x.dtype()));
+  }
+  if (out->dtype() != xIn.dtype())
+    return out->castTo(xIn.dtype());
+  return out;
+}

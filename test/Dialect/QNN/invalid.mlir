@@ -724,3 +724,12 @@ func.func @arg_min_empty(%x: tensor<2x0xf32>) {
   %0 = qnn.arg_min %x {axis = 1 : i64, keepdims = false} : tensor<2x0xf32> -> tensor<2xi64>
   return
 }
+
+// -----
+
+func.func @cum_sum_axis(%x: tensor<2x3xi64>) {
+  // expected-error @+2 {{'qnn.cum_sum' axis 3 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.cum_sum %x {axis = 3 : i64} : tensor<2x3xi64> -> tensor<2x3xi64>
+  return
+}

@@ -195,6 +195,8 @@ func.func @reductions(%x: tensor<2x3x4xf32>) {
   %5 = qnn.arg_max %x {axis = 1 : i64, keepdims = false} : tensor<2x3x4xf32> -> tensor<2x4xi64>
   // CHECK: qnn.arg_min %{{.*}} {axis = -1 : i64, keepdims = true, select_last_index = true} : tensor<2x3x4xf32> -> tensor<2x3x1xi64>
   %6 = qnn.arg_min %x {axis = -1 : i64, keepdims = true, select_last_index = true} : tensor<2x3x4xf32> -> tensor<2x3x1xi64>
+  // CHECK: qnn.cum_sum %{{.*}} {axis = 1 : i64, reverse = true} : tensor<2x3x4xf32> -> tensor<2x3x4xf32>
+  %7 = qnn.cum_sum %x {axis = 1 : i64, reverse = true} : tensor<2x3x4xf32> -> tensor<2x3x4xf32>
   return
 }
 

@@ -619,4 +619,21 @@ class QNN_ArgReduceOp<string mnemonic, string onnxName> : QNN_InferredOp<mnemoni
 def QNN_ArgMaxOp : QNN_ArgReduceOp<"arg_max", "ArgMax">;
 def QNN_ArgMinOp : QNN_ArgReduceOp<"arg_min", "ArgMin">;
 
+def QNN_CumSumOp : QNN_InferredOp<"cum_sum"> {
+  let summary = "Cumulative sum along an axis (ONNX CumSum)";
+  let description = [{
+    Running sums along `axis`; `exclusive` leaves out the current element and
+    `reverse` sums from the end. Integer sums wrap.
+
+    ```mlir
+    %0 = qnn.cum_sum %mask {axis = 1 : i64} : tensor<1x128xi64> -> tensor<1x128xi64>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[QNN_Float, AnyInteger]>:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs RankedTensorOf<[QNN_Float, AnyInteger]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
 #endif // QOPT_DIALECT_QNN_QNNOPS_TD
