@@ -457,6 +457,16 @@ static LogicalResult importGather(NodeImporter &n) {
   return success();
 }
 
+static LogicalResult importGatherElements(NodeImporter &n) {
+  QOPT_TRY(data, n.input(0));
+  QOPT_TRY(indices, n.input(1));
+  QOPT_TRY(axis, n.attrInt("axis", 0));
+  QOPT_TRY(v, n.build<qnn::GatherElementsOp>({data, indices},
+                                             {n.named("axis", n.b.getI64IntegerAttr(axis))}));
+  n.setOutput(0, v);
+  return success();
+}
+
 static LogicalResult importExpand(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(shape, n.constantInts(1, "shape"));
@@ -669,6 +679,7 @@ void qopt::onnx_import::registerDataMovementHandlers(llvm::StringMap<Handler> &t
   t["Slice"] = importSlice;
   t["Split"] = importSplit;
   t["Gather"] = importGather;
+  t["GatherElements"] = importGatherElements;
   t["Expand"] = importExpand;
   t["Pad"] = importPad;
   t["Resize"] = importResize;

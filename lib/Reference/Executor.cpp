@@ -320,6 +320,9 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
             return ref::gather(in[0], in[1], normAxis(o.getAxis(), in[0].rank()));
           })
           .Case([&](qnn::ExpandOp) { return ref::expand(in[0], resultShape(op)); })
+          .Case([&](qnn::GatherElementsOp o) {
+            return ref::gatherElements(in[0], in[1], normAxis(o.getAxis(), in[0].rank()));
+          })
           .Case([&](qnn::PadOp o) {
             PadMode mode = PadMode::Constant;
             switch (o.getMode()) {

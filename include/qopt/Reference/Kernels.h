@@ -114,6 +114,10 @@ llvm::Expected<Tensor> slice(const Tensor &x, llvm::ArrayRef<int64_t> starts,
 /// of range is an error naming it.
 llvm::Expected<Tensor> gather(const Tensor &data, const Tensor &indices, int64_t axis);
 llvm::Expected<Tensor> expand(const Tensor &x, llvm::ArrayRef<int64_t> outShape);
+/// ONNX GatherElements along a non-negative axis; indices have data's rank
+/// and any shape whose other dims do not exceed data's. An index out of range
+/// is an error naming it.
+llvm::Expected<Tensor> gatherElements(const Tensor &data, const Tensor &indices, int64_t axis);
 
 enum class PadMode { Constant, Reflect, Edge, Wrap };
 llvm::Expected<Tensor> pad(const Tensor &x, llvm::ArrayRef<int64_t> pads, PadMode mode,

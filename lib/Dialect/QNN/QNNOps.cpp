@@ -640,6 +640,19 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 LogicalResult GatherOp::verify() { return success(); }
 QNN_COMPATIBLE_RESULTS(GatherOp)
 
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                 Adaptor a, SmallVectorImpl<Type> &results) {
+  auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices());
+  if (data.getRank() < 1 || idx.getRank() != data.getRank())
+    return emitErr(loc, "'qnn.gather_elements' indices must have the rank of data (" +
+                            Twine(data.getRank()) + ")");
+  if (failed(normalizeAxis(loc, a.getAxis(), data.getRank(), "qnn.gather_elements")))
+    return failure();
+  results.push_back(RankedTensorType::get(idx.getShape(), data.getElementType()));
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(GatherElementsOp)
+
 LogicalResult ExpandOp::verify() {
   auto in = getInput().getType(), out = getOutput().getType();
   auto b = broadcastShapes(in.getShape(), out.getShape());

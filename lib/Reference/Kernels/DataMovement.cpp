@@ -426,3 +426,45 @@ Expected<Tensor> qopt::ref::pad(const Tensor &x, ArrayRef<int64_t> pads, PadMode
   }
   return out;
 }
+
+Expected<Tensor> qopt::ref::gatherElements(const Tensor &data, const Tensor &indices,
+                                           int64_t axis) {
+  if (!hasStorage(data) || !hasStorage(indices))
+    return makeError("GatherElements: operand has no storage");
+  if (indices.dtype() != DType::I32 && indices.dtype() != DType::I64)
+    return makeError("GatherElements: indices must be int32 or int64, got {0}",
+                     dtypeName(indices.dtype()));
+  int64_t rank = data.rank();
+  if (indices.rank() != rank || axis < 0 || axis >= rank)
+    return makeError("GatherElements: indices {0} and axis {1} do not fit data {2}",
+                     indices.describe(), axis, data.describe());
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && indices.dim(d) > data.dim(d))
+      return makeError("GatherElements: indices {0} exceed data {1} in dimension {2}",
+                       indices.describe(), data.describe(), d);
+  auto out = Tensor::allocate(data.dtype(), indices.shape());
+  if (!out)
+    return out.takeError();
+  size_t elt = dtypeSize(data.dtype());
+  SmallVector<int64_t> dataStrides = rowMajorStrides(data.shape());
+  SmallVector<int64_t> idx(rank, 0);
+  int64_t axisDim = data.dim(axis);
+  for (int64_t i = 0; i < indices.numElements(); ++i) {
+    int64_t k = indices.getAsInt(i);
+    if (k < -axisDim || k >= axisDim)
+      return makeError("GatherElements: index {0} out of range for axis {1} of size {2}", k, axis,
+                       axisDim);
+    if (k < 0)
+      k += axisDim;
+    int64_t src = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      src += (d == axis ? k : idx[d]) * dataStrides[d];
+    std::memcpy(out->bytes() + i * elt, data.bytes() + src * elt, elt);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < indices.dim(d))
+        break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}

@@ -733,3 +733,12 @@ func.func @cum_sum_axis(%x: tensor<2x3xi64>) {
   %0 = qnn.cum_sum %x {axis = 3 : i64} : tensor<2x3xi64> -> tensor<2x3xi64>
   return
 }
+
+// -----
+
+func.func @gather_elements_rank(%d: tensor<2x5xf32>, %i: tensor<3xi64>) {
+  // expected-error @+2 {{'qnn.gather_elements' indices must have the rank of data (2)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.gather_elements %d, %i {axis = 0 : i64} : (tensor<2x5xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return
+}

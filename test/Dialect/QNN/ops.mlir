@@ -170,6 +170,8 @@ func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: 
   %4 = qnn.slice %i {starts = array<i64: 0, 511>, ends = array<i64: 1, -1>, steps = array<i64: 1, -2>} : tensor<1x512xi64> -> tensor<1x256xi64>
   // CHECK: qnn.gather {{.*}} -> tensor<1x128x256xf32>
   %5 = qnn.gather %e, %3 {axis = 0 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>) -> tensor<1x128x256xf32>
+  // CHECK: qnn.gather_elements {{.*}} {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>) -> tensor<1x128xf32>
+  %ge = qnn.gather_elements %e, %3 {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>) -> tensor<1x128xf32>
   // CHECK: qnn.expand {{.*}} : tensor<1x128xi64> -> tensor<2x128xi64>
   %6 = qnn.expand %3 : tensor<1x128xi64> -> tensor<2x128xi64>
   // CHECK: qnn.pad {{.*}}mode = #qnn.pad_mode<reflect>

@@ -515,6 +515,22 @@ def QNN_GatherOp : QNN_InferredOp<"gather"> {
   let hasVerifier = 1;
 }
 
+def QNN_GatherElementsOp : QNN_InferredOp<"gather_elements"> {
+  let summary = "Gathers elements along an axis by per-element index (ONNX GatherElements)";
+  let description = [{
+    The result has the shape of `indices`; element `i` reads `data` at `i`
+    with its `axis` coordinate replaced by `indices[i]` (negative counts from
+    the end). `indices` must have the rank of `data`.
+
+    ```mlir
+    %0 = qnn.gather_elements %data, %idx {axis = 1 : i64} : (tensor<2x5xf32>, tensor<2x3xi64>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins QNN_AnyTensor:$data, QNN_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs QNN_AnyTensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
 def QNN_ExpandOp : QNN_Op<"expand"> {
   let summary = "Broadcasts a tensor to a static shape (ONNX Expand)";
   let description = [{
