@@ -81,8 +81,8 @@ static LogicalResult importTile(NodeImporter &n) {
     return n.error("repeats must have one entry per input dimension");
   SmallVector<int64_t> split, expanded, merged;
   for (auto [d, r] : llvm::zip(xt.getShape(), repeats)) {
-    if (r < 0)
-      return n.error("repeats must be non-negative");
+    if (r < 0 || (d != 0 && r > INT64_MAX / d))
+      return n.error("repeats must be non-negative and keep the size in range");
     split.append({1, d});
     expanded.append({r, d});
     merged.push_back(r * d);
@@ -104,7 +104,7 @@ static LogicalResult importDepthToSpace(NodeImporter &n) {
   QOPT_TRY(b, n.attrInt("blocksize", std::nullopt));
   QOPT_TRY(mode, n.attrString("mode", std::string("DCR")));
   int64_t N = xt.getDimSize(0), C = xt.getDimSize(1), H = xt.getDimSize(2), W = xt.getDimSize(3);
-  if (b <= 0 || C % (b * b) != 0)
+  if (b <= 0 || b > C || C % (b * b) != 0)
     return n.error("channels must be a multiple of blocksize^2");
   int64_t c = C / (b * b);
   SmallVector<int64_t> shape, perm;
@@ -131,7 +131,7 @@ static LogicalResult importSpaceToDepth(NodeImporter &n) {
     return n.error("input must be 4-D");
   QOPT_TRY(b, n.attrInt("blocksize", std::nullopt));
   int64_t N = xt.getDimSize(0), C = xt.getDimSize(1), H = xt.getDimSize(2), W = xt.getDimSize(3);
-  if (b <= 0 || H % b != 0 || W % b != 0)
+  if (b <= 0 || b > H || b > W || H % b != 0 || W % b != 0 || C > INT64_MAX / (b * b))
     return n.error("height and width must be multiples of blocksize");
   QOPT_TRY(r, reshapeTo(n, x, {N, C, H / b, b, W / b, b}));
   QOPT_TRY(t, n.build<qnn::TransposeOp>(
@@ -193,7 +193,7 @@ static LogicalResult importTrilu(NodeImporter &n) {
   if (xt.getRank() < 2)
     return n.error("input must have rank >= 2");
   int64_t rows = xt.getDimSize(xt.getRank() - 2), cols = xt.getDimSize(xt.getRank() - 1);
-  ref::Tensor mask(ref::DType::Bool, {rows, cols});
+  QOPT_TRY(mask, n.newTensor(ref::DType::Bool, {rows, cols}));
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j)
       mask.data<uint8_t>()[i * cols + j] = upper ? j - i >= k : j - i <= k;
@@ -336,10 +336,10 @@ static LogicalResult importIsInf(NodeImporter &n) {
 
 /// An int64 tensor holding 0..n-1 along dimension `axis` of a rank-`rank`
 /// shape whose other dimensions are 1, for index comparisons.
-static Value iotaAlong(NodeImporter &n, int64_t rank, int64_t axis, int64_t size) {
+static FailureOr<Value> iotaAlong(NodeImporter &n, int64_t rank, int64_t axis, int64_t size) {
   SmallVector<int64_t> shape(rank, 1);
   shape[axis] = size;
-  ref::Tensor t(ref::DType::I64, shape);
+  QOPT_TRY(t, n.newTensor(ref::DType::I64, shape));
   for (int64_t i = 0; i < size; ++i)
     t.data<int64_t>()[i] = i;
   return n.constant(t, "iota");
@@ -368,7 +368,7 @@ static LogicalResult importHardmax(NodeImporter &n) {
   auto it = cast<RankedTensorType>(in.getType());
   QOPT_TRY(arg, n.build<qnn::ArgMaxOp>({in}, {n.named("axis", n.b.getI64IntegerAttr(axis)),
                                               n.named("keepdims", n.b.getBoolAttr(true))}));
-  Value iota = iotaAlong(n, it.getRank(), axis, it.getDimSize(axis));
+  QOPT_TRY(iota, iotaAlong(n, it.getRank(), axis, it.getDimSize(axis)));
   QOPT_TRY(hit, n.build<qnn::EqualOp>({iota, arg}));
   QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
   QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
@@ -399,13 +399,12 @@ static LogicalResult importEyeLike(NodeImporter &n) {
     return n.unsupported("element type");
   }
   int64_t rows = xt.getDimSize(0), cols = xt.getDimSize(1);
-  auto t = ref::Tensor::allocate(*dtype, {rows, cols});
-  if (!t)
-    return n.error(llvm::toString(t.takeError()));
+  QOPT_TRY(t, n.newTensor(*dtype, {rows, cols}));
   for (int64_t i = 0; i < rows; ++i)
-    if (int64_t j = i + k; j >= 0 && j < cols)
-      t->setFromDouble(i * cols + j, 1.0);
-  n.setOutput(0, n.constant(*t, n.node.output(0)));
+    if (k <= cols && k >= -rows)
+      if (int64_t j = i + k; j >= 0 && j < cols)
+        t.setFromDouble(i * cols + j, 1.0);
+  n.setOutput(0, n.constant(t, "eye"));
   return success();
 }
 
@@ -446,7 +445,8 @@ static LogicalResult importOneHot(NodeImporter &n) {
   SmallVector<int64_t> unitShape(it.getShape());
   unitShape.insert(unitShape.begin() + axis, 1);
   QOPT_TRY(unit, reshapeTo(n, fixed, unitShape));
-  QOPT_TRY(hit, n.build<qnn::EqualOp>({unit, iotaAlong(n, outRank, axis, depth)}));
+  QOPT_TRY(iota, iotaAlong(n, outRank, axis, depth));
+  QOPT_TRY(hit, n.build<qnn::EqualOp>({unit, iota}));
   auto pick = [&](int64_t i) -> FailureOr<Value> {
     return n.build<qnn::SliceOp>(
         {values}, {n.named("starts", n.b.getDenseI64ArrayAttr({i})),

@@ -41,7 +41,7 @@ static LogicalResult importConstant(NodeImporter &n) {
   if (name == "value") {
     if (failed(expect(onnx::AttributeProto::TENSOR)))
       return failure();
-    auto tensor = tensorFromProto(a.t(), n.modelDir, INT64_MAX / 2);
+    auto tensor = tensorFromProto(a.t(), n.modelDir, n.maxTensorBytes());
     if (!tensor)
       return n.error("constant value: " + llvm::toString(tensor.takeError()));
     t = std::move(*tensor);
@@ -139,7 +139,7 @@ static LogicalResult importRange(NodeImporter &n) {
   if (!(count < 1e9))
     return n.error("Range would produce more than 1e9 elements");
   int64_t num = std::max<int64_t>(0, (int64_t)count);
-  ref::Tensor out(start->dtype(), {num});
+  QOPT_TRY(out, n.newTensor(start->dtype(), {num}));
   bool isInt = !ref::isFloat(start->dtype());
   for (int64_t i = 0; i < num; ++i) {
     if (isInt)
@@ -321,6 +321,10 @@ static LogicalResult importConcat(NodeImporter &n) {
 
 /// Clamps ONNX slice bounds of one dimension the way the spec does.
 static void clampSlice(int64_t dim, int64_t step, int64_t &start, int64_t &end) {
+  if (dim == 0) {
+    start = end = step > 0 ? 0 : -1;
+    return;
+  }
   if (start < 0)
     start = start < -dim ? -dim - 1 : start + dim;
   if (end < 0)
@@ -645,6 +649,13 @@ static LogicalResult importResize(NodeImporter &n) {
     for (int64_t d = 0; d < rank; ++d) {
       if (!(scales[d] > 0) || !(scales[d] < 1e6))
         return n.error("scales must be positive and finite");
+      if (upsample && scales[d] < 1)
+        return n.error("Upsample scales must be >= 1");
+      // ONNX Runtime rounds up where the ONNX reference floors: rejected
+      // rather than picking one silently.
+      if (legacy && mode == qnn::ResizeMode::nearest && scales[d] < 1)
+        return n.unsupported("nearest downsampling before opset 11 (ONNX Runtime and the "
+                             "ONNX reference disagree)");
       double o = std::floor((double)xt.getDimSize(d) * scales[d]);
       if (o > 1e12)
         return n.error("resized dimension is too large");

@@ -25,6 +25,7 @@ namespace qopt::onnx_import {
 class NodeImporter;
 using Handler = mlir::LogicalResult (*)(NodeImporter &);
 
+/// Each adds the handlers of one op family (ONNX op type -> handler).
 void registerElementwiseHandlers(llvm::StringMap<Handler> &table);
 void registerLinearHandlers(llvm::StringMap<Handler> &table);
 void registerDataMovementHandlers(llvm::StringMap<Handler> &table);
@@ -36,6 +37,7 @@ llvm::Expected<ref::Tensor> tensorFromProto(const onnx::TensorProto &proto,
                                             llvm::StringRef modelDir, int64_t maxBytes);
 /// Maps an ONNX element type to an MLIR type; null for types QOpt cannot hold.
 mlir::Type elementTypeFromONNX(mlir::MLIRContext *ctx, int32_t onnxType);
+/// The ONNX name of an element type ("FLOAT", "STRING", ...).
 llvm::StringRef onnxTypeName(int32_t onnxType);
 
 /// Everything a handler needs to turn one ONNX node into qnn ops.
@@ -57,9 +59,11 @@ public:
 
   mlir::MLIRContext *ctx() { return b.getContext(); }
   llvm::StringRef opType() const { return node.op_type(); }
+  /// The node's name, or a description naming its first output when unnamed.
   std::string nodeName() const;
 
   // Inputs. An input is present when its name is non-empty.
+  /// Number of inputs, present or not.
   int numInputs() const { return node.input_size(); }
   bool hasInput(int i) const { return i < node.input_size() && !node.input(i).empty(); }
   /// The value of input i, or a failure with a diagnostic when it is missing.
@@ -109,12 +113,18 @@ public:
   }
   /// A constant op holding `t`.
   mlir::Value constant(const ref::Tensor &t, llvm::StringRef nameHint);
+  /// A zero-filled tensor for a constant the handler computes, refused (with
+  /// a diagnostic) above the configured tensor limit.
+  mlir::FailureOr<ref::Tensor> newTensor(ref::DType dtype, llvm::ArrayRef<int64_t> shape);
+  /// The largest tensor the import may create, in bytes.
+  int64_t maxTensorBytes() const { return options.maxTensorBytes; }
 
   /// Records output i of the node.
   void setOutput(int i, mlir::Value v);
   int numOutputs() const { return node.output_size(); }
   bool hasOutput(int i) const { return i < node.output_size() && !node.output(i).empty(); }
 
+  /// Shorthand for building op attributes.
   mlir::NamedAttribute named(llvm::StringRef name, mlir::Attribute a) {
     return b.getNamedAttr(name, a);
   }

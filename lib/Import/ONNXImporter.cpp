@@ -177,12 +177,31 @@ llvm::Expected<ref::Tensor> qopt::onnx_import::tensorFromProto(const onnx::Tenso
     auto data = readExternalData(proto, modelDir, maxBytes);
     if (!data)
       return data.takeError();
+    if ((int64_t)data->size() != *n * (int64_t)ref::dtypeSize(*dtype))
+      return llvm::createStringError("external data holds %zu bytes, the shape needs %lld",
+                                     data->size(), (long long)(*n * ref::dtypeSize(*dtype)));
     return ref::Tensor::fromBytes(*dtype, shape, *data);
   }
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
+    // Compared before allocating, so a tiny file cannot ask for a huge buffer.
+    if ((int64_t)raw.size() != *n * (int64_t)ref::dtypeSize(*dtype))
+      return llvm::createStringError("raw_data holds %zu bytes, the shape needs %lld",
+                                     raw.size(), (long long)(*n * ref::dtypeSize(*dtype)));
     return ref::Tensor::fromBytes(*dtype, shape, llvm::ArrayRef<char>(raw.data(), raw.size()));
   }
+  int64_t fieldSize = 0;
+  switch (*dtype) {
+  case DType::F32: fieldSize = proto.float_data_size(); break;
+  case DType::F64: fieldSize = proto.double_data_size(); break;
+  case DType::I64: fieldSize = proto.int64_data_size(); break;
+  case DType::U32:
+  case DType::U64: fieldSize = proto.uint64_data_size(); break;
+  default: fieldSize = proto.int32_data_size(); break;
+  }
+  if (fieldSize != *n)
+    return llvm::createStringError("the tensor holds %lld values, the shape needs %lld",
+                                   (long long)fieldSize, (long long)*n);
   auto t = ref::Tensor::allocate(*dtype, shape);
   if (!t)
     return t.takeError();
@@ -315,6 +334,22 @@ LogicalResult NodeImporter::rejectAttr(llvm::StringRef name, llvm::StringRef why
   return success();
 }
 
+FailureOr<ref::Tensor> NodeImporter::newTensor(ref::DType dtype, llvm::ArrayRef<int64_t> shape) {
+  auto n = ref::checkedNumElements(shape, options.maxTensorBytes / (int64_t)ref::dtypeSize(dtype));
+  if (!n) {
+    (void)error("constant of shape exceeds the tensor limit of " +
+                llvm::Twine(options.maxTensorBytes) + " bytes or is invalid");
+    llvm::consumeError(n.takeError());
+    return failure();
+  }
+  auto t = ref::Tensor::allocate(dtype, shape);
+  if (!t) {
+    (void)error(llvm::toString(t.takeError()));
+    return failure();
+  }
+  return std::move(*t);
+}
+
 Value NodeImporter::constant(const ref::Tensor &t, llvm::StringRef nameHint) {
   ElementsAttr value = ref::attrFromTensor(ctx(), t, nameHint);
   auto op = qnn::ConstantOp::create(b, loc, value);
@@ -337,6 +372,19 @@ FailureOr<Value> NodeImporter::finish(Operation *op, bool inferType) {
     op->erase();
     return failure();
   }
+  // Shape arithmetic in handlers and type inference can produce absurd sizes
+  // from hostile attributes; nothing that large is ever allocated.
+  {
+    auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t eltBytes = std::max<int64_t>(1, (int64_t)(rt.getElementTypeBitWidth() + 7) / 8);
+    auto n = ref::checkedNumElements(rt.getShape(), options.maxTensorBytes / eltBytes);
+    if (!n) {
+      emitError(loc) << "result of node '" << nodeName()
+                     << "' is too large or invalid: " << llvm::toString(n.takeError());
+      op->erase();
+      return failure();
+    }
+  }
   // Fold ops whose operands are all known: shape arithmetic disappears and
   // reshape targets become static.
   SmallVector<ref::Tensor> operands;
@@ -352,10 +400,10 @@ FailureOr<Value> NodeImporter::finish(Operation *op, bool inferType) {
     llvm::consumeError(dtype.takeError());
     return op->getResult(0);
   }
-  auto n = ref::checkedNumElements(rt.getShape());
-  if (!n || *n * (int64_t)ref::dtypeSize(*dtype) > options.maxFoldBytes) {
-    if (!n)
-      llvm::consumeError(n.takeError());
+  auto n = ref::checkedNumElements(rt.getShape(),
+                                   options.maxFoldBytes / (int64_t)ref::dtypeSize(*dtype));
+  if (!n) {
+    llvm::consumeError(n.takeError());
     return op->getResult(0);
   }
   auto results = ref::evaluateOp(op, operands);
@@ -445,6 +493,11 @@ LogicalResult GraphImporter::loadModel() {
   if ((int64_t)size > options.maxModelBytes)
     return fileError() << "model file is " << size << " bytes, above the limit of "
                        << options.maxModelBytes << " bytes";
+  // Protobuf messages are limited to 2 GiB; larger models keep their weights
+  // in external data files.
+  if (size >= (uint64_t)INT32_MAX)
+    return fileError() << "model file is " << size
+                       << " bytes; protobuf models must be below 2 GiB (use external data)";
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer)
@@ -467,6 +520,8 @@ LogicalResult GraphImporter::loadModel() {
     opset = 1; // IR version 1-2 models have no opset_import; ONNX says opset 1
   // Legacy attributes of opsets before 7 that change semantics (Add's
   // `broadcast`, ...) are rejected by the handlers that see them.
+  if (opset < 0)
+    return fileError() << "invalid opset " << opset << " of the default ONNX domain";
   if (opset > 21)
     return fileError() << "unsupported opset " << opset
                        << " of the default ONNX domain (QOpt imports opsets 1 to 21)";
@@ -498,9 +553,30 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
   for (const auto &in : g.input()) {
     if (initializerNames.contains(in.name()))
       continue; // an input with a default value: treated as the constant
-    if (options.frozenInputs.count(in.name())) {
+    if (auto frozen = options.frozenInputs.find(in.name());
+        frozen != options.frozenInputs.end()) {
       if (!inputNames.insert(in.name()).second)
         return fileError() << "graph input '" << in.name() << "' is declared twice";
+      const ref::Tensor &value = frozen->getValue();
+      if (in.type().has_tensor_type()) {
+        const auto &tt = in.type().tensor_type();
+        Type want = elementTypeFromONNX(ctx, tt.elem_type());
+        auto have = ref::typeFromDType(ctx, value.dtype());
+        if (want && want != have)
+          return fileError() << "frozen input '" << in.name() << "' is "
+                             << ref::dtypeName(value.dtype()).str() << " but the model declares "
+                             << onnxTypeName(tt.elem_type()).str();
+        if (tt.has_shape()) {
+          bool ok = tt.shape().dim_size() == value.rank();
+          for (int d = 0; ok && d < tt.shape().dim_size(); ++d)
+            if (tt.shape().dim(d).has_dim_value() && tt.shape().dim(d).dim_value() >= 0)
+              ok = tt.shape().dim(d).dim_value() == value.dim(d);
+          if (!ok)
+            return fileError() << "frozen input '" << in.name() << "' has shape "
+                               << value.describe() << ", which the model's declaration "
+                                  "contradicts";
+        }
+      }
       continue; // bound to a constant below
     }
     if (!inputNames.insert(in.name()).second)
@@ -609,6 +685,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
     return emitError(loc) << "unsupported op '" << node.domain() << "." << node.op_type()
                           << "' (node '" << ni.nodeName() << "', opset " << opset
                           << "): domain '" << node.domain() << "' is not supported";
+  if (node.output_size() == 0)
+    return ni.error("node has no outputs");
   for (const std::string &in : node.input())
     if (!in.empty() && !values.count(in))
       return ni.error("input '" + in +
@@ -679,7 +757,11 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
                              << rt.getElementType(),
                  nullptr;
       }
-      if (tt.has_shape() && tt.shape().dim_size() == rt.getRank()) {
+      if (tt.has_shape() && tt.shape().dim_size() != rt.getRank())
+        return fileError() << "graph output '" << out.name() << "' is declared with rank "
+                           << tt.shape().dim_size() << " but computes rank " << rt.getRank(),
+               nullptr;
+      if (tt.has_shape()) {
         for (int d = 0; d < rt.getRank(); ++d) {
           const auto &dim = tt.shape().dim(d);
           if (dim.has_dim_value() && dim.dim_value() >= 0 && dim.dim_value() != rt.getDimSize(d))

@@ -402,6 +402,21 @@ Expected<Executor> Executor::create(func::FuncOp func) {
   if (!func.getBody().hasOneBlock())
     return llvm::createStringError("function '" + func.getSymName().str() +
                                    "' must have a single block");
+  // Inputs and outputs come from files the user gives; the signature must be
+  // one the executor can hold before anything relies on it.
+  for (Type t : llvm::concat<const Type>(func.getArgumentTypes(), func.getResultTypes())) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << t;
+    if (!rt || !rt.hasStaticShape())
+      return llvm::createStringError("function '" + func.getSymName().str() + "' has a " + s +
+                                     " input or output; only statically shaped tensors run");
+    auto dtype = dtypeFromType(rt.getElementType());
+    if (!dtype)
+      return llvm::createStringError("function '" + func.getSymName().str() + "': " +
+                                     llvm::toString(dtype.takeError()));
+  }
   DenseMap<Value, Operation *> lastUser;
   for (Operation &op : func.getBody().front()) {
     if (auto c = dyn_cast<qnn::ConstantOp>(op)) {

@@ -614,8 +614,10 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
     if (!ok)
       return emitErr(loc, "'qnn.slice' bounds of dimension " + Twine(d) +
                               " are not clamped to its size " + Twine(dim));
-    int64_t n = st > 0 ? (e - s + st - 1) / st : (s - e - st - 1) / -st;
-    out.push_back(std::max<int64_t>(n, 0));
+    // Counted in unsigned arithmetic: steps may be as large as int64 allows.
+    uint64_t span = st > 0 ? (e > s ? (uint64_t)(e - s) : 0) : (s > e ? (uint64_t)(s - e) : 0);
+    uint64_t mag = st > 0 ? (uint64_t)st : (uint64_t)(-(st + 1)) + 1;
+    out.push_back(span == 0 ? 0 : (int64_t)(1 + (span - 1) / mag));
   }
   results.push_back(RankedTensorType::get(out, in.getElementType()));
   return success();
@@ -646,8 +648,14 @@ LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Lo
   if (data.getRank() < 1 || idx.getRank() != data.getRank())
     return emitErr(loc, "'qnn.gather_elements' indices must have the rank of data (" +
                             Twine(data.getRank()) + ")");
-  if (failed(normalizeAxis(loc, a.getAxis(), data.getRank(), "qnn.gather_elements")))
+  auto axis = normalizeAxis(loc, a.getAxis(), data.getRank(), "qnn.gather_elements");
+  if (failed(axis))
     return failure();
+  for (int64_t d = 0; d < data.getRank(); ++d)
+    if (d != *axis && idx.getDimSize(d) > data.getDimSize(d))
+      return emitErr(loc, "'qnn.gather_elements' indices " + shapeStr(idx.getShape()) +
+                              " exceed data " + shapeStr(data.getShape()) + " in dimension " +
+                              Twine(d));
   results.push_back(RankedTensorType::get(idx.getShape(), data.getElementType()));
   return success();
 }
@@ -693,9 +701,17 @@ LogicalResult ResizeOp::verify() {
     return emitOpError("input and result ranks differ");
   if ((int64_t)getScales().size() != in.getRank())
     return emitOpError() << "expects " << in.getRank() << " scales";
-  for (float s : getScales())
+  for (auto [d, s] : llvm::enumerate(getScales())) {
     if (!(s > 0))
       return emitOpError("scales must be positive");
+    // The result is either floor(in * scale) or the size the scale came from.
+    int64_t i = in.getDimSize(d), o = out.getDimSize(d);
+    bool fromScale = (double)o == std::floor((double)i * (double)s);
+    bool fromSize = i > 0 && s == (float)o / (float)i;
+    if (!fromScale && !fromSize)
+      return emitOpError() << "result dimension " << d << " (" << o << ") does not follow from "
+                           << i << " x scale " << s;
+  }
   return verifySameElementType(*this, in, out, "input and result");
 }
 
@@ -767,8 +783,9 @@ QNN_REDUCE_OP(ReduceProdOp)
 LogicalResult CumSumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor a,
                                          SmallVectorImpl<Type> &results) {
   auto in = tensorOf(a.getInput());
-  if (failed(normalizeAxis(loc, a.getAxis(), std::max<int64_t>(in.getRank(), 1),
-                           getOperationName())))
+  if (in.getRank() == 0)
+    return emitErr(loc, "'qnn.cum_sum' needs rank >= 1");
+  if (failed(normalizeAxis(loc, a.getAxis(), in.getRank(), getOperationName())))
     return failure();
   results.push_back(in);
   return success();

@@ -77,7 +77,7 @@ func.func @mod_types(%a: tensor<3xi32>, %b: tensor<3xi64>) {
 // -----
 
 func.func @equal_result_not_bool(%a: tensor<3xi64>) {
-  // expected-error @+1 {{result #0 must be ranked tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{result #0 must be statically shaped tensor of 1-bit signless integer values}}
   %0 = qnn.equal %a, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi64>
   return
 }
@@ -120,7 +120,7 @@ func.func @greater_or_equal_shape(%a: tensor<3xi64>, %b: tensor<2xi64>) {
 // -----
 
 func.func @and_not_bool(%a: tensor<3xi64>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values}}
   %0 = qnn.and %a, %a : (tensor<3xi64>, tensor<3xi64>) -> tensor<3xi1>
   return
 }
@@ -163,7 +163,7 @@ func.func @relu_shape(%x: tensor<3xf32>) {
 // -----
 
 func.func @sigmoid_int(%x: tensor<3xi32>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.sigmoid %x : tensor<3xi32> -> tensor<3xi32>
   return
 }
@@ -171,7 +171,7 @@ func.func @sigmoid_int(%x: tensor<3xi32>) {
 // -----
 
 func.func @tanh_int(%x: tensor<3xi32>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.tanh %x : tensor<3xi32> -> tensor<3xi32>
   return
 }
@@ -197,7 +197,7 @@ func.func @log_shape(%x: tensor<3xf32>) {
 // -----
 
 func.func @sqrt_int(%x: tensor<3xi64>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.sqrt %x : tensor<3xi64> -> tensor<3xi64>
   return
 }
@@ -214,7 +214,7 @@ func.func @erf_type(%x: tensor<3xf32>) {
 // -----
 
 func.func @reciprocal_int(%x: tensor<3xi8>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.reciprocal %x : tensor<3xi8> -> tensor<3xi8>
   return
 }
@@ -222,7 +222,7 @@ func.func @reciprocal_int(%x: tensor<3xi8>) {
 // -----
 
 func.func @floor_int(%x: tensor<3xi8>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.floor %x : tensor<3xi8> -> tensor<3xi8>
   return
 }
@@ -230,7 +230,7 @@ func.func @floor_int(%x: tensor<3xi8>) {
 // -----
 
 func.func @ceil_int(%x: tensor<3xi8>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.ceil %x : tensor<3xi8> -> tensor<3xi8>
   return
 }
@@ -238,7 +238,7 @@ func.func @ceil_int(%x: tensor<3xi8>) {
 // -----
 
 func.func @round_int(%x: tensor<3xi8>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.round %x : tensor<3xi8> -> tensor<3xi8>
   return
 }
@@ -282,7 +282,7 @@ func.func @sign_shape(%x: tensor<3xi32>) {
 // -----
 
 func.func @not_int(%x: tensor<3xi32>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 1-bit signless integer values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values}}
   %0 = qnn.not %x : tensor<3xi32> -> tensor<3xi32>
   return
 }
@@ -306,7 +306,7 @@ func.func @hard_sigmoid_missing_beta(%x: tensor<3xf32>) {
 // -----
 
 func.func @gelu_int(%x: tensor<3xi32>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of}}
   %0 = qnn.gelu %x : tensor<3xi32> -> tensor<3xi32>
   return
 }
@@ -518,7 +518,7 @@ func.func @gather_axis(%d: tensor<4x8xf32>, %i: tensor<2xi64>) {
 // -----
 
 func.func @gather_float_indices(%d: tensor<4x8xf32>, %i: tensor<2xf32>) {
-  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  // expected-error @+1 {{operand #1 must be statically shaped tensor of 32-bit signless integer or 64-bit signless integer values}}
   %0 = qnn.gather %d, %i {axis = 0 : i64} : (tensor<4x8xf32>, tensor<2xf32>) -> tensor<2x8xf32>
   return
 }
@@ -623,7 +623,7 @@ func.func @conv_huge_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) {
 // -----
 
 func.func @sin_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.sin %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -631,7 +631,7 @@ func.func @sin_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @cos_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.cos %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -639,7 +639,7 @@ func.func @cos_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @tan_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.tan %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -647,7 +647,7 @@ func.func @tan_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @asin_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.asin %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -655,7 +655,7 @@ func.func @asin_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @acos_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.acos %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -663,7 +663,7 @@ func.func @acos_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @atan_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.atan %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -671,7 +671,7 @@ func.func @atan_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @sinh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.sinh %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -679,7 +679,7 @@ func.func @sinh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @cosh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.cosh %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -687,7 +687,7 @@ func.func @cosh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @asinh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.asinh %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -695,7 +695,7 @@ func.func @asinh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @acosh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.acosh %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -703,7 +703,7 @@ func.func @acosh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 // -----
 
 func.func @atanh_quantized(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values}}
   %0 = qnn.atanh %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
@@ -740,5 +740,39 @@ func.func @gather_elements_rank(%d: tensor<2x5xf32>, %i: tensor<3xi64>) {
   // expected-error @+2 {{'qnn.gather_elements' indices must have the rank of data (2)}}
   // expected-error @+1 {{failed to infer returned types}}
   %0 = qnn.gather_elements %d, %i {axis = 0 : i64} : (tensor<2x5xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @dynamic_dims(%x: tensor<1xf32>) {
+  // expected-error @+1 {{'qnn.expand' op result #0 must be statically shaped tensor of}}
+  %0 = qnn.expand %x : tensor<1xf32> -> tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @resize_shape(%x: tensor<1x1x2x2xf32>) {
+  // expected-error @+1 {{'qnn.resize' op result dimension 2 (100) does not follow from 2 x scale 2}}
+  %0 = qnn.resize %x {mode = #qnn.resize_mode<nearest>, coordinate_transform = #qnn.coordinate_transform<asymmetric>, nearest_mode = #qnn.nearest_mode<floor>, scales = array<f32: 1.0, 1.0, 2.0, 2.0>} : tensor<1x1x2x2xf32> -> tensor<1x1x100x3xf32>
+  return
+}
+
+// -----
+
+func.func @cum_sum_scalar(%x: tensor<i64>) {
+  // expected-error @+2 {{'qnn.cum_sum' needs rank >= 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.cum_sum %x {axis = 0 : i64} : tensor<i64> -> tensor<i64>
+  return
+}
+
+// -----
+
+func.func @gather_elements_dims(%d: tensor<2x5xf32>, %i: tensor<3x1xi64>) {
+  // expected-error @+2 {{'qnn.gather_elements' indices [3,1] exceed data [2,5] in dimension 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.gather_elements %d, %i {axis = 1 : i64} : (tensor<2x5xf32>, tensor<3x1xi64>) -> tensor<3x1xf32>
   return
 }

@@ -166,6 +166,9 @@ func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: 
   %2 = qnn.concat %x, %x {axis = 2 : i64} : (tensor<1x128x4x64xf32>, tensor<1x128x4x64xf32>) -> tensor<1x128x8x64xf32>
   // CHECK: qnn.slice {{.*}} -> tensor<1x128xi64>
   %3 = qnn.slice %i {starts = array<i64: 0, 0>, ends = array<i64: 1, 128>, steps = array<i64: 1, 1>} : tensor<1x512xi64> -> tensor<1x128xi64>
+  // A step as large as int64 allows takes one element.
+  // CHECK: qnn.slice {{.*}}steps = array<i64: 1, 9223372036854775807>{{.*}} -> tensor<1x1xi64>
+  %big = qnn.slice %i {starts = array<i64: 0, 0>, ends = array<i64: 1, 512>, steps = array<i64: 1, 9223372036854775807>} : tensor<1x512xi64> -> tensor<1x1xi64>
   // CHECK: qnn.slice {{.*}}steps = array<i64: 1, -2>{{.*}} -> tensor<1x256xi64>
   %4 = qnn.slice %i {starts = array<i64: 0, 511>, ends = array<i64: 1, -1>, steps = array<i64: 1, -2>} : tensor<1x512xi64> -> tensor<1x256xi64>
   // CHECK: qnn.gather {{.*}} -> tensor<1x128x256xf32>

@@ -25,12 +25,17 @@ def QNN_QuantizedType : Type<CPred<"::llvm::isa<::mlir::quant::UniformQuantizedT
                              "uniform quantized type">;
 def QNN_Float : AnyTypeOf<[F16, BF16, F32, F64]>;
 
-def QNN_FloatTensor : RankedTensorOf<[QNN_Float]>;
-def QNN_FloatOrQuantTensor : RankedTensorOf<[QNN_Float, QNN_QuantizedType]>;
-def QNN_NumericTensor : RankedTensorOf<[QNN_Float, AnyInteger, QNN_QuantizedType]>;
-def QNN_BoolTensor : RankedTensorOf<[I1]>;
-def QNN_IndexTensor : RankedTensorOf<[I32, I64]>;
-def QNN_AnyTensor : RankedTensorOf<[QNN_Float, AnyInteger, QNN_QuantizedType]>;
+// Every qnn value has a static shape: dynamic dims are pinned or folded at
+// import, and the executor and later lowering rely on it.
+class QNN_TensorOf<list<Type> allowedTypes>
+    : RankedTensorOf<allowedTypes, [HasStaticShapePred], "statically shaped tensor">;
+
+def QNN_FloatTensor : QNN_TensorOf<[QNN_Float]>;
+def QNN_FloatOrQuantTensor : QNN_TensorOf<[QNN_Float, QNN_QuantizedType]>;
+def QNN_NumericTensor : QNN_TensorOf<[QNN_Float, AnyInteger, QNN_QuantizedType]>;
+def QNN_BoolTensor : QNN_TensorOf<[I1]>;
+def QNN_IndexTensor : QNN_TensorOf<[I32, I64]>;
+def QNN_AnyTensor : QNN_TensorOf<[QNN_Float, AnyInteger, QNN_QuantizedType]>;
 
 //===----------------------------------------------------------------------===//
 // Base classes
@@ -210,8 +215,8 @@ def QNN_CastOp : QNN_Op<"cast"> {
     %0 = qnn.cast %mask : tensor<1x128xi64> -> tensor<1x128xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[QNN_Float, AnyInteger]>:$input);
-  let results = (outs RankedTensorOf<[QNN_Float, AnyInteger]>:$output);
+  let arguments = (ins QNN_TensorOf<[QNN_Float, AnyInteger]>:$input);
+  let results = (outs QNN_TensorOf<[QNN_Float, AnyInteger]>:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
 }
@@ -236,7 +241,7 @@ def QNN_ConvOp : QNN_InferredOp<"conv"> {
     ```
   }];
   let arguments = (ins QNN_FloatOrQuantTensor:$input, QNN_FloatOrQuantTensor:$weight,
-                       Optional<RankedTensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
+                       Optional<QNN_TensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, I64Attr:$group);
   let results = (outs QNN_FloatOrQuantTensor:$output);
@@ -263,7 +268,7 @@ def QNN_ConvTransposeOp : QNN_InferredOp<"conv_transpose"> {
     ```
   }];
   let arguments = (ins QNN_FloatOrQuantTensor:$input, QNN_FloatOrQuantTensor:$weight,
-                       Optional<RankedTensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
+                       Optional<QNN_TensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$output_padding,
                        I64Attr:$group);
@@ -335,11 +340,11 @@ class QNN_PoolOp<string mnemonic, string onnxName> : QNN_InferredOp<mnemonic> {
 }
 
 def QNN_MaxPoolOp : QNN_PoolOp<"max_pool", "MaxPool"> {
-  let arguments = (ins RankedTensorOf<[QNN_Float, I8, UI8, QNN_QuantizedType]>:$input,
+  let arguments = (ins QNN_TensorOf<[QNN_Float, I8, UI8, QNN_QuantizedType]>:$input,
                        DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
                        DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
-  let results = (outs RankedTensorOf<[QNN_Float, I8, UI8, QNN_QuantizedType]>:$output);
+  let results = (outs QNN_TensorOf<[QNN_Float, I8, UI8, QNN_QuantizedType]>:$output);
 }
 def QNN_AvgPoolOp : QNN_PoolOp<"avg_pool", "AveragePool"> {
   let arguments = (ins QNN_FloatOrQuantTensor:$input,
@@ -625,10 +630,10 @@ class QNN_ArgReduceOp<string mnemonic, string onnxName> : QNN_InferredOp<mnemoni
     %0 = qnn.}] # mnemonic # [{ %x {axis = 1 : i64, keepdims = false} : tensor<1x1000xf32> -> tensor<1xi64>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[QNN_Float, AnyInteger]>:$input, I64Attr:$axis,
+  let arguments = (ins QNN_TensorOf<[QNN_Float, AnyInteger]>:$input, I64Attr:$axis,
                        BoolAttr:$keepdims,
                        DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
-  let results = (outs RankedTensorOf<[I64]>:$output);
+  let results = (outs QNN_TensorOf<[I64]>:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
 }
@@ -645,10 +650,10 @@ def QNN_CumSumOp : QNN_InferredOp<"cum_sum"> {
     %0 = qnn.cum_sum %mask {axis = 1 : i64} : tensor<1x128xi64> -> tensor<1x128xi64>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[QNN_Float, AnyInteger]>:$input, I64Attr:$axis,
+  let arguments = (ins QNN_TensorOf<[QNN_Float, AnyInteger]>:$input, I64Attr:$axis,
                        DefaultValuedAttr<BoolAttr, "false">:$exclusive,
                        DefaultValuedAttr<BoolAttr, "false">:$reverse);
-  let results = (outs RankedTensorOf<[QNN_Float, AnyInteger]>:$output);
+  let results = (outs QNN_TensorOf<[QNN_Float, AnyInteger]>:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
