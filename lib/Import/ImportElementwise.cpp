@@ -123,12 +123,8 @@ static LogicalResult importClip(NodeImporter &n) {
   return success();
 }
 
-static LogicalResult importCast(NodeImporter &n) {
-  QOPT_TRY(x, n.input(0));
-  QOPT_TRY(to, n.attrInt("to", std::nullopt));
-  Type elt = elementTypeFromONNX(n.ctx(), (int32_t)to);
-  if (!elt)
-    return n.unsupported("target dtype " + onnxTypeName((int32_t)to).str());
+/// Output 0 is `x` converted to `elt` (or `x` itself when it already is).
+static LogicalResult emitCast(NodeImporter &n, Value x, Type elt) {
   auto in = cast<RankedTensorType>(x.getType());
   if (in.getElementType() == elt) {
     n.setOutput(0, x);
@@ -139,19 +135,20 @@ static LogicalResult importCast(NodeImporter &n) {
   return success();
 }
 
+static LogicalResult importCast(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(to, n.attrInt("to", std::nullopt));
+  Type elt = elementTypeFromONNX(n.ctx(), (int32_t)to);
+  if (!elt)
+    return n.unsupported("target dtype " + onnxTypeName((int32_t)to).str());
+  return emitCast(n, x, elt);
+}
+
 /// CastLike: Cast to the element type of the second input.
 static LogicalResult importCastLike(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(like, n.input(1));
-  auto in = cast<RankedTensorType>(x.getType());
-  Type elt = cast<RankedTensorType>(like.getType()).getElementType();
-  if (in.getElementType() == elt) {
-    n.setOutput(0, x);
-    return success();
-  }
-  QOPT_TRY(v, n.build<qnn::CastOp>({x}, {}, RankedTensorType::get(in.getShape(), elt)));
-  n.setOutput(0, v);
-  return success();
+  return emitCast(n, x, cast<RankedTensorType>(like.getType()).getElementType());
 }
 
 static LogicalResult importWhere(NodeImporter &n) {
