@@ -10,6 +10,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -375,6 +376,36 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           });
   if (!result)
     return llvm::createStringError(describeOp(op) + ": " + llvm::toString(result.takeError()));
+  if (auto kind = op->getAttrOfType<qnn::ActivationAttr>("activation")) {
+    // Exactly the standalone activation op, applied to the result.
+    auto params = op->getAttrOfType<DenseF64ArrayAttr>("activation_params");
+    auto param = [&](size_t i) { return params && params.size() > i ? params[i] : 0.0; };
+    UnaryParams p;
+    UnaryKind k = UnaryKind::Relu;
+    switch (kind.getValue()) {
+    case qnn::Activation::relu: k = UnaryKind::Relu; break;
+    case qnn::Activation::hard_swish: k = UnaryKind::HardSwish; break;
+    case qnn::Activation::leaky_relu:
+      k = UnaryKind::LeakyRelu;
+      p.alpha = param(0);
+      break;
+    case qnn::Activation::hard_sigmoid:
+      k = UnaryKind::HardSigmoid;
+      p.alpha = param(0);
+      p.beta = param(1);
+      break;
+    case qnn::Activation::clip:
+      k = UnaryKind::Clip;
+      if (!std::isnan(param(0)))
+        p.lo = param(0);
+      if (!std::isnan(param(1)))
+        p.hi = param(1);
+      break;
+    }
+    result = ref::unary(k, *result, p);
+    if (!result)
+      return llvm::createStringError(describeOp(op) + ": " + llvm::toString(result.takeError()));
+  }
   // Kernels must agree with the op's declared result; a mismatch is a bug that
   // would silently corrupt every consumer, so it is reported, not trusted.
   auto rt = cast<RankedTensorType>(op->getResult(0).getType());

@@ -31,4 +31,36 @@ def FoldConstantsPass : Pass<"qopt-fold-constants", "mlir::func::FuncOp"> {
   ];
 }
 
+def FoldBatchNormPass : Pass<"qopt-fold-batchnorm", "mlir::func::FuncOp"> {
+  let summary = "Folds inference batch normalization into the preceding conv or gemm";
+  let description = [{
+    `batch_norm(conv(x, w, b))` becomes `conv(x, w * a, b * a + c)` with the
+    per-channel `a = scale / sqrt(var + eps)` and `c = bias - mean * a`; the same
+    for `conv_transpose` (weights scaled along their output-channel axis) and
+    `gemm` (columns of B, and C). A batch norm that cannot fold into its
+    producer becomes a per-channel `mul` and `add`. This changes float rounding
+    (the products are formed once, in f32), which is why it is an explicit
+    pass and not a canonicalization.
+
+    Each batch norm left unfolded into a producer gets a remark saying why
+    (producer's result used elsewhere, non-constant weights or parameters, a
+    fused activation already on the producer, ...).
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
+def FuseActivationsPass : Pass<"qopt-fuse-activations", "mlir::func::FuncOp"> {
+  let summary = "Fuses activations into the op that produces their input";
+  let description = [{
+    `relu`, `clip` (Relu6), `hard_sigmoid`, `hard_swish` and `leaky_relu`
+    become the `activation` attribute of a `conv`, `conv_transpose`, `matmul`,
+    `gemm` or `add` whose only user they are. `mul(x, hard_sigmoid(x))` with
+    alpha 1/6 and beta 1/2 (the MobileNetV3 / PaddleOCR spelling) first becomes
+    `hard_swish(x)`. Results are unchanged: the fused activation is computed
+    exactly as the standalone op. Every activation left standalone gets a
+    remark saying why.
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

@@ -16,6 +16,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallSet.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace qopt::qnn;
 
@@ -104,6 +106,35 @@ static FailureOr<int64_t> normalizeAxis(std::optional<Location> loc, int64_t axi
   return axis < 0 ? axis + rank : axis;
 }
 
+/// Checks a fused activation's parameters against its kind.
+static LogicalResult verifyFusedActivation(Operation *op) {
+  auto kind = op->getAttrOfType<ActivationAttr>("activation");
+  auto params = op->getAttrOfType<DenseF64ArrayAttr>("activation_params");
+  if (!kind) {
+    if (params)
+      return op->emitOpError("has activation_params but no activation");
+    return success();
+  }
+  size_t want = 0;
+  switch (kind.getValue()) {
+  case Activation::relu:
+  case Activation::hard_swish: want = 0; break;
+  case Activation::leaky_relu: want = 1; break;
+  case Activation::clip:
+  case Activation::hard_sigmoid: want = 2; break;
+  }
+  size_t have = params ? params.size() : 0;
+  if (have != want)
+    return op->emitOpError() << "activation " << stringifyActivation(kind.getValue()) << " takes "
+                             << want << " parameters, got " << have;
+  if (kind.getValue() == Activation::clip) {
+    double lo = params[0], hi = params[1];
+    if (!std::isnan(lo) && !std::isnan(hi) && lo > hi)
+      return op->emitOpError() << "clip activation min " << lo << " exceeds max " << hi;
+  }
+  return success();
+}
+
 #define QNN_COMPATIBLE_RESULTS(OP)                                                          \
   bool OP::isCompatibleReturnTypes(TypeRange l, TypeRange r) {                              \
     return areCompatibleResultTypes(l, r);                                                  \
@@ -137,6 +168,8 @@ static LogicalResult inferBroadcast(std::optional<Location> loc, StringRef name,
                           results);                                                         \
   }                                                                                         \
   LogicalResult OP::verify() {                                                              \
+    if (failed(verifyFusedActivation(*this)))                                               \
+      return failure();                                                                     \
     if (SAME_TYPES)                                                                         \
       return verifySameElementType(*this, getLhs().getType(), getRhs().getType(),           \
                                    "operand");                                              \
@@ -293,6 +326,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   return success();
 }
 LogicalResult ConvOp::verify() {
+  if (failed(verifyFusedActivation(*this)))
+    return failure();
   if (!isQuantized(getInput().getType()))
     return verifySameElementType(*this, getInput().getType(), getWeight().getType(),
                                  "input and weight");
@@ -338,6 +373,8 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, std::optional<Loc
   return success();
 }
 LogicalResult ConvTransposeOp::verify() {
+  if (failed(verifyFusedActivation(*this)))
+    return failure();
   if (!isQuantized(getInput().getType()))
     return verifySameElementType(*this, getInput().getType(), getWeight().getType(),
                                  "input and weight");
@@ -376,6 +413,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 LogicalResult MatMulOp::verify() {
+  if (failed(verifyFusedActivation(*this)))
+    return failure();
   return verifySameElementType(*this, getLhs().getType(), getRhs().getType(), "operand");
 }
 QNN_COMPATIBLE_RESULTS(MatMulOp)
@@ -403,6 +442,8 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   return success();
 }
 LogicalResult GemmOp::verify() {
+  if (failed(verifyFusedActivation(*this)))
+    return failure();
   return verifySameElementType(*this, getA().getType(), getB().getType(), "A and B");
 }
 QNN_COMPATIBLE_RESULTS(GemmOp)

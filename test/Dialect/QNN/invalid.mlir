@@ -776,3 +776,27 @@ func.func @gather_elements_dims(%d: tensor<2x5xf32>, %i: tensor<3x1xi64>) {
   %0 = qnn.gather_elements %d, %i {axis = 1 : i64} : (tensor<2x5xf32>, tensor<3x1xi64>) -> tensor<3x1xf32>
   return
 }
+
+// -----
+
+func.func @activation_params_count(%a: tensor<2xf32>) {
+  // expected-error @+1 {{'qnn.add' op activation clip takes 2 parameters, got 1}}
+  %0 = qnn.add %a, %a {activation = #qnn.activation<clip>, activation_params = array<f64: 0.0>} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @activation_params_alone(%a: tensor<2x2xf32>) {
+  // expected-error @+1 {{'qnn.matmul' op has activation_params but no activation}}
+  %0 = qnn.matmul %a, %a {activation_params = array<f64: 0.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @activation_clip_bounds(%a: tensor<2x2xf32>) {
+  // expected-error @+1 {{'qnn.gemm' op clip activation min 6.000000e+00 exceeds max 0.000000e+00}}
+  %0 = qnn.gemm %a, %a {activation = #qnn.activation<clip>, activation_params = array<f64: 6.0, 0.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  return
+}

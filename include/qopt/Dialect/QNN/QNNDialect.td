@@ -85,4 +85,16 @@ def QNN_GeluApproximationAttr : EnumAttr<QNN_Dialect, QNN_GeluApproximation, "ge
   let assemblyFormat = "`<` $value `>`";
 }
 
+def QNN_Activation : I32EnumAttr<"Activation",
+    "activation fused into the op that produces its input", [
+    I32EnumAttrCase<"relu", 0>, I32EnumAttrCase<"clip", 1>,
+    I32EnumAttrCase<"hard_sigmoid", 2>, I32EnumAttrCase<"hard_swish", 3>,
+    I32EnumAttrCase<"leaky_relu", 4>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_ActivationAttr : EnumAttr<QNN_Dialect, QNN_Activation, "activation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // QOPT_DIALECT_QNN_QNNDIALECT_TD

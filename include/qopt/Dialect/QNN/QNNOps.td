@@ -38,6 +38,16 @@ def QNN_IndexTensor : QNN_TensorOf<[I32, I64]>;
 def QNN_AnyTensor : QNN_TensorOf<[QNN_Float, AnyInteger, QNN_QuantizedType]>;
 
 //===----------------------------------------------------------------------===//
+// Fused activations
+//===----------------------------------------------------------------------===//
+
+// An activation applied to the op's result, as if the standalone activation
+// op followed it. Parameters: clip (min, max; NaN means unbounded),
+// hard_sigmoid (alpha, beta), leaky_relu (alpha); none for relu, hard_swish.
+defvar QNN_FusedActivationArgs = (ins OptionalAttr<QNN_ActivationAttr>:$activation,
+                                      OptionalAttr<DenseF64ArrayAttr>:$activation_params);
+
+//===----------------------------------------------------------------------===//
 // Base classes
 //===----------------------------------------------------------------------===//
 
@@ -92,7 +102,10 @@ class QNN_BinaryOp<string mnemonic, string onnxName, Type operandType = QNN_Nume
   let hasVerifier = 1;
 }
 
-def QNN_AddOp : QNN_BinaryOp<"add", "Add", QNN_NumericTensor, QNN_NumericTensor, [Commutative]>;
+def QNN_AddOp : QNN_BinaryOp<"add", "Add", QNN_NumericTensor, QNN_NumericTensor, [Commutative]> {
+  let arguments = !con((ins QNN_NumericTensor:$lhs, QNN_NumericTensor:$rhs),
+                       QNN_FusedActivationArgs);
+}
 def QNN_SubOp : QNN_BinaryOp<"sub", "Sub">;
 def QNN_MulOp : QNN_BinaryOp<"mul", "Mul", QNN_NumericTensor, QNN_NumericTensor, [Commutative]>;
 def QNN_DivOp : QNN_BinaryOp<"div", "Div">;
@@ -243,7 +256,9 @@ def QNN_ConvOp : QNN_InferredOp<"conv"> {
   let arguments = (ins QNN_FloatOrQuantTensor:$input, QNN_FloatOrQuantTensor:$weight,
                        Optional<QNN_TensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
-                       DenseI64ArrayAttr:$dilations, I64Attr:$group);
+                       DenseI64ArrayAttr:$dilations, I64Attr:$group,
+                       OptionalAttr<QNN_ActivationAttr>:$activation,
+                       OptionalAttr<DenseF64ArrayAttr>:$activation_params);
   let results = (outs QNN_FloatOrQuantTensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -271,7 +286,8 @@ def QNN_ConvTransposeOp : QNN_InferredOp<"conv_transpose"> {
                        Optional<QNN_TensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$output_padding,
-                       I64Attr:$group);
+                       I64Attr:$group, OptionalAttr<QNN_ActivationAttr>:$activation,
+                       OptionalAttr<DenseF64ArrayAttr>:$activation_params);
   let results = (outs QNN_FloatOrQuantTensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
@@ -289,7 +305,9 @@ def QNN_MatMulOp : QNN_InferredOp<"matmul"> {
     %0 = qnn.matmul %a, %b : (tensor<1x128x256xf32>, tensor<256x1024xf32>) -> tensor<1x128x1024xf32>
     ```
   }];
-  let arguments = (ins QNN_NumericTensor:$lhs, QNN_NumericTensor:$rhs);
+  let arguments = (ins QNN_NumericTensor:$lhs, QNN_NumericTensor:$rhs,
+                       OptionalAttr<QNN_ActivationAttr>:$activation,
+                       OptionalAttr<DenseF64ArrayAttr>:$activation_params);
   let results = (outs QNN_NumericTensor:$output);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -311,7 +329,9 @@ def QNN_GemmOp : QNN_InferredOp<"gemm"> {
                        DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
                        DefaultValuedAttr<F32Attr, "1.0f">:$beta,
                        DefaultValuedAttr<BoolAttr, "false">:$trans_a,
-                       DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+                       DefaultValuedAttr<BoolAttr, "false">:$trans_b,
+                       OptionalAttr<QNN_ActivationAttr>:$activation,
+                       OptionalAttr<DenseF64ArrayAttr>:$activation_params);
   let results = (outs QNN_NumericTensor:$output);
   let assemblyFormat = "$a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

@@ -1,0 +1,64 @@
+// RUN: qopt %s -split-input-file --qopt-fold-batchnorm --verify-diagnostics | FileCheck %s
+
+// Conv weights are scaled per output channel; the bias absorbs the shift.
+// a = scale / sqrt(var + eps) = [2, 0.5]; c = bias - mean * a = [1 - 2, 0 - 0.5].
+// CHECK-LABEL: func.func @conv
+// CHECK-DAG: %[[W:.+]] = qnn.constant dense<{{\[\[\[\[}}2.000000e+00]]], {{\[\[\[}}1.500000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.+]] = qnn.constant dense<[1.000000e+00, 5.000000e-01]> : tensor<2xf32>
+// CHECK: %[[C:.+]] = qnn.conv %arg0, %[[W]], %[[B]]
+// CHECK-NOT: qnn.batch_norm
+// CHECK: return %[[C]]
+func.func @conv(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %w = qnn.constant dense<[[[[1.0]]], [[[3.0]]]]> : tensor<2x1x1x1xf32>
+  %b = qnn.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %s = qnn.constant dense<[2.0, 1.0]> : tensor<2xf32>
+  %t = qnn.constant dense<[1.0, 0.0]> : tensor<2xf32>
+  %m = qnn.constant dense<[1.0, 1.0]> : tensor<2xf32>
+  %v = qnn.constant dense<[1.0, 4.0]> : tensor<2xf32>
+  %0 = qnn.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  %1 = qnn.batch_norm %0, %s, %t, %m, %v {epsilon = 0.0 : f32} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Gemm with trans_b scales the rows of B; C becomes the shift.
+// CHECK-LABEL: func.func @gemm
+// CHECK: qnn.gemm %arg0, %{{.+}}, %{{.+}} {trans_b = true}
+// CHECK-NOT: qnn.batch_norm
+func.func @gemm(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
+  %w = qnn.constant dense<1.0> : tensor<2x4xf32>
+  %p = qnn.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %0 = qnn.gemm %x, %w {trans_b = true} : (tensor<3x4xf32>, tensor<2x4xf32>) -> tensor<3x2xf32>
+  %1 = qnn.batch_norm %0, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<3x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<3x2xf32>
+  return %1 : tensor<3x2xf32>
+}
+
+// -----
+
+// A conv whose result is also used elsewhere keeps its weights; the batch
+// norm becomes a per-channel multiply-add.
+// CHECK-LABEL: func.func @shared
+// CHECK: %[[C:.+]] = qnn.conv
+// CHECK: %[[M:.+]] = qnn.mul %[[C]], %{{.+}} : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>)
+// CHECK: %[[A:.+]] = qnn.add %[[M]], %{{.+}} : (tensor<1x2x4x4xf32>, tensor<2x1x1xf32>)
+// CHECK: return %[[A]], %[[C]]
+func.func @shared(%x: tensor<1x1x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {
+  %w = qnn.constant dense<1.0> : tensor<2x1x1x1xf32>
+  %p = qnn.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %0 = qnn.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  // expected-remark @+1 {{batch norm not folded into its producer: the producer's result has other users; rewritten as a per-channel multiply-add}}
+  %1 = qnn.batch_norm %0, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1, %0 : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Parameters computed at run time stay a batch norm.
+// CHECK-LABEL: func.func @dynamic_params
+// CHECK: qnn.batch_norm
+func.func @dynamic_params(%x: tensor<1x2x4x4xf32>, %p: tensor<2xf32>) -> tensor<1x2x4x4xf32> {
+  // expected-remark @+1 {{batch norm not folded: its parameters are not constants}}
+  %1 = qnn.batch_norm %x, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %1 : tensor<1x2x4x4xf32>
+}
