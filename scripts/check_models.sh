@@ -29,4 +29,11 @@ run bert4-b2s64 "$work/bert4.onnx" --input-shape B=2 --input-shape S=64
 run ppocr-det "$work/ocr/ch_PP-OCRv4_det_infer.onnx" --input "x=$work/ocrin/det.npy"
 run ppocr-rec "$work/ocr/ch_PP-OCRv4_rec_infer.onnx" --input "x=$work/ocrin/rec.npy"
 run ppocr-cls "$work/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" --input "x=$work/ocrin/cls.npy"
+# The graph passes keep the numbers: the same comparisons after batchnorm
+# folding, residual-add and activation fusion.
+fused='--qopt-ref-arg=--pass-pipeline=builtin.module(func.func(qopt-fold-batchnorm,qopt-fuse-residual-add,qopt-fuse-activations))'
+run resnet50-fused "$work/resnet50.onnx" --input-shape N=2 "$fused"
+run mobilenetv2-fused "$work/mobilenetv2.onnx" --input-shape N=1 "$fused"
+run ppocr-det-fused "$work/ocr/ch_PP-OCRv4_det_infer.onnx" --input "x=$work/ocrin/det.npy" "$fused"
+run ppocr-rec-fused "$work/ocr/ch_PP-OCRv4_rec_infer.onnx" --input "x=$work/ocrin/rec.npy" "$fused"
 exit $status

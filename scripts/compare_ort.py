@@ -280,6 +280,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
                         help="feed this array to input NAME instead of a random one; repeatable")
     parser.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
+    parser.add_argument("--qopt-ref-arg", action="append", default=[], metavar="ARG",
+                        help="extra argument for qopt-ref (e.g. --pass-pipeline=...); repeatable")
     parser.add_argument("--tol", type=float, default=1e-4,
                         help="max allowed max|a-b|/max|b| per output")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
@@ -325,7 +327,7 @@ def main(argv=None) -> int:
         shutil.rmtree(out_dir)  # never compare against stale outputs of an earlier run
     os.makedirs(out_dir)
 
-    cmd = [args.qopt_ref, args.model]
+    cmd = [args.qopt_ref, args.model] + args.qopt_ref_arg
     for name, arr in feeds.items():
         path = os.path.join(in_dir, sanitize(name) + ".npy")
         np.save(path, arr)

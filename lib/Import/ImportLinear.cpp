@@ -112,7 +112,9 @@ static LogicalResult importConv(NodeImporter &n) {
   if (bias)
     operands.push_back(bias);
   QOPT_TRY(v, n.build<qnn::ConvOp>(operands,
-                                   {n.named("strides", n.b.getDenseI64ArrayAttr(win.strides)),
+                                   {n.named("operandSegmentSizes",
+                                            n.b.getDenseI32ArrayAttr({1, 1, bias ? 1 : 0, 0})),
+                                    n.named("strides", n.b.getDenseI64ArrayAttr(win.strides)),
                                     n.named("pads", n.b.getDenseI64ArrayAttr(win.pads)),
                                     n.named("dilations", n.b.getDenseI64ArrayAttr(win.dilations)),
                                     n.named("group", n.b.getI64IntegerAttr(group))}));

@@ -266,11 +266,15 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
               return to.takeError();
             return in[0].castTo(*to);
           })
-          .Case([&](qnn::ConvOp o) {
-            return ref::conv(in[0], in[1], opt(o.getBias(), 2),
-                             convParams(o.getStrides(), o.getPads(), o.getDilations(),
-                                        o.getGroup()),
-                             resultShape(op));
+          .Case([&](qnn::ConvOp o) -> Expected<Tensor> {
+            auto y = ref::conv(in[0], in[1], opt(o.getBias(), 2),
+                               convParams(o.getStrides(), o.getPads(), o.getDilations(),
+                                          o.getGroup()),
+                               resultShape(op));
+            if (!y || !o.getResidual())
+              return y;
+            // The residual joins after the bias, exactly as a following add.
+            return ref::binary(BinaryKind::Add, *y, in.back(), resultShape(op));
           })
           .Case([&](qnn::ConvTransposeOp o) {
             return ref::convTranspose(in[0], in[1], opt(o.getBias(), 2),

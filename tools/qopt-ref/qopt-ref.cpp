@@ -21,6 +21,8 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
@@ -47,6 +49,11 @@ static cl::list<std::string> frozen(
     "freeze",
     cl::desc("Bind input NAME (given with --input) at compile time, as a constant; for "
              "inputs QOpt needs static such as shapes, pads or scales (repeatable)"),
+    cl::cat(category));
+static cl::opt<std::string> passPipeline(
+    "pass-pipeline",
+    cl::desc("Run this pass pipeline on the model before executing it, e.g. "
+             "'builtin.module(func.func(qopt-fold-batchnorm,qopt-fuse-activations))'"),
     cl::cat(category));
 static cl::opt<std::string> outputDir("output-dir", cl::desc("Folder for <output>.npy files"),
                                       cl::cat(category));
@@ -81,6 +88,7 @@ int main(int argc, char **argv) {
   qopt::ref::selectBlasKernels(argv);
   InitLLVM init(argc, argv);
   qopt::registerVersionPrinter();
+  qopt::registerAllPasses();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(category);
@@ -136,6 +144,13 @@ int main(int argc, char **argv) {
   }
   if (!module)
     return 1;
+  if (!passPipeline.empty()) {
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::parsePassPipeline(passPipeline, pm, llvm::errs())))
+      return fail("invalid --pass-pipeline '" + passPipeline + "'");
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
   auto func = module->lookupSymbol<mlir::func::FuncOp>("main");
   if (!func)
     return fail("'" + modelFile + "' has no func.func @main");

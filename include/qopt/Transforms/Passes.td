@@ -63,4 +63,17 @@ def FuseActivationsPass : Pass<"qopt-fuse-activations", "mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::qnn::QNNDialect"];
 }
 
+def FuseResidualAddPass : Pass<"qopt-fuse-residual-add", "mlir::func::FuncOp"> {
+  let summary = "Fuses a residual add (and its activation) into the conv that feeds it";
+  let description = [{
+    `add(conv(x, w, b), skip)`, optionally carrying a fused activation, becomes
+    `conv(x, w, b) residual(skip)` with that activation: the ResNet block tail
+    in one op, so a kernel can add the shortcut in its epilogue. Legal when
+    the conv's only user is the add, the conv has no activation or residual
+    yet, and neither side of the add broadcasts. Results are unchanged.
+    Candidates left alone get a remark saying why.
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

@@ -328,6 +328,13 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
 LogicalResult ConvOp::verify() {
   if (failed(verifyFusedActivation(*this)))
     return failure();
+  if (Value r = getResidual()) {
+    if (r.getType() != getOutput().getType() &&
+        (cast<RankedTensorType>(r.getType()).getShape() != getOutput().getType().getShape() ||
+         !isQuantized(r.getType())))
+      return emitOpError() << "residual of type " << r.getType()
+                           << " differs from the result type " << getOutput().getType();
+  }
   if (!isQuantized(getInput().getType()))
     return verifySameElementType(*this, getInput().getType(), getWeight().getType(),
                                  "input and weight");

@@ -800,3 +800,11 @@ func.func @activation_clip_bounds(%a: tensor<2x2xf32>) {
   %0 = qnn.gemm %a, %a {activation = #qnn.activation<clip>, activation_params = array<f64: 6.0, 0.0>} : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
   return
 }
+
+// -----
+
+func.func @conv_residual_type(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x1x1xf32>, %r: tensor<1x4x8x1xf32>) {
+  // expected-error @+1 {{'qnn.conv' op residual of type 'tensor<1x4x8x1xf32>' differs from the result type 'tensor<1x4x8x8xf32>'}}
+  %0 = qnn.conv %x, %w residual(%r) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>, tensor<1x4x8x1xf32>) -> tensor<1x4x8x8xf32>
+  return
+}

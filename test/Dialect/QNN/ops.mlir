@@ -127,9 +127,12 @@ func.func @linear(%x: tensor<1x3x224x224xf32>, %w: tensor<64x3x7x7xf32>, %b: ten
   %0 = qnn.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
   // CHECK: qnn.conv_transpose {{.*}} -> tensor<1x3x448x448xf32>
   %wt = qnn.constant dense<1.0> : tensor<64x3x2x2xf32>
+  %wt2 = qnn.constant dense<1.0> : tensor<64x64x1x1xf32>
   %1 = qnn.conv_transpose %0, %wt {strides = array<i64: 4, 4>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, output_padding = array<i64: 2, 2>, group = 1 : i64} : (tensor<1x64x112x112xf32>, tensor<64x3x2x2xf32>) -> tensor<1x3x448x448xf32>
   // CHECK: qnn.conv {{.*}}activation = #qnn.activation<hard_sigmoid>, activation_params = array<f64: 2.000000e-01, 5.000000e-01>
   %fused = qnn.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, group = 1 : i64, activation = #qnn.activation<hard_sigmoid>, activation_params = array<f64: 0.2, 0.5>} : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
+  // CHECK: qnn.conv %{{.*}}, %{{.*}} residual(%{{.*}}) {activation = #qnn.activation<relu>
+  %res = qnn.conv %0, %wt2 residual(%0) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64, activation = #qnn.activation<relu>} : (tensor<1x64x112x112xf32>, tensor<64x64x1x1xf32>, tensor<1x64x112x112xf32>) -> tensor<1x64x112x112xf32>
   // CHECK: qnn.matmul {{.*}}{activation = #qnn.activation<relu>}
   %mm = qnn.matmul %a, %m {activation = #qnn.activation<relu>} : (tensor<1x128x256xf32>, tensor<256x1024xf32>) -> tensor<1x128x1024xf32>
   // CHECK: qnn.matmul {{.*}} -> tensor<1x128x1024xf32>

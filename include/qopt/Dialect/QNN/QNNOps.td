@@ -238,7 +238,7 @@ def QNN_CastOp : QNN_Op<"cast"> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def QNN_ConvOp : QNN_InferredOp<"conv"> {
+def QNN_ConvOp : QNN_InferredOp<"conv", [AttrSizedOperandSegments]> {
   let summary = "N-d convolution, NCHW (ONNX Conv)";
   let description = [{
     Grouped, strided, dilated convolution over 1 to 3 spatial dimensions in
@@ -247,21 +247,31 @@ def QNN_ConvOp : QNN_InferredOp<"conv"> {
     is resolved at import. Depthwise convolution is `group = C`. Quantized
     forms take `!quant.uniform` input, per-axis weights and an i32 bias.
 
+    An optional `residual` of the result's type is added after the bias and
+    before the fused activation: `act(conv(x, w) + bias + residual)`, the
+    ResNet block tail that `qopt-fuse-residual-add` forms.
+
     ```mlir
     %0 = qnn.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>,
                               dilations = array<i64: 1, 1>, group = 1 : i64}
         : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
+    %1 = qnn.conv %y, %w2, %b2 residual(%skip) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>,
+                              dilations = array<i64: 1, 1>, group = 1 : i64, activation = #qnn.activation<relu>}
+        : (tensor<1x64x56x56xf32>, tensor<256x64x1x1xf32>, tensor<256xf32>, tensor<1x256x56x56xf32>)
+        -> tensor<1x256x56x56xf32>
     ```
   }];
   let arguments = (ins QNN_FloatOrQuantTensor:$input, QNN_FloatOrQuantTensor:$weight,
                        Optional<QNN_TensorOf<[QNN_Float, I32, QNN_QuantizedType]>>:$bias,
+                       Optional<QNN_FloatOrQuantTensor>:$residual,
                        DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                        DenseI64ArrayAttr:$dilations, I64Attr:$group,
                        OptionalAttr<QNN_ActivationAttr>:$activation,
                        OptionalAttr<DenseF64ArrayAttr>:$activation_params);
   let results = (outs QNN_FloatOrQuantTensor:$output);
   let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+    $input `,` $weight (`,` $bias^)? (`residual` `(` $residual^ `)`)? attr-dict `:`
+    functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
