@@ -31,7 +31,7 @@ run ppocr-rec "$work/ocr/ch_PP-OCRv4_rec_infer.onnx" --input "x=$work/ocrin/rec.
 run ppocr-cls "$work/ocr/ch_ppocr_mobile_v2.0_cls_infer.onnx" --input "x=$work/ocrin/cls.npy"
 # The graph passes keep the numbers: the same comparisons after batchnorm
 # folding, residual-add and activation fusion.
-fused='--qopt-ref-arg=--pass-pipeline=builtin.module(func.func(qopt-fold-batchnorm,qopt-fuse-residual-add,qopt-fuse-activations))'
+fused='--qopt-ref-arg=--pass-pipeline=builtin.module(qopt-graph-optimize)'
 run resnet50-fused "$work/resnet50.onnx" --input-shape N=2 "$fused"
 run mobilenetv2-fused "$work/mobilenetv2.onnx" --input-shape N=1 "$fused"
 run ppocr-det-fused "$work/ocr/ch_PP-OCRv4_det_infer.onnx" --input "x=$work/ocrin/det.npy" "$fused"

@@ -2,6 +2,7 @@
 
 #include "qopt/InitAll.h"
 #include "qopt/Dialect/QNN/QNNDialect.h"
+#include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,6 +24,7 @@ void qopt::registerAllDialects(mlir::DialectRegistry &registry) {
 void qopt::registerAllPasses() {
   mlir::registerTransformsPasses();
   registerQOptTransformsPasses();
+  registerPipelines();
 }
 
 void qopt::registerVersionPrinter() {
