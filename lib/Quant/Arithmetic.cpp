@@ -10,11 +10,12 @@ using namespace qopt::quant;
 
 int32_t qopt::quant::quantize(float x, float scale, int32_t zeroPoint, int32_t qmin,
                               int32_t qmax) {
-  if (std::isnan(x))
+  float quotient = x / scale;
+  if (std::isnan(quotient))
     return std::clamp(zeroPoint, qmin, qmax);
   // Division, not multiplication by 1/scale, as ONNX QuantizeLinear; rint
   // rounds half to even in the default rounding mode.
-  double q = std::nearbyint((double)(x / scale)) + (double)zeroPoint;
+  double q = std::nearbyint((double)quotient) + (double)zeroPoint;
   q = std::clamp(q, (double)qmin, (double)qmax);
   return (int32_t)q;
 }
@@ -31,8 +32,8 @@ llvm::Expected<FixedPointScale> qopt::quant::computeFixedPointScale(double scale
     ++exponent;
   }
   int shift = 31 - exponent;
-  if (shift < 1)
-    return llvm::createStringError("requantization scale %g is too large (at most 2^30)",
+  if (shift < 2)
+    return llvm::createStringError("requantization scale %g is too large (below 2^29 needed)",
                                    scale);
   FixedPointScale s;
   if (shift > 62) {

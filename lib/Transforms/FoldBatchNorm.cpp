@@ -79,6 +79,8 @@ private:
       reason = "the producer's result has other users";
     else if (producer->getAttr("activation"))
       reason = "the producer already applies an activation";
+    else if (auto conv = dyn_cast<qnn::ConvOp>(producer); conv && conv.getResidual())
+      reason = "the convolution already adds a residual";
     else if (failed(foldInto(producer, f, reason)))
       ; // reason set
     else {
@@ -161,7 +163,8 @@ private:
       reason = "the gemm's B or C are not constants";
       return failure();
     }
-    if (c && c->numElements() != 1 && c->numElements() != channels) {
+    // Only a C that is the same for every row folds into a per-column shift.
+    if (c && c->rank() > 1 && c->dim(0) != 1) {
       reason = "the gemm's C varies along rows";
       return failure();
     }

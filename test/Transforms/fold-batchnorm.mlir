@@ -62,3 +62,41 @@ func.func @dynamic_params(%x: tensor<1x2x4x4xf32>, %p: tensor<2xf32>) -> tensor<
   %1 = qnn.batch_norm %x, %p, %p, %p, %p {epsilon = 1.0e-5 : f32} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
   return %1 : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A conv that already adds a residual cannot absorb the scale: it would scale
+// the residual too.
+// CHECK-LABEL: func.func @residual_conv
+// CHECK: qnn.conv {{.*}} residual(
+// CHECK: qnn.mul
+// CHECK: qnn.add
+func.func @residual_conv(%x: tensor<1x1x1x2xf32>, %s: tensor<1x1x1x2xf32>) -> tensor<1x1x1x2xf32> {
+  %w = qnn.constant dense<1.0> : tensor<1x1x1x1xf32>
+  %p = qnn.constant dense<[2.0]> : tensor<1xf32>
+  %z = qnn.constant dense<[0.0]> : tensor<1xf32>
+  %o = qnn.constant dense<[1.0]> : tensor<1xf32>
+  %0 = qnn.conv %x, %w residual(%s) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x1x2xf32>, tensor<1x1x1x1xf32>, tensor<1x1x1x2xf32>) -> tensor<1x1x1x2xf32>
+  // expected-remark @+1 {{batch norm not folded into its producer: the convolution already adds a residual}}
+  %1 = qnn.batch_norm %0, %p, %z, %z, %o {epsilon = 0.0 : f32} : (tensor<1x1x1x2xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x1x2xf32>
+  return %1 : tensor<1x1x1x2xf32>
+}
+
+// -----
+
+// A gemm C with one value per row (M x 1) does not fold into per-column
+// shifts, even when M equals N.
+// CHECK-LABEL: func.func @gemm_row_bias
+// CHECK: qnn.gemm
+// CHECK: qnn.mul
+func.func @gemm_row_bias(%a: tensor<2x1xf32>) -> tensor<2x2xf32> {
+  %b = qnn.constant dense<1.0> : tensor<1x2xf32>
+  %c = qnn.constant dense<[[10.0], [20.0]]> : tensor<2x1xf32>
+  %p = qnn.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %z = qnn.constant dense<0.0> : tensor<2xf32>
+  %o = qnn.constant dense<1.0> : tensor<2xf32>
+  %0 = qnn.gemm %a, %b, %c : (tensor<2x1xf32>, tensor<1x2xf32>, tensor<2x1xf32>) -> tensor<2x2xf32>
+  // expected-remark @+1 {{batch norm not folded into its producer: the gemm's C varies along rows}}
+  %1 = qnn.batch_norm %0, %p, %z, %z, %o {epsilon = 0.0 : f32} : (tensor<2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+  return %1 : tensor<2x2xf32>
+}

@@ -145,9 +145,16 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   if (!passPipeline.empty()) {
-    mlir::PassManager pm(&context);
-    if (mlir::failed(mlir::parsePassPipeline(passPipeline, pm, llvm::errs())))
+    // Parsed on its own so the text names its anchor, as with qopt:
+    // 'builtin.module(qopt-graph-optimize)'.
+    auto parsed = mlir::parsePassPipeline(passPipeline, llvm::errs());
+    if (mlir::failed(parsed))
       return fail("invalid --pass-pipeline '" + passPipeline + "'");
+    if (parsed->getOpAnchorName() != mlir::ModuleOp::getOperationName())
+      return fail("--pass-pipeline must be anchored on builtin.module, e.g. "
+                  "'builtin.module(qopt-graph-optimize)'");
+    mlir::PassManager pm(&context);
+    static_cast<mlir::OpPassManager &>(pm) = std::move(*parsed);
     if (mlir::failed(pm.run(*module)))
       return 1;
   }

@@ -47,13 +47,18 @@ TEST(QuantizeTest, RoundsHalfToEvenAndSaturates) {
   EXPECT_EQ(quantize(0.26f, 0.1f, 10, 0, 255), 13);
   EXPECT_EQ(quantize(std::numeric_limits<float>::quiet_NaN(), 0.1f, 10, 0, 255), 10);
   EXPECT_EQ(quantize(std::numeric_limits<float>::infinity(), 0.1f, 0, -127, 127), 127);
+  // A NaN quotient (0/0, inf/inf) maps to the zero point, not to UB.
+  EXPECT_EQ(quantize(0.0f, 0.0f, 5, 0, 255), 5);
+  EXPECT_EQ(quantize(std::numeric_limits<float>::infinity(),
+                     std::numeric_limits<float>::infinity(), 5, 0, 255),
+            5);
 }
 
 TEST(FixedPointScaleTest, MantissaRangeAndErrors) {
   for (double scale : {1.0, 0.5, 0.75, 1e-3, 3.14159, 1e-9, 1000.0}) {
     FixedPointScale s = fps(scale);
     EXPECT_GE(s.multiplier, 1 << 30) << scale;
-    EXPECT_GE(s.shift, 1);
+    EXPECT_GE(s.shift, 2);
     EXPECT_LE(s.shift, 62);
     double back = std::ldexp((double)s.multiplier, -s.shift);
     EXPECT_LE(std::abs(back - scale), std::ldexp(1.0, -s.shift - 1)) << scale;
@@ -62,6 +67,10 @@ TEST(FixedPointScaleTest, MantissaRangeAndErrors) {
   EXPECT_FALSE(static_cast<bool>(computeFixedPointScale(-1.0)));
   EXPECT_FALSE(static_cast<bool>(computeFixedPointScale(std::nan(""))));
   EXPECT_FALSE(static_cast<bool>(computeFixedPointScale(std::ldexp(1.0, 30))));
+  EXPECT_FALSE(static_cast<bool>(computeFixedPointScale(std::ldexp(1.0, 29)))); // shift 1
+  EXPECT_TRUE(static_cast<bool>(computeFixedPointScale(std::ldexp(1.0, 28))));  // shift 2
+  // A default-constructed scale is valid and rescales to 0.
+  EXPECT_EQ(applyScale(12345, FixedPointScale{}), 0);
   // Below 2^-32 every int32 rescales to 0.
   FixedPointScale tiny = fps(1e-12);
   EXPECT_EQ(tiny.multiplier, 0);

@@ -123,6 +123,11 @@ static LogicalResult verifyFusedActivation(Operation *op) {
   case Activation::clip:
   case Activation::hard_sigmoid: want = 2; break;
   }
+  Type elt = getElementTypeOrSelf(op->getResult(0).getType());
+  if (kind.getValue() != Activation::relu && kind.getValue() != Activation::clip &&
+      !isa<FloatType, quant::QuantizedType>(elt))
+    return op->emitOpError() << "activation " << stringifyActivation(kind.getValue())
+                             << " needs a float or quantized result, got " << elt;
   size_t have = params ? params.size() : 0;
   if (have != want)
     return op->emitOpError() << "activation " << stringifyActivation(kind.getValue()) << " takes "
@@ -329,9 +334,11 @@ LogicalResult ConvOp::verify() {
   if (failed(verifyFusedActivation(*this)))
     return failure();
   if (Value r = getResidual()) {
+    // Quantized residuals may carry their own scale; otherwise types match.
+    bool bothQuantized = isQuantized(r.getType()) && isQuantized(getOutput().getType());
     if (r.getType() != getOutput().getType() &&
         (cast<RankedTensorType>(r.getType()).getShape() != getOutput().getType().getShape() ||
-         !isQuantized(r.getType())))
+         !bothQuantized))
       return emitOpError() << "residual of type " << r.getType()
                            << " differs from the result type " << getOutput().getType();
   }

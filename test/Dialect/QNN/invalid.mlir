@@ -808,3 +808,19 @@ func.func @conv_residual_type(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x1x1xf32>, 
   %0 = qnn.conv %x, %w residual(%r) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>, tensor<1x4x8x1xf32>) -> tensor<1x4x8x8xf32>
   return
 }
+
+// -----
+
+func.func @activation_on_integers(%x: tensor<4xi32>) {
+  // expected-error @+1 {{'qnn.add' op activation hard_swish needs a float or quantized result, got 'i32'}}
+  %0 = qnn.add %x, %x {activation = #qnn.activation<hard_swish>} : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @conv_quantized_residual_on_float(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x1x1xf32>, %r: tensor<1x4x8x8x!quant.uniform<i8:f32, 0.5:3>>) {
+  // expected-error @+1 {{residual of type}}
+  %0 = qnn.conv %x, %w residual(%r) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>, tensor<1x4x8x8x!quant.uniform<i8:f32, 0.5:3>>) -> tensor<1x4x8x8xf32>
+  return
+}
