@@ -93,6 +93,35 @@ private:
     rewriteAsMulAdd(bn, f);
   }
 
+  /// Scales a conv's or conv_transpose's weights per output channel
+  /// (`channelOf(w, i)` names the channel of weight element i) and gives it
+  /// the folded bias.
+  template <typename ConvLike, typename ChannelOf>
+  LogicalResult foldIntoConv(ConvLike conv, const Affine &f, std::string &reason,
+                             ChannelOf channelOf) {
+    auto w = constantValue(conv.getWeight());
+    auto bias = conv.getBias() ? constantValue(conv.getBias()) : std::optional<Tensor>();
+    if (!w || (conv.getBias() && !bias)) {
+      reason = "the convolution's weights or bias are not constants";
+      return failure();
+    }
+    Tensor nw = w->clone();
+    for (int64_t i = 0; i < nw.numElements(); ++i)
+      nw.setFromDouble(i, nw.getAsDouble(i) * f.a[channelOf(nw, i)]);
+    int64_t channels = f.a.size();
+    Tensor nb(nw.dtype(), {channels});
+    for (int64_t o = 0; o < channels; ++o)
+      nb.setFromDouble(o, (bias ? bias->getAsDouble(o) : 0.0) * f.a[o] + f.c[o]);
+    OpBuilder b(conv);
+    conv.getWeightMutable().assign(makeConstant(b, conv.getLoc(), nw, "folded_weight"));
+    Value newBias = makeConstant(b, conv.getLoc(), nb, "folded_bias");
+    if (conv.getBias())
+      conv.getBiasMutable().assign(newBias);
+    else
+      conv.getBiasMutable().append(newBias);
+    return success();
+  }
+
   /// Scales `producer`'s weights and bias in place. Fails with `reason` when
   /// they are not constants the pass can rewrite.
   LogicalResult foldInto(Operation *producer, const Affine &f, std::string &reason) {
@@ -105,56 +134,20 @@ private:
     }
     int64_t channels = f.a.size();
     if (auto conv = dyn_cast<qnn::ConvOp>(producer)) {
-      auto w = constantValue(conv.getWeight());
-      auto bias = conv.getBias() ? constantValue(conv.getBias()) : std::optional<Tensor>();
-      if (!w || (conv.getBias() && !bias)) {
-        reason = "the convolution's weights or bias are not constants";
-        return failure();
-      }
       // Weights O x I/g x k: output channel o owns a contiguous block.
-      Tensor nw = w->clone();
-      int64_t per = nw.numElements() / channels;
-      for (int64_t i = 0; i < nw.numElements(); ++i)
-        nw.setFromDouble(i, nw.getAsDouble(i) * f.a[i / per]);
-      Tensor nb(nw.dtype(), {channels});
-      for (int64_t o = 0; o < channels; ++o)
-        nb.setFromDouble(o, (bias ? bias->getAsDouble(o) : 0.0) * f.a[o] + f.c[o]);
-      conv.getWeightMutable().assign(makeConstant(b, loc, nw, "folded_weight"));
-      Value newBias = makeConstant(b, loc, nb, "folded_bias");
-      if (conv.getBias())
-        conv.getBiasMutable().assign(newBias);
-      else
-        conv.getBiasMutable().append(newBias);
-      return success();
+      return foldIntoConv(conv, f, reason, [](const Tensor &w, int64_t i) {
+        return i / (w.numElements() / w.dim(0));
+      });
     }
     if (auto conv = dyn_cast<qnn::ConvTransposeOp>(producer)) {
-      auto w = constantValue(conv.getWeight());
-      auto bias = conv.getBias() ? constantValue(conv.getBias()) : std::optional<Tensor>();
-      if (!w || (conv.getBias() && !bias)) {
-        reason = "the convolution's weights or bias are not constants";
-        return failure();
-      }
-      // Weights I x O/g x k: output channel (g, j) for input-channel row r is
-      // g * O/g + j with g = r / (I/g).
-      Tensor nw = w->clone();
-      int64_t group = conv.getGroup(), rows = nw.dim(0), og = nw.dim(1);
-      int64_t k = nw.numElements() / (rows * og), ig = rows / group;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < og; ++j)
-          for (int64_t s = 0; s < k; ++s) {
-            int64_t i = (r * og + j) * k + s;
-            nw.setFromDouble(i, nw.getAsDouble(i) * f.a[(r / ig) * og + j]);
-          }
-      Tensor nb(nw.dtype(), {channels});
-      for (int64_t o = 0; o < channels; ++o)
-        nb.setFromDouble(o, (bias ? bias->getAsDouble(o) : 0.0) * f.a[o] + f.c[o]);
-      conv.getWeightMutable().assign(makeConstant(b, loc, nw, "folded_weight"));
-      Value newBias = makeConstant(b, loc, nb, "folded_bias");
-      if (conv.getBias())
-        conv.getBiasMutable().assign(newBias);
-      else
-        conv.getBiasMutable().append(newBias);
-      return success();
+      // Weights I x O/g x k: element (r, j, s) feeds output channel
+      // g * O/g + j, with group g = r / (I/g).
+      int64_t group = conv.getGroup();
+      return foldIntoConv(conv, f, reason, [group](const Tensor &w, int64_t i) {
+        int64_t og = w.dim(1), k = w.numElements() / (w.dim(0) * og), ig = w.dim(0) / group;
+        int64_t r = i / (og * k), j = (i / k) % og;
+        return (r / ig) * og + j;
+      });
     }
     auto gemm = cast<qnn::GemmOp>(producer);
     auto w = constantValue(gemm.getB());
