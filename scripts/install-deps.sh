@@ -9,7 +9,7 @@ packages=(
   ninja-build ccache cmake git
   libonnx-dev libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler
-  libopenblas-dev libdnnl-dev libstb-dev libonnx-testdata libgtest-dev
+  libopenblas-dev libdnnl-dev zlib1g-dev libstb-dev libonnx-testdata libgtest-dev
   python3-venv python3-dev
 )
 

@@ -636,9 +636,13 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
       return fileError() << "cannot freeze '" << entry.getKey().str()
                          << "', which is not a graph input";
   for (const auto &entry : options.inputShapes)
-    if (!inputNames.contains(entry.getKey()))
-      return fileError() << "--input-shape names '" << entry.getKey().str()
-                         << "', which is not a graph input";
+    if (!inputNames.contains(entry.getKey())) {
+      std::string known;
+      for (const std::string &n : names)
+        known += (known.empty() ? "" : ", ") + n;
+      return fileError() << "the model has no input named '" << entry.getKey().str()
+                         << "' (its inputs: " << (known.empty() ? "none" : known) << ")";
+    }
 
   func = func::FuncOp::create(builder, fileLoc, "main", builder.getFunctionType(types, {}));
   Block *entry = func.addEntryBlock();

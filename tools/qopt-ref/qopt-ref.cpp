@@ -42,6 +42,9 @@ static cl::opt<std::string> modelFile(cl::Positional, cl::desc("<model.onnx|mode
                                       cl::Required, cl::cat(category));
 static cl::list<std::string> inputs("input", cl::desc("name=file.npy (repeatable)"),
                                     cl::cat(category));
+static cl::list<std::string> inputArchives(
+    "inputs", cl::desc("A .npz archive whose arrays are inputs, by name (repeatable)"),
+    cl::cat(category));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Pin an ONNX input's shape: name=1x3x224x224 (repeatable)"),
     cl::cat(category));
@@ -109,6 +112,18 @@ int main(int argc, char **argv) {
       return fail("input '" + name + "': " + toString(t.takeError()));
     given[name] = std::move(*t);
     givenOrder.push_back(name.str());
+  }
+
+  for (const std::string &archive : inputArchives) {
+    auto arrays = qopt::ref::readNpz(archive, maxInputBytes);
+    if (!arrays)
+      return fail(toString(arrays.takeError()));
+    for (auto &entry : *arrays) {
+      if (given.count(entry.name))
+        return fail("input '" + entry.name + "' is given twice (" + archive + ")");
+      given[entry.name] = std::move(entry.tensor);
+      givenOrder.push_back(entry.name);
+    }
   }
 
   mlir::DialectRegistry registry;

@@ -13,6 +13,8 @@
 #include "qopt/Reference/Tensor.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace qopt::ref {
 
@@ -31,6 +33,25 @@ llvm::Expected<std::string> serializeNpy(const Tensor &t);
 
 /// Writes `t` to `path` (see serializeNpy).
 llvm::Error writeNpy(llvm::StringRef path, const Tensor &t);
+
+/// One named array of a .npz archive, in archive order.
+struct NamedTensor {
+  std::string name; // the member name without ".npy"
+  Tensor tensor;
+};
+
+/// Parses an in-memory .npz archive (np.savez: stored members; and
+/// np.savez_compressed: deflated members). Every member must be a valid .npy;
+/// `maxBytes` bounds each member's uncompressed size and the array data,
+/// checked before allocating. Zip64 archives and encrypted members are
+/// rejected.
+llvm::Expected<std::vector<NamedTensor>> parseNpz(llvm::ArrayRef<char> bytes,
+                                                  int64_t maxBytes = INT64_MAX,
+                                                  llvm::StringRef name = "<memory>");
+
+/// Reads the .npz file at `path` (see parseNpz).
+llvm::Expected<std::vector<NamedTensor>> readNpz(llvm::StringRef path,
+                                                 int64_t maxBytes = INT64_MAX);
 
 } // namespace qopt::ref
 
