@@ -13,6 +13,7 @@
 #include "qopt/InitAll.h"
 #include "qopt/Reference/Blas.h"
 #include "qopt/Reference/Executor.h"
+#include "qopt/Reference/Image.h"
 #include "qopt/Reference/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,6 +43,12 @@ static cl::opt<std::string> modelFile(cl::Positional, cl::desc("<model.onnx|mode
                                       cl::Required, cl::cat(category));
 static cl::list<std::string> inputs("input", cl::desc("name=file.npy (repeatable)"),
                                     cl::cat(category));
+static cl::opt<std::string> imagePreprocess(
+    "image-preprocess",
+    cl::desc("How --input images (.png/.jpg/.bmp) become tensors, e.g. "
+             "'resize=256,crop=224,mean=0.485:0.456:0.406,std=0.229:0.224:0.225' "
+             "(also bgr, nhwc, raw)"),
+    cl::cat(category));
 static cl::list<std::string> inputArchives(
     "inputs", cl::desc("A .npz archive whose arrays are inputs, by name (repeatable)"),
     cl::cat(category));
@@ -107,7 +114,15 @@ int main(int argc, char **argv) {
       return fail("--input expects name=file.npy, got '" + spec + "'");
     if (given.count(name))
       return fail("input '" + name + "' is given twice");
-    auto t = qopt::ref::readNpy(path, maxInputBytes);
+    Expected<qopt::ref::Tensor> t = qopt::ref::Tensor();
+    if (qopt::ref::isImagePath(path)) {
+      auto spec = qopt::ref::parseImagePreprocess(imagePreprocess);
+      if (!spec)
+        return fail(toString(spec.takeError()));
+      t = qopt::ref::loadImage(path, *spec);
+    } else {
+      t = qopt::ref::readNpy(path, maxInputBytes);
+    }
     if (!t)
       return fail("input '" + name + "': " + toString(t.takeError()));
     given[name] = std::move(*t);
