@@ -114,7 +114,11 @@ ElementsAttr qopt::ref::attrFromTensor(MLIRContext *ctx, const Tensor &t, String
   if (t.numElements() <= inlineLimit)
     return DenseElementsAttr::getFromRawBuffer(type, bytes);
   return DenseResourceElementsAttr::get(
-      type, blobHint, HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, 64));
+      type, blobHint,
+      // 8 bytes: enough for every element type. Larger alignments make
+      // bytecode unreadable from buffers that are not that aligned (MLIR checks
+      // the buffer, and heap-read files are only 16-byte aligned).
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(int64_t)));
 }
 
 std::string qopt::ref::describeOp(Operation *op) {
