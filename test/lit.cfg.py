@@ -30,5 +30,5 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
-tools = ["qopt", "qopt-translate", "qopt-ref"]
+tools = ["qopt", "qopt-translate", "qopt-ref", "qopt-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -19,7 +19,7 @@ void qopt::buildGraphOptimizationPipeline(OpPassManager &pm,
   if (options.fuseResidualAdd)
     fn.addPass(createFuseResidualAddPass());
   if (options.fuseActivations)
-    fn.addPass(createFuseActivationsPass());
+    fn.addPass(createFuseActivationsPass(FuseActivationsPassOptions{options.clampsOnly}));
   fn.addPass(createCanonicalizerPass());
   fn.addPass(createCSEPass());
 }

@@ -70,6 +70,53 @@ void TensorStatistics::observe(const float *data, int64_t n) {
   }
 }
 
+llvm::json::Value TensorStatistics::toJSON() const {
+  size_t used = bins_.size();
+  while (used && bins_[used - 1] == 0)
+    --used;
+  llvm::json::Array bins;
+  for (size_t i = 0; i < used; ++i)
+    bins.push_back(bins_[i]);
+  return llvm::json::Object{{"min", min_},   {"max", max_},           {"count", count_},
+                            {"nans", nans_}, {"zeros", zeros_},       {"limit", limit_},
+                            {"bin_count", (int64_t)bins_.size()}, {"bins", std::move(bins)}};
+}
+
+llvm::Expected<TensorStatistics> TensorStatistics::fromJSON(const llvm::json::Value &v) {
+  const llvm::json::Object *o = v.getAsObject();
+  auto bad = [](const char *what) {
+    return llvm::createStringError(std::string("calibration statistics: ") + what);
+  };
+  if (!o)
+    return bad("expected an object");
+  auto num = [&](const char *key) { return o->getNumber(key); };
+  auto integer = [&](const char *key) { return o->getInteger(key); };
+  auto binCount = integer("bin_count");
+  const llvm::json::Array *bins = o->getArray("bins");
+  if (!num("min") || !num("max") || !integer("count") || !integer("nans") || !integer("zeros") ||
+      !num("limit") || !binCount || !bins)
+    return bad("missing min, max, count, nans, zeros, limit, bin_count or bins");
+  if (*binCount < 2 || *binCount > (1 << 20) || (int64_t)bins->size() > *binCount)
+    return bad("bin_count out of range");
+  if (*num("limit") < 0 || !std::isfinite(*num("limit")) || *integer("count") < 0 ||
+      *integer("nans") < 0 || *integer("zeros") < 0 || *num("min") > *num("max"))
+    return bad("inconsistent values");
+  TensorStatistics s((int)*binCount);
+  for (size_t i = 0; i < bins->size(); ++i) {
+    auto b = (*bins)[i].getAsInteger();
+    if (!b || *b < 0)
+      return bad("bins must be non-negative integers");
+    s.bins_[i] = *b;
+  }
+  s.min_ = *num("min");
+  s.max_ = *num("max");
+  s.count_ = *integer("count");
+  s.nans_ = *integer("nans");
+  s.zeros_ = *integer("zeros");
+  s.limit_ = *num("limit");
+  return s;
+}
+
 namespace {
 
 /// KL(P || Q) where Q is P (first `edge` bins, outliers folded into the last)

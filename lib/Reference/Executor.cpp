@@ -3,6 +3,9 @@
 #include "qopt/Reference/Executor.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
 #include "qopt/Reference/Kernels.h"
+#include "qopt/Reference/QuantizedOps.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -28,6 +31,8 @@ Expected<DType> qopt::ref::dtypeFromType(Type t) {
     return DType::F32;
   if (t.isF64())
     return DType::F64;
+  if (isa<quant::QuantizedType>(t))
+    return storageDTypeOf(t);
   if (auto it = dyn_cast<IntegerType>(t)) {
     bool isUnsigned = it.isUnsigned();
     switch (it.getWidth()) {
@@ -178,18 +183,31 @@ template <typename PoolOp> static PoolParams poolParams(PoolOp op) {
 
 static int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
-/// Quantized element types are not executed by this executor; they
-/// get a clear error instead of a silent reinterpretation.
-static llvm::Error checkOperandTypes(Operation *op) {
-  for (Type t : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes()))
-    if (isa<quant::QuantizedType>(getElementTypeOrSelf(t)))
-      return llvm::createStringError("quantized element types are not executable yet");
+/// Kernels must agree with the op's declared result; a mismatch is a bug that
+/// would silently corrupt every consumer, so it is reported, not trusted.
+static llvm::Error checkResult(Operation *op, const Tensor &result) {
+  auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+  auto want = dtypeFromType(rt.getElementType());
+  if (!want)
+    return want.takeError();
+  if (result.shape() != rt.getShape() || result.dtype() != *want)
+    return llvm::createStringError(describeOp(op) + ": kernel produced " + result.describe() +
+                                   ", op declares " + dtypeName(*want).str() +
+                                   shapeString(rt.getShape()));
   return llvm::Error::success();
 }
 
 Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<Tensor> in) {
-  if (llvm::Error err = checkOperandTypes(op))
-    return llvm::createStringError(describeOp(op) + ": " + llvm::toString(std::move(err)));
+  if (isQuantizedEvaluation(op)) {
+    auto r = evaluateQuantizedOp(op, in);
+    if (!r)
+      return llvm::createStringError(describeOp(op) + ": " + llvm::toString(r.takeError()));
+    if (auto err = checkResult(op, *r))
+      return std::move(err);
+    SmallVector<Tensor, 1> results;
+    results.push_back(std::move(*r));
+    return results;
+  }
   auto binary = [&](BinaryKind k) { return ref::binary(k, in[0], in[1], resultShape(op)); };
   auto unary = [&](UnaryKind k, UnaryParams p = {}) { return ref::unary(k, in[0], p); };
   auto opt = [&](Value v, size_t idx) -> const Tensor * { return v ? &in[idx] : nullptr; };
@@ -387,7 +405,7 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
   if (auto kind = op->getAttrOfType<qnn::ActivationAttr>("activation")) {
     // Exactly the standalone activation op, applied to the result.
     auto params = op->getAttrOfType<DenseF64ArrayAttr>("activation_params");
-    auto param = [&](size_t i) { return params && params.size() > i ? params[i] : 0.0; };
+    auto param = [&](size_t i) { return params && (size_t)params.size() > i ? params[i] : 0.0; };
     UnaryParams p;
     UnaryKind k = UnaryKind::Relu;
     switch (kind.getValue()) {
@@ -414,16 +432,8 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
     if (!result)
       return llvm::createStringError(describeOp(op) + ": " + llvm::toString(result.takeError()));
   }
-  // Kernels must agree with the op's declared result; a mismatch is a bug that
-  // would silently corrupt every consumer, so it is reported, not trusted.
-  auto rt = cast<RankedTensorType>(op->getResult(0).getType());
-  auto want = dtypeFromType(rt.getElementType());
-  if (!want)
-    return want.takeError();
-  if (result->shape() != rt.getShape() || result->dtype() != *want)
-    return llvm::createStringError(describeOp(op) + ": kernel produced " + result->describe() +
-                                   ", op declares " + dtypeName(*want).str() +
-                                   shapeString(rt.getShape()));
+  if (auto err = checkResult(op, *result))
+    return std::move(err);
   SmallVector<Tensor, 1> results;
   results.push_back(std::move(*result));
   return results;
@@ -465,9 +475,12 @@ Expected<Executor> Executor::create(func::FuncOp func) {
       ex.constants[&op] = std::move(*t);
       continue;
     }
-    if (!isa<func::ReturnOp>(op) && op.getDialect() != func->getContext()->getLoadedDialect<qnn::QNNDialect>())
-      return llvm::createStringError(describeOp(&op) + ": not a qnn op; the reference executor "
-                                     "runs qnn IR only");
+    bool known = isa<func::ReturnOp, quant::QuantizeCastOp, quant::DequantizeCastOp,
+                     quant::StorageCastOp>(op) ||
+                 isa<qnn::QNNDialect>(op.getDialect());
+    if (!known)
+      return llvm::createStringError(describeOp(&op) + ": not a qnn or quant op; the reference "
+                                     "executor runs qnn IR only");
     if (op.getNumResults() > 1)
       return llvm::createStringError(describeOp(&op) + ": ops with several results are not supported");
     for (Value v : op.getOperands())
@@ -479,7 +492,8 @@ Expected<Executor> Executor::create(func::FuncOp func) {
   return ex;
 }
 
-Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs, ExecutionProfile *profile) {
+Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs, ExecutionProfile *profile,
+                                            Observer observer) {
   Block &body = func.getBody().front();
   if (inputs.size() != body.getNumArguments())
     return llvm::createStringError(llvm::formatv("expected {0} inputs, got {1}",
@@ -500,6 +514,8 @@ Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs, ExecutionPr
                                      inputs[i].describe());
     }
     values[arg] = inputs[i];
+    if (observer)
+      observer(arg, inputs[i]);
   }
   SmallVector<Tensor> operands;
   for (Operation &op : body) {
@@ -511,6 +527,8 @@ Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs, ExecutionPr
     }
     if (auto it = constants.find(&op); it != constants.end()) {
       values[op.getResult(0)] = it->second;
+      if (observer)
+        observer(op.getResult(0), it->second);
       continue;
     }
     operands.clear();
@@ -527,6 +545,8 @@ Expected<SmallVector<Tensor>> Executor::run(ArrayRef<Tensor> inputs, ExecutionPr
       ++entry.calls;
     }
     values[op.getResult(0)] = std::move((*results)[0]);
+    if (observer)
+      observer(op.getResult(0), values[op.getResult(0)]);
     if (auto it = lastUses.find(&op); it != lastUses.end())
       for (Value v : it->second)
         values.erase(v);

@@ -6,6 +6,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <cassert>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -195,6 +196,13 @@ Expected<Tensor> Tensor::fromBytes(DType dtype, llvm::ArrayRef<int64_t> shape,
 Tensor Tensor::reshaped(llvm::ArrayRef<int64_t> shape) const {
   Tensor t = *this;
   t.shape_.assign(shape.begin(), shape.end());
+  return t;
+}
+
+Tensor Tensor::bitcast(DType dtype) const {
+  assert(dtypeSize(dtype) == dtypeSize(dtype_) && "bitcast changes the element size");
+  Tensor t = *this;
+  t.dtype_ = dtype;
   return t;
 }
 

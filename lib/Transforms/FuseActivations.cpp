@@ -89,7 +89,9 @@ private:
     Value input = act->getOperand(0);
     Operation *producer = input.getDefiningOp();
     std::string reason;
-    if (!producer)
+    if (clampsOnly && kind != qnn::Activation::relu && kind != qnn::Activation::clip)
+      reason = "only clamps fuse in this pipeline (clamps-only)";
+    else if (!producer)
       reason = "its input is a function argument";
     else if (!isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::MatMulOp, qnn::GemmOp, qnn::AddOp>(
                  producer))

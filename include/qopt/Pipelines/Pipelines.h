@@ -21,6 +21,9 @@ struct GraphOptimizationOptions
   Option<bool> fuseActivations{*this, "fuse-activations",
                                llvm::cl::desc("Fuse activations into their producers"),
                                llvm::cl::init(true)};
+  Option<bool> clampsOnly{*this, "clamps-only",
+                          llvm::cl::desc("Fuse only relu and clip (for int8)"),
+                          llvm::cl::init(false)};
 };
 
 /// Constant folding, then batchnorm folding, residual-add fusion and

@@ -11,6 +11,7 @@
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 #include <cstdint>
 #include <vector>
@@ -38,6 +39,11 @@ public:
   int64_t nanCount() const { return nans_; }
   double binWidth() const { return limit_ / bins_.size(); }
   const std::vector<int64_t> &bins() const { return bins_; }
+
+  /// The whole state as JSON (trailing empty bins dropped), so a calibration
+  /// cache can re-choose ranges with any method later.
+  llvm::json::Value toJSON() const;
+  static llvm::Expected<TensorStatistics> fromJSON(const llvm::json::Value &v);
 
 private:
   void grow(double absValue);

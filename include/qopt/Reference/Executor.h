@@ -53,8 +53,12 @@ public:
 
   /// Input values in argument order. Shapes and dtypes must match the
   /// function signature exactly; the error names the input.
+  /// `observer`, when given, sees every function argument and every op
+  /// result as it is computed (calibration collects statistics this way).
+  using Observer = llvm::function_ref<void(mlir::Value, const Tensor &)>;
   llvm::Expected<llvm::SmallVector<Tensor>> run(llvm::ArrayRef<Tensor> inputs,
-                                                ExecutionProfile *profile = nullptr);
+                                                ExecutionProfile *profile = nullptr,
+                                                Observer observer = nullptr);
 
   mlir::func::FuncOp function() const { return func; }
 

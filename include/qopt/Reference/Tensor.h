@@ -73,6 +73,9 @@ public:
 
   /// Same storage, new shape with the same element count.
   Tensor reshaped(llvm::ArrayRef<int64_t> shape) const;
+  /// Same storage read as another dtype of the same size (the storage of a
+  /// quantized type and its signless twin).
+  Tensor bitcast(DType dtype) const;
   /// Deep copy.
   Tensor clone() const;
   /// Element i converted to double (any dtype).

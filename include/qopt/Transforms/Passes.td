@@ -59,8 +59,16 @@ def FuseActivationsPass : Pass<"qopt-fuse-activations", "mlir::func::FuncOp"> {
     `hard_swish(x)`. Results are unchanged: the fused activation is computed
     exactly as the standalone op. Every activation left standalone gets a
     remark saying why.
+
+    With `clamps-only`, only relu and clip fuse: the int8 pipeline uses it,
+    because an integer op can end in a clamp but hard_swish and friends need
+    their own calibrated output and a table op.
   }];
   let dependentDialects = ["::qopt::qnn::QNNDialect"];
+  let options = [
+    Option<"clampsOnly", "clamps-only", "bool", "false",
+           "Fuse only relu and clip (activations an integer op can apply as a clamp)">
+  ];
 }
 
 def FuseResidualAddPass : Pass<"qopt-fuse-residual-add", "mlir::func::FuncOp"> {
@@ -74,6 +82,88 @@ def FuseResidualAddPass : Pass<"qopt-fuse-residual-add", "mlir::func::FuncOp"> {
     Candidates left alone get a remark saying why.
   }];
   let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+def InsertQDQPass : Pass<"qopt-insert-qdq", "mlir::func::FuncOp"> {
+  let summary = "Inserts quantize/dequantize pairs from calibrated ranges";
+  let description = [{
+    Chooses which ops run in int8 and puts a `quant.qcast` / `quant.dcast`
+    pair on every float tensor they read or write, with parameters from the
+    calibration cache (`calib-cache`, written by `qopt-compile`). Activations
+    are int8 per tensor (asymmetric by default; `symmetric-activations`, or
+    `activation-type=uint8`); weights are int8 symmetric in [-127, 127] per
+    output channel (or per tensor), stored as `qnn.constant` i8 plus
+    `quant.scast`; biases stay float until `qopt-fold-qdq` turns them into
+    int32 with scale `s_x * s_w[c]`.
+
+    Compute ops (conv, conv_transpose, matmul, gemm, add, mul, pools) and
+    table ops (hard_swish, hard_sigmoid, sigmoid, tanh, leaky_relu) are
+    quantized when legal; same-scale ops (max pool, reshape, transpose,
+    slice, pad, relu, clip, nearest resize, concat) join when a neighbour is
+    quantized. `exclude` keeps ops in float by ONNX node name or qnn op name
+    (`conv`, `qnn.matmul`). Every candidate left in float gets a remark with
+    the reason.
+
+    ```mlir
+    %y = qnn.relu %x : tensor<1x8xf32> -> tensor<1x8xf32>
+    // becomes
+    %q = quant.qcast %x : tensor<1x8xf32> to tensor<1x8x!quant.uniform<i8:f32, 0.02:-3>>
+    %d = quant.dcast %q : tensor<1x8x!quant.uniform<i8:f32, 0.02:-3>> to tensor<1x8xf32>
+    %y = qnn.relu %d : ...
+    ```
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"calibCache", "calib-cache", "std::string", "\"\"",
+           "Calibration cache (JSON) with the statistics of every tensor">,
+    Option<"calibration", "calibration", "std::string", "\"percentile\"",
+           "Range choice: minmax, percentile, entropy or mse">,
+    Option<"percentile", "percentile", "double", "99.99",
+           "Percentile of |x| kept by the percentile method">,
+    Option<"activationType", "activation-type", "std::string", "\"int8\"",
+           "Storage of activations: int8 or uint8">,
+    Option<"symmetricActivations", "symmetric-activations", "bool", "false",
+           "Zero point 0 for activations (int8 only)">,
+    Option<"perChannelWeights", "per-channel-weights", "bool", "true",
+           "One weight scale per output channel (else per tensor)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or qnn op names to keep in float">
+  ];
+}
+
+def PropagateScalesPass : Pass<"qopt-propagate-scales", "mlir::func::FuncOp"> {
+  let summary = "Gives same-scale ops their input's quantization parameters";
+  let description = [{
+    Max pool, global max pool, reshape, transpose, slice, pad, expand,
+    gather, nearest resize, relu and clip move values without changing them,
+    so their output's `quant.qcast` takes the input's parameters (a relu or
+    clip keeps its clamp): the integer op then needs no requantization.
+    A concat either unifies (an input's producer quantizes straight to the
+    concat's parameters) or requantizes that input, whichever the expected
+    rounding error (step^2/12 per element, counting other readers of the
+    input) says loses less. Run between `qopt-insert-qdq` and
+    `qopt-fold-qdq`.
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
+}
+
+def FoldQDQPass : Pass<"qopt-fold-qdq", "mlir::func::FuncOp"> {
+  let summary = "Folds dequantize -> op -> quantize into integer qnn ops";
+  let description = [{
+    An op whose float operands are all `quant.dcast` results and whose only
+    user is a `quant.qcast` becomes the same op on the quantized types, with
+    the semantics of docs/quantization.md (int32 accumulation, fixed-point
+    requantization, fused relu/clip as a clamp). Float biases become int32
+    constants with scale `s_x * s_w[c]` (round half to even). Then
+    `quant.qcast(quant.dcast(q))` becomes `q` (same type) or
+    `qnn.requantize` (different per-tensor types), and dead casts go away.
+    Ops that stay float get a remark saying why.
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
 }
 
 #endif // QOPT_TRANSFORMS_PASSES_TD

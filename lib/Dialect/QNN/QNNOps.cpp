@@ -265,6 +265,21 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+LogicalResult RequantizeOp::verify() {
+  auto in = getInput().getType(), out = getOutput().getType();
+  if (in.getShape() != out.getShape())
+    return emitOpError() << "input shape " << shapeStr(in.getShape())
+                         << " differs from result shape " << shapeStr(out.getShape());
+  for (Type t : {in.getElementType(), out.getElementType()})
+    if (!isa<quant::UniformQuantizedType>(t))
+      return emitOpError() << "requantizes per-tensor types only, got " << t;
+  auto qi = cast<quant::UniformQuantizedType>(in.getElementType());
+  auto qo = cast<quant::UniformQuantizedType>(out.getElementType());
+  if (qi.getStorageTypeIntegralWidth() > 16 || qo.getStorageTypeIntegralWidth() > 16)
+    return emitOpError() << "requantizes 8- and 16-bit storage only";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Convolution
 //===----------------------------------------------------------------------===//

@@ -10,6 +10,10 @@
 
 #include "qopt/Reference/Kernels.h"
 #include "KernelSupport.h"
+#include "qopt/Quant/Arithmetic.h"
+#include "qopt/Reference/IntegerKernels.h"
+
+#include "llvm/ADT/DenseMap.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -321,4 +325,141 @@ Expected<Tensor> qopt::ref::globalMaxPool(const Tensor &xIn) {
   if (out->dtype() != xIn.dtype())
     return out->castTo(xIn.dtype());
   return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Integer average pooling (docs/quantization.md)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The fixed-point multiplier s_x / (s_y * count), cached per window size
+/// since border windows are smaller.
+class CountMultipliers {
+public:
+  CountMultipliers(double ratio) : ratio(ratio) {}
+  Expected<qopt::quant::FixedPointScale> get(int64_t count) {
+    if (auto it = cache.find(count); it != cache.end())
+      return it->second;
+    auto s = qopt::quant::computeFixedPointScale(ratio / (double)count);
+    if (!s)
+      return s.takeError();
+    cache[count] = *s;
+    return *s;
+  }
+
+private:
+  double ratio;
+  llvm::DenseMap<int64_t, qopt::quant::FixedPointScale> cache;
+};
+
+int32_t loadStorage(const Tensor &t, int64_t i) {
+  switch (t.dtype()) {
+  case DType::I8: return t.data<int8_t>()[i];
+  case DType::U8: return t.data<uint8_t>()[i];
+  default: return 0;
+  }
+}
+
+void storeStorage(Tensor &t, int64_t i, int32_t v) {
+  if (t.dtype() == DType::I8)
+    t.data<int8_t>()[i] = (int8_t)v;
+  else
+    t.data<uint8_t>()[i] = (uint8_t)v;
+}
+
+llvm::Error checkIntPool(StringRef op, const Tensor &x, const QuantParams &xp,
+                         const IntOutput &out) {
+  if (!hasStorage(x) || (x.dtype() != DType::I8 && x.dtype() != DType::U8))
+    return makeError("{0}: expected an 8-bit input, got {1}", op, x.describe());
+  if (out.dtype != DType::I8 && out.dtype != DType::U8)
+    return makeError("{0}: the output must be 8-bit", op);
+  if (xp.perAxis() || xp.scales.size() != 1 || xp.zeroPoints.size() != 1 ||
+      out.params.scales.size() != 1 || out.params.zeroPoints.size() != 1)
+    return makeError("{0}: input and output are quantized per tensor", op);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+Expected<Tensor> qopt::ref::intAvgPool(const Tensor &x, const QuantParams &xp,
+                                       const PoolParams &p, ArrayRef<int64_t> outShape,
+                                       const IntOutput &out) {
+  if (auto err = checkIntPool("integer AveragePool", x, xp, out))
+    return std::move(err);
+  auto taps = makePoolTaps("integer AveragePool", x, p, outShape);
+  if (!taps)
+    return taps.takeError();
+  const auto &t = *taps;
+  if (p.kernel.size() && [&] {
+        int64_t window = 1;
+        for (int64_t k : p.kernel)
+          window *= k;
+        return window > (int64_t(1) << 23);
+      }())
+    return makeError("integer AveragePool: windows above 2^23 elements can overflow int32");
+  auto y = Tensor::allocateUninitialized(out.dtype, outShape);
+  if (!y)
+    return y.takeError();
+  CountMultipliers mults(xp.scale() / out.params.scale());
+  const int32_t zx = xp.zeroPoint(), zy = out.params.zeroPoint();
+  const int64_t iH = t[1].in, iW = t[2].in;
+  const int64_t planes = x.dim(0) * x.dim(1);
+  const int64_t inPlane = t[0].in * iH * iW, outPlane = t[0].out * t[1].out * t[2].out;
+  int64_t o = 0;
+  for (int64_t pl = 0; pl < planes; ++pl)
+    for (int64_t od = 0; od < t[0].out; ++od)
+      for (int64_t oh = 0; oh < t[1].out; ++oh)
+        for (int64_t ow = 0; ow < t[2].out; ++ow, ++o) {
+          int32_t sum = 0;
+          for (int64_t jd = t[0].lo[od]; jd < t[0].hi[od]; ++jd) {
+            int64_t id = t[0].start[od] + jd * t[0].dil;
+            for (int64_t jh = t[1].lo[oh]; jh < t[1].hi[oh]; ++jh) {
+              int64_t base =
+                  pl * inPlane + (id * iH + t[1].start[oh] + jh * t[1].dil) * iW + t[2].start[ow];
+              for (int64_t jw = t[2].lo[ow]; jw < t[2].hi[ow]; ++jw)
+                sum += loadStorage(x, base + jw * t[2].dil) - zx;
+            }
+          }
+          int64_t count =
+              p.countIncludePad ? t[0].padCount[od] * t[1].padCount[oh] * t[2].padCount[ow]
+                                : (t[0].hi[od] - t[0].lo[od]) * (t[1].hi[oh] - t[1].lo[oh]) *
+                                      (t[2].hi[ow] - t[2].lo[ow]);
+          if (count == 0) // a window entirely in the padding averages nothing: the real 0
+            count = 1;
+          auto m = mults.get(count);
+          if (!m)
+            return makeError("integer AveragePool: {0}", llvm::toString(m.takeError()));
+          storeStorage(*y, o, qopt::quant::requantize(sum, *m, zy, out.lo, out.hi));
+        }
+  (void)outPlane;
+  return y;
+}
+
+Expected<Tensor> qopt::ref::intGlobalAvgPool(const Tensor &x, const QuantParams &xp,
+                                             const IntOutput &out) {
+  if (auto err = checkIntPool("integer GlobalAveragePool", x, xp, out))
+    return std::move(err);
+  auto shape = globalShape("integer GlobalAveragePool", x);
+  if (!shape)
+    return shape.takeError();
+  int64_t planes = x.dim(0) * x.dim(1);
+  int64_t size = planes ? x.numElements() / planes : 0;
+  if (size > (int64_t(1) << 23))
+    return makeError("integer GlobalAveragePool: {0} elements per plane can overflow int32",
+                     size);
+  auto y = Tensor::allocateUninitialized(out.dtype, *shape);
+  if (!y)
+    return y.takeError();
+  auto m = qopt::quant::computeFixedPointScale(xp.scale() / (out.params.scale() * (double)std::max<int64_t>(size, 1)));
+  if (!m)
+    return makeError("integer GlobalAveragePool: {0}", llvm::toString(m.takeError()));
+  const int32_t zx = xp.zeroPoint(), zy = out.params.zeroPoint();
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    int32_t sum = 0;
+    for (int64_t i = 0; i < size; ++i)
+      sum += loadStorage(x, pl * size + i) - zx;
+    storeStorage(*y, pl, qopt::quant::requantize(sum, *m, zy, out.lo, out.hi));
+  }
+  return y;
 }

@@ -824,3 +824,27 @@ func.func @conv_quantized_residual_on_float(%x: tensor<1x3x8x8xf32>, %w: tensor<
   %0 = qnn.conv %x, %w residual(%r) {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>, tensor<1x4x8x8x!quant.uniform<i8:f32, 0.5:3>>) -> tensor<1x4x8x8xf32>
   return
 }
+
+// -----
+
+func.func @requantize_shape(%x: tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>>) {
+  // expected-error @+1 {{'qnn.requantize' op input shape [2,3] differs from result shape [3,2]}}
+  %0 = qnn.requantize %x : tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>> -> tensor<3x2x!quant.uniform<i8:f32, 0.1:0>>
+  return
+}
+
+// -----
+
+func.func @requantize_per_axis(%x: tensor<2x3x!quant.uniform<i8:f32:1, {0.05, 0.1, 0.2}>>) {
+  // expected-error @+1 {{'qnn.requantize' op requantizes per-tensor types only}}
+  %0 = qnn.requantize %x : tensor<2x3x!quant.uniform<i8:f32:1, {0.05, 0.1, 0.2}>> -> tensor<2x3x!quant.uniform<i8:f32, 0.1:0>>
+  return
+}
+
+// -----
+
+func.func @requantize_float(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{must be statically shaped tensor of uniform quantized type values}}
+  %0 = qnn.requantize %x : tensor<2x3xf32> -> tensor<2x3x!quant.uniform<i8:f32, 0.1:0>>
+  return
+}

@@ -233,3 +233,10 @@ func.func @quantized(%x: tensor<1x8x4x4x!quant.uniform<i8:f32, 0.05:-3>>,
     }
   }
 #-}
+
+// CHECK-LABEL: func @requantize
+// CHECK: qnn.requantize %{{.*}} : tensor<2x3x!quant.uniform<i8:f32, 5.000000e-02:-3>> -> tensor<2x3x!quant.uniform<u8:f32, 1.000000e-01:128>>
+func.func @requantize(%x: tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>>) -> tensor<2x3x!quant.uniform<u8:f32, 0.1:128>> {
+  %0 = qnn.requantize %x : tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>> -> tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>
+  return %0 : tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>
+}

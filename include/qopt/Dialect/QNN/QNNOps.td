@@ -234,6 +234,26 @@ def QNN_CastOp : QNN_Op<"cast"> {
   let hasVerifier = 1;
 }
 
+def QNN_RequantizeOp : QNN_Op<"requantize"> {
+  let summary = "Changes the scale and zero point of a quantized tensor in integers";
+  let description = [{
+    Re-expresses a per-tensor quantized tensor with other parameters without
+    going through float: `y = clamp(apply_scale(q - z_in, s_in / s_out) +
+    z_out)` with the fixed-point multiplier of docs/quantization.md. It is
+    what `quant.dcast` followed by `quant.qcast` with different parameters
+    folds to, and how concat inputs meet a common scale.
+
+    ```mlir
+    %0 = qnn.requantize %x : tensor<1x64x!quant.uniform<i8:f32, 0.05:-3>>
+                           -> tensor<1x64x!quant.uniform<i8:f32, 0.1:10>>
+    ```
+  }];
+  let arguments = (ins QNN_TensorOf<[QNN_QuantizedType]>:$input);
+  let results = (outs QNN_TensorOf<[QNN_QuantizedType]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear algebra
 //===----------------------------------------------------------------------===//

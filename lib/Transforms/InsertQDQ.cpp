@@ -1,0 +1,234 @@
+//===- InsertQDQ.cpp - Quantize/dequantize insertion -----------*- C++ -*-===//
+//
+// Decides which ops run in int8 and wraps the tensors they touch in
+// quant.qcast / quant.dcast pairs. The decisions (and every refusal) are
+// local and explained by remarks; the arithmetic meaning of the pairs is
+// fixed by docs/quantization.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Transforms/QuantPasses.h"
+#include "QuantSupport.h"
+#include "qopt/Calibration/Calibrate.h"
+#include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Reference/Executor.h"
+#include "qopt/Reference/IntegerKernels.h"
+#include "qopt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <cmath>
+
+namespace qopt {
+#define GEN_PASS_DEF_INSERTQDQPASS
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+
+namespace {
+
+class InsertQDQPass : public qopt::impl::InsertQDQPassBase<InsertQDQPass> {
+public:
+  using InsertQDQPassBase::InsertQDQPassBase;
+  InsertQDQPass(const InsertQDQPassOptions &options,
+                std::shared_ptr<const calib::CalibrationTable> table)
+      : InsertQDQPassBase(options), table(std::move(table)) {}
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult configure();
+  /// Why `op` cannot run in int8, or "" when it can.
+  std::string obstacle(Operation *op);
+  bool hasStats(Value v) const { return v.getDefiningOp<qnn::ConstantOp>() || stats(v); }
+  const qopt::quant::TensorStatistics *stats(Value v) const {
+    auto k = keys.find(v);
+    if (k == keys.end())
+      return nullptr;
+    auto it = table->tensors.find(k->second);
+    return it == table->tensors.end() ? nullptr : &it->second;
+  }
+  void quantizeActivation(Value v);
+  void quantizeConstantOperand(Operation *op, unsigned index);
+
+  std::shared_ptr<const calib::CalibrationTable> table;
+  llvm::DenseMap<Value, std::string> keys;
+  qopt::quant::CalibrationMethod method = qopt::quant::CalibrationMethod::Percentile;
+  qdq::ActivationScheme scheme;
+  llvm::DenseMap<Value, Value> dequantized; // value -> its dcast
+};
+
+LogicalResult InsertQDQPass::configure() {
+  if (!table) {
+    if (calibCache.empty())
+      return emitError(getOperation().getLoc(),
+                       "qopt-insert-qdq needs calibration statistics: pass "
+                       "calib-cache=<file.json> (written by qopt-compile --calib-data)");
+    auto loaded = calib::readCalibrationCache(calibCache);
+    if (!loaded)
+      return emitError(getOperation().getLoc(), llvm::toString(loaded.takeError()));
+    table = std::make_shared<calib::CalibrationTable>(std::move(*loaded));
+  }
+  auto m = qopt::quant::parseCalibrationMethod(calibration);
+  if (!m)
+    return emitError(getOperation().getLoc(), llvm::toString(m.takeError()));
+  method = *m;
+  if (!(percentile > 0 && percentile <= 100))
+    return emitError(getOperation().getLoc(), "percentile must be in (0, 100]");
+  if (activationType != "int8" && activationType != "uint8")
+    return emitError(getOperation().getLoc(),
+                     "activation-type must be int8 or uint8, got '" + activationType + "'");
+  scheme.unsignedStorage = activationType == "uint8";
+  scheme.symmetric = symmetricActivations;
+  if (scheme.unsignedStorage && scheme.symmetric)
+    return emitError(getOperation().getLoc(),
+                     "symmetric activations need int8 storage (uint8 has no zero point 0 "
+                     "in the middle of its range)");
+  return success();
+}
+
+std::string InsertQDQPass::obstacle(Operation *op) {
+  StringRef name = qdq::nodeName(op);
+  StringRef opName = op->getName().getStringRef();
+  for (const std::string &e : exclude)
+    if (e == name || e == opName || (opName.consume_front("qnn.") && e == opName))
+      return "excluded by --exclude " + e;
+  for (Type t : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
+    Type elt = getElementTypeOrSelf(t);
+    if (isa<FloatType>(elt) && !elt.isF32())
+      return "only f32 tensors are quantized";
+  }
+  if (std::string why = qdq::integerFormObstacle(op); !why.empty())
+    return why;
+  for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
+    if (isa<FloatType>(getElementTypeOrSelf(v.getType())) && !hasStats(v))
+      return "tensor '" + keys.lookup(v) + "' has no calibration statistics";
+  return "";
+}
+
+void InsertQDQPass::quantizeActivation(Value v) {
+  if (dequantized.count(v) || v.getDefiningOp<qnn::ConstantOp>())
+    return;
+  const qopt::quant::TensorStatistics *s = stats(v);
+  qopt::quant::Range range = qopt::quant::chooseRange(*s, method, percentile);
+  auto type = cast<RankedTensorType>(v.getType());
+  Type qt = qdq::activationType(v.getContext(), range, scheme);
+  OpBuilder b(v.getContext());
+  if (Operation *def = v.getDefiningOp())
+    b.setInsertionPointAfter(def);
+  else
+    b.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
+  Location loc = v.getDefiningOp() ? v.getDefiningOp()->getLoc() : getOperation().getLoc();
+  auto q = mlir::quant::QuantizeCastOp::create(b, loc, type.clone(qt), v);
+  auto d = mlir::quant::DequantizeCastOp::create(b, loc, type, q);
+  v.replaceAllUsesExcept(d, q);
+  dequantized[v] = d;
+}
+
+void InsertQDQPass::quantizeConstantOperand(Operation *op, unsigned index) {
+  auto c = op->getOperand(index).getDefiningOp<qnn::ConstantOp>();
+  auto w = ref::tensorFromAttr(c.getValue());
+  if (!w) {
+    op->emitRemark() << "constant operand " << index << " not quantized: "
+                     << llvm::toString(w.takeError());
+    return;
+  }
+  std::optional<int64_t> axis = qdq::weightAxis(op, index, perChannelWeights);
+  auto quantized = axis ? qdq::quantizeWeights(op->getContext(), *w, *axis)
+                        : qdq::quantizeTensorConstant(op->getContext(), *w, scheme);
+  if (!quantized) {
+    op->emitRemark() << "constant operand " << index << " not quantized: "
+                     << llvm::toString(quantized.takeError());
+    return;
+  }
+  OpBuilder b(op);
+  Value d = qdq::materializeQuantizedConstant(b, c.getLoc(), *quantized,
+                                             cast<RankedTensorType>(c.getType()),
+                                             (qdq::nodeName(op) + ".q" + std::to_string(index)).str());
+  op->setOperand(index, d);
+}
+
+void InsertQDQPass::runOnOperation() {
+  if (failed(configure()))
+    return signalPassFailure();
+  func::FuncOp func = getOperation();
+  keys = calib::tensorKeys(func);
+
+  // Compute and table ops decide; same-scale ops follow their neighbours.
+  llvm::SetVector<Operation *> chosen;
+  llvm::DenseSet<Value> quantizedValues;
+  auto choose = [&](Operation *op) {
+    chosen.insert(op);
+    for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
+      if (isa<FloatType>(getElementTypeOrSelf(v.getType())))
+        quantizedValues.insert(v);
+  };
+  SmallVector<Operation *> sameScale;
+  func.walk([&](Operation *op) {
+    qdq::OpClass k = qdq::classify(op);
+    if (k == qdq::OpClass::None)
+      return;
+    if (k == qdq::OpClass::SameScale) {
+      sameScale.push_back(op);
+      return;
+    }
+    if (std::string why = obstacle(op); !why.empty()) {
+      op->emitRemark() << "kept in float: " << why;
+      return;
+    }
+    choose(op);
+  });
+  // Same-scale ops join when a neighbour's tensor is quantized anyway;
+  // iterate since chains (pool -> reshape -> concat) pass it on.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (Operation *op : sameScale) {
+      if (chosen.contains(op))
+        continue;
+      bool touches = llvm::any_of(op->getOperands(), [&](Value v) {
+                       return quantizedValues.contains(v);
+                     }) ||
+                     quantizedValues.contains(op->getResult(0));
+      if (!touches)
+        continue;
+      if (std::string why = obstacle(op); !why.empty())
+        continue; // stays float silently: it only moves data of a float neighbour
+      choose(op);
+      changed = true;
+    }
+  }
+
+  for (Operation *op : chosen)
+    for (unsigned i = 0; i < op->getNumOperands(); ++i) {
+      Value v = op->getOperand(i);
+      if (!isa<FloatType>(getElementTypeOrSelf(v.getType())) || qdq::isBiasOperand(op, i))
+        continue;
+      if (v.getDefiningOp<qnn::ConstantOp>())
+        quantizeConstantOperand(op, i);
+    }
+  // Activations in program order, so pairs sit right after their producers.
+  SmallVector<Value> values;
+  for (BlockArgument a : func.getArguments())
+    if (quantizedValues.contains(a))
+      values.push_back(a);
+  func.walk([&](Operation *op) {
+    for (Value r : op->getResults())
+      if (quantizedValues.contains(r))
+        values.push_back(r);
+  });
+  for (Value v : values)
+    quantizeActivation(v);
+}
+
+} // namespace
+
+std::unique_ptr<Pass>
+qopt::createInsertQDQPass(const InsertQDQPassOptions &options,
+                          std::shared_ptr<const calib::CalibrationTable> table) {
+  return std::make_unique<InsertQDQPass>(options, std::move(table));
+}

@@ -1,0 +1,80 @@
+//===- QuantSupport.h - Shared pieces of the quantization passes -*- C++ -*-===//
+//
+// Private to lib/Transforms: which ops have integer forms, how parameters
+// are chosen from ranges, and how quantized constants are materialized.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_TRANSFORMS_QUANTSUPPORT_H
+#define QOPT_LIB_TRANSFORMS_QUANTSUPPORT_H
+
+#include "qopt/Quant/Calibration.h"
+#include "qopt/Reference/Tensor.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Operation.h"
+
+#include <optional>
+#include <string>
+
+namespace qopt::qdq {
+
+/// The ONNX node name in an op's location, or "".
+llvm::StringRef nodeName(mlir::Operation *op);
+
+enum class OpClass {
+  None,      // stays float
+  Compute,   // conv, conv_transpose, matmul, gemm, add, mul, average pools
+  Table,     // 8-bit unary ops computed by table lookup
+  SameScale, // ops that move values without changing them
+};
+OpClass classify(mlir::Operation *op);
+
+/// Why an op of a quantizable class has no integer form here (a fused
+/// activation that is not a clamp, a residual, 3-D windows, gemm scaling,
+/// non-nearest resize, ...), or "".
+std::string integerFormObstacle(mlir::Operation *op);
+
+/// Whether operand `index` of `op` is a bias (quantized to int32 by
+/// qopt-fold-qdq, not to 8 bits).
+bool isBiasOperand(mlir::Operation *op, unsigned index);
+
+/// How weights in operand `index` of `op` are quantized: not a weight slot
+/// (nullopt), or symmetric per tensor (axis -1) or per output channel.
+std::optional<int64_t> weightAxis(mlir::Operation *op, unsigned index, bool perChannel);
+
+struct ActivationScheme {
+  bool unsignedStorage = false;
+  bool symmetric = false;
+};
+
+/// The per-tensor type of an activation with real range [min, max] (which
+/// contains 0): scale and zero point so that 0 is exact.
+mlir::quant::UniformQuantizedType activationType(mlir::MLIRContext *ctx, quant::Range range,
+                                                 const ActivationScheme &scheme);
+
+/// A constant quantized to 8-bit storage with its element type.
+struct QuantizedConstant {
+  ref::Tensor storage; // I8 (signless in IR)
+  mlir::Type type;     // !quant.uniform per tensor or per axis
+};
+/// Weights, symmetric in [-127, 127], per tensor (axis -1) or per axis.
+llvm::Expected<QuantizedConstant> quantizeWeights(mlir::MLIRContext *ctx, const ref::Tensor &w,
+                                                  int64_t axis);
+/// Any other constant operand, per tensor from its own min/max.
+llvm::Expected<QuantizedConstant> quantizeTensorConstant(mlir::MLIRContext *ctx,
+                                                         const ref::Tensor &t,
+                                                         const ActivationScheme &scheme);
+
+/// qnn.constant (i8) -> quant.scast -> quant.dcast to `floatType`; returns
+/// the dequantized value.
+mlir::Value materializeQuantizedConstant(mlir::OpBuilder &b, mlir::Location loc,
+                                         const QuantizedConstant &c,
+                                         mlir::RankedTensorType floatType,
+                                         llvm::StringRef blobHint);
+
+} // namespace qopt::qdq
+
+#endif // QOPT_LIB_TRANSFORMS_QUANTSUPPORT_H

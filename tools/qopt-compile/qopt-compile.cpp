@@ -1,0 +1,237 @@
+//===- qopt-compile.cpp - ONNX to quantized qnn IR in one command -*- C++ -*-===//
+//
+// qopt-compile model.onnx -o model.mlir --precision int8 --calib-data DIR
+//
+// Import, float graph optimization, calibration on real data (or a saved
+// calibration cache), Q/DQ insertion, scale propagation and folding into
+// integer qnn ops. Every stage is also a qopt pass or pipeline that can be
+// run and inspected alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qopt/Calibration/Calibrate.h"
+#include "qopt/Import/ONNXImporter.h"
+#include "qopt/InitAll.h"
+#include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Reference/Blas.h"
+#include "qopt/Transforms/QuantPasses.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace llvm;
+
+static cl::OptionCategory category("qopt-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx | model.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
+                                       cl::init("-"), cl::cat(category));
+static cl::opt<std::string> precision(
+    "precision", cl::desc("fp32 (graph optimizations only) or int8 (static quantization)"),
+    cl::init("int8"), cl::cat(category));
+static cl::opt<std::string> emit("emit", cl::desc("What to write: mlir"), cl::init("mlir"),
+                                 cl::cat(category));
+static cl::opt<bool> emitBytecode("emit-bytecode", cl::desc("Write MLIR bytecode"),
+                                  cl::cat(category));
+static cl::list<std::string> inputShapes(
+    "input-shape", cl::desc("Pin a graph input's shape: name=1x3x224x224 (repeatable)"),
+    cl::cat(category));
+static cl::opt<std::string> calibData(
+    "calib-data",
+    cl::desc("Calibration set: a folder of .npy/.npz samples or images, or one .npy/.npz batch"),
+    cl::cat(category));
+static cl::opt<std::string> imagePreprocess(
+    "image-preprocess",
+    cl::desc("How calibration images become tensors, e.g. "
+             "'resize=256,crop=224,mean=0.485:0.456:0.406,std=0.229:0.224:0.225'"),
+    cl::cat(category));
+static cl::opt<int64_t> calibSamples("calib-samples",
+                                     cl::desc("Use at most N calibration samples (0: all)"),
+                                     cl::init(0), cl::cat(category));
+static cl::opt<std::string> calibCache(
+    "calib-cache",
+    cl::desc("Calibration cache (JSON): written after calibrating with --calib-data, read "
+             "instead of calibrating otherwise"),
+    cl::cat(category));
+static cl::opt<std::string> calibration("calibration",
+                                        cl::desc("minmax, percentile, entropy or mse"),
+                                        cl::init("percentile"), cl::cat(category));
+static cl::opt<double> percentile("percentile", cl::desc("Percentile for --calibration percentile"),
+                                  cl::init(99.99), cl::cat(category));
+static cl::opt<std::string> activationType("activation-type",
+                                           cl::desc("Activation storage: int8 or uint8"),
+                                           cl::init("int8"), cl::cat(category));
+static cl::opt<bool> symmetricActivations("symmetric-activations",
+                                          cl::desc("Zero point 0 for activations"),
+                                          cl::cat(category));
+static cl::opt<bool> perTensorWeights("per-tensor-weights",
+                                      cl::desc("One weight scale per tensor, not per channel"),
+                                      cl::cat(category));
+static cl::list<std::string> exclude(
+    "exclude", cl::desc("Keep these ONNX nodes or op kinds (conv, matmul, ...) in float"),
+    cl::CommaSeparated, cl::cat(category));
+static cl::opt<bool> remarks("remarks",
+                             cl::desc("Print every quantization decision left as a remark"),
+                             cl::cat(category));
+static cl::opt<int> threads("gemm-threads", cl::desc("Reference BLAS threads (0: all cores)"),
+                            cl::init(0), cl::cat(category));
+
+static int fail(const Twine &msg) {
+  errs() << "qopt-compile: error: " << msg << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  qopt::ref::selectBlasKernels(argv);
+  InitLLVM init(argc, argv);
+  qopt::registerVersionPrinter();
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "QOpt compiler: ONNX -> quantized qnn IR\n");
+  qopt::ref::setBlasThreads(threads);
+
+  if (precision != "fp32" && precision != "int8")
+    return fail("--precision must be fp32 or int8, got '" + precision + "'");
+  if (emit != "mlir")
+    return fail("--emit " + emit +
+                ": only 'mlir' is available; GPU code generation (ptx, qbin) is not built yet");
+  bool int8 = precision == "int8";
+  if (int8 && calibData.empty() && calibCache.empty())
+    return fail("--precision int8 needs --calib-data (a calibration set) or --calib-cache");
+  if (int8 && calibData.empty() && !sys::fs::exists(calibCache))
+    return fail("calibration cache '" + calibCache + "' does not exist (pass --calib-data to "
+                "calibrate and write it)");
+
+  mlir::DialectRegistry registry;
+  qopt::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sourceMgr;
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  // Remarks explain every float fallback; they are many on real models, so
+  // they are shown on request and counted otherwise.
+  int64_t remarkCount = 0;
+  context.getDiagEngine().registerHandler([&](mlir::Diagnostic &d) -> mlir::LogicalResult {
+    if (d.getSeverity() != mlir::DiagnosticSeverity::Remark)
+      return mlir::failure(); // to the source manager handler
+    ++remarkCount;
+    return mlir::success(!remarks);
+  });
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (StringRef(inputFile).ends_with(".mlir") || StringRef(inputFile).ends_with(".mlirbc")) {
+    module = mlir::parseSourceFile<mlir::ModuleOp>(inputFile, sourceMgr,
+                                                   mlir::ParserConfig(&context));
+  } else {
+    qopt::ONNXImportOptions options;
+    for (const std::string &text : inputShapes) {
+      std::string name, error;
+      SmallVector<int64_t> dims;
+      if (!qopt::parseInputShape(text, name, dims, error))
+        return fail("--input-shape: " + error);
+      options.inputShapes[name] = dims;
+    }
+    module = qopt::importONNXFile(inputFile, &context, options);
+  }
+  if (!module)
+    return 1;
+
+  // Float graph optimizations. For int8, residual adds stay apart (the
+  // integer add rescales both sides) and only clamps fuse into producers.
+  {
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    qopt::GraphOptimizationOptions graph;
+    if (int8) {
+      graph.fuseResidualAdd = false;
+      graph.clampsOnly = true;
+    }
+    qopt::buildGraphOptimizationPipeline(pm, graph);
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
+
+  if (int8) {
+    auto funcs = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
+    if (funcs.size() != 1)
+      return fail("expected one function in the model, found " + Twine(funcs.size()));
+    mlir::func::FuncOp func = funcs.front();
+    auto table = std::make_shared<qopt::calib::CalibrationTable>();
+    if (!calibData.empty()) {
+      qopt::calib::CalibrationSet::Options setOptions;
+      setOptions.maxSamples = calibSamples;
+      if (!imagePreprocess.empty()) {
+        auto spec = qopt::ref::parseImagePreprocess(imagePreprocess);
+        if (!spec)
+          return fail("--image-preprocess: " + toString(spec.takeError()));
+        setOptions.image = *spec;
+      }
+      auto set = qopt::calib::CalibrationSet::open(func, calibData, setOptions);
+      if (!set)
+        return fail("--calib-data: " + toString(set.takeError()));
+      auto result = qopt::calib::calibrate(func, *set, qopt::calib::terminalProgress("calibrating"));
+      if (!result)
+        return fail(toString(result.takeError()));
+      result->source = calibData;
+      *table = std::move(*result);
+      if (!calibCache.empty())
+        if (Error err = qopt::calib::writeCalibrationCache(*table, calibCache))
+          return fail(toString(std::move(err)));
+    } else {
+      auto loaded = qopt::calib::readCalibrationCache(calibCache);
+      if (!loaded)
+        return fail(toString(loaded.takeError()));
+      *table = std::move(*loaded);
+    }
+
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    qopt::InsertQDQPassOptions qdq;
+    qdq.calibration = calibration;
+    qdq.percentile = percentile;
+    qdq.activationType = activationType;
+    qdq.symmetricActivations = symmetricActivations;
+    qdq.perChannelWeights = !perTensorWeights;
+    qdq.exclude.assign(exclude.begin(), exclude.end());
+    mlir::OpPassManager &fn = pm.nest<mlir::func::FuncOp>();
+    fn.addPass(qopt::createInsertQDQPass(qdq, table));
+    fn.addPass(qopt::createPropagateScalesPass());
+    fn.addPass(qopt::createFoldQDQPass());
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
+  if (mlir::failed(mlir::verify(*module)))
+    return fail("the compiled module does not verify (a compiler bug)");
+
+  std::string error;
+  auto output = mlir::openOutputFile(outputFile, &error);
+  if (!output)
+    return fail(error);
+  if (emitBytecode) {
+    if (mlir::failed(mlir::writeBytecodeToFile(*module, output->os())))
+      return 1;
+  } else {
+    module->print(output->os());
+  }
+  output->keep();
+  if (remarkCount && !remarks)
+    errs() << "qopt-compile: " << remarkCount
+           << " remarks on quantization decisions (see them with --remarks)\n";
+  return 0;
+}
