@@ -48,6 +48,11 @@ public:
     getOperation().walk([&](qnn::MulOp m) { muls.push_back(m); });
     for (qnn::MulOp m : muls)
       recogniseHardSwish(m);
+    // x * clip(x + 3, 0, 6) / 6: the PaddleOCR (MobileNetV3) spelling.
+    SmallVector<qnn::DivOp> divs;
+    getOperation().walk([&](qnn::DivOp d) { divs.push_back(d); });
+    for (qnn::DivOp d : divs)
+      recogniseDividedHardSwish(d);
 
     SmallVector<Operation *> activations;
     getOperation().walk([&](Operation *op) {
@@ -80,6 +85,45 @@ private:
       mul.erase();
       if (hs->use_empty())
         hs.erase();
+      return;
+    }
+  }
+
+  /// The value of a constant with a single element, if `v` is one.
+  static std::optional<double> scalarConstant(Value v) {
+    auto c = v.getDefiningOp<qnn::ConstantOp>();
+    if (!c)
+      return std::nullopt;
+    auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense || dense.getNumElements() != 1 || !isa<FloatType>(dense.getElementType()))
+      return std::nullopt;
+    return (*dense.getValues<APFloat>().begin()).convertToDouble();
+  }
+
+  void recogniseDividedHardSwish(qnn::DivOp div) {
+    auto mul = div.getLhs().getDefiningOp<qnn::MulOp>();
+    if (!mul || scalarConstant(div.getRhs()) != 6.0 || !mul->hasOneUse())
+      return;
+    for (auto [x, other] : {std::pair(mul.getLhs(), mul.getRhs()),
+                            std::pair(mul.getRhs(), mul.getLhs())}) {
+      auto clip = other.getDefiningOp<qnn::ClipOp>();
+      if (!clip || !clip->hasOneUse() || !clip.getMin() || !clip.getMax() ||
+          clip.getMin()->convertToDouble() != 0.0 || clip.getMax()->convertToDouble() != 6.0)
+        continue;
+      auto add = clip.getInput().getDefiningOp<qnn::AddOp>();
+      if (!add || !add->hasOneUse() || add.getActivation())
+        continue;
+      bool plusThree = (add.getLhs() == x && scalarConstant(add.getRhs()) == 3.0) ||
+                       (add.getRhs() == x && scalarConstant(add.getLhs()) == 3.0);
+      if (!plusThree || div.getType() != x.getType())
+        continue;
+      OpBuilder b(div);
+      auto swish = qnn::HardSwishOp::create(b, div.getLoc(), x.getType(), x);
+      div.getResult().replaceAllUsesWith(swish.getResult());
+      div.erase();
+      mul.erase();
+      clip.erase();
+      add.erase();
       return;
     }
   }

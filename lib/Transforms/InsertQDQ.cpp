@@ -55,6 +55,7 @@ private:
   }
   void quantizeActivation(Value v);
   void quantizeConstantOperand(Operation *op, unsigned index);
+  SmallVector<double> biasMinScales(Operation *op, int64_t axis, const ref::Tensor &w);
 
   std::shared_ptr<const calib::CalibrationTable> table;
   llvm::DenseMap<Value, std::string> keys;
@@ -130,6 +131,36 @@ void InsertQDQPass::quantizeActivation(Value v) {
   dequantized[v] = d;
 }
 
+/// The smallest weight scale per channel that keeps the bias of `op` within
+/// 2^30 in int32 (half the range, the rest is for the products).
+SmallVector<double> InsertQDQPass::biasMinScales(Operation *op, int64_t axis,
+                                                 const ref::Tensor &w) {
+  unsigned biasIndex = 2;
+  if (op->getNumOperands() <= biasIndex || !qdq::isBiasOperand(op, biasIndex))
+    return {};
+  auto c = op->getOperand(biasIndex).getDefiningOp<qnn::ConstantOp>();
+  const qopt::quant::TensorStatistics *s = stats(op->getOperand(0));
+  if (!c || !s)
+    return {};
+  auto b = ref::tensorFromAttr(c.getValue());
+  if (!b || b->dtype() != ref::DType::F32) {
+    if (!b)
+      llvm::consumeError(b.takeError());
+    return {};
+  }
+  double sx = qdq::activationType(op->getContext(),
+                                  qopt::quant::chooseRange(*s, method, percentile), scheme)
+                  .getScale();
+  int64_t channels = axis >= 0 ? w.dim(axis) : 1;
+  SmallVector<double> mins(channels, 0.0);
+  for (int64_t i = 0; i < b->numElements(); ++i) {
+    double need = std::fabs((double)b->data<float>()[i]) / (sx * double(1 << 30));
+    double &m = mins[channels == 1 ? 0 : i % channels];
+    m = std::max(m, need);
+  }
+  return mins;
+}
+
 void InsertQDQPass::quantizeConstantOperand(Operation *op, unsigned index) {
   auto c = op->getOperand(index).getDefiningOp<qnn::ConstantOp>();
   auto w = ref::tensorFromAttr(c.getValue());
@@ -139,7 +170,8 @@ void InsertQDQPass::quantizeConstantOperand(Operation *op, unsigned index) {
     return;
   }
   std::optional<int64_t> axis = qdq::weightAxis(op, index, perChannelWeights);
-  auto quantized = axis ? qdq::quantizeWeights(op->getContext(), *w, *axis)
+  auto quantized = axis ? qdq::quantizeWeights(op->getContext(), *w, *axis,
+                                               biasMinScales(op, *axis, *w))
                         : qdq::quantizeTensorConstant(op->getContext(), *w, scheme);
   if (!quantized) {
     op->emitRemark() << "constant operand " << index << " not quantized: "

@@ -130,7 +130,8 @@ mlir::quant::UniformQuantizedType qdq::activationType(MLIRContext *ctx, qopt::qu
 }
 
 llvm::Expected<QuantizedConstant> qdq::quantizeWeights(MLIRContext *ctx, const ref::Tensor &w,
-                                                       int64_t axis) {
+                                                       int64_t axis,
+                                                       ArrayRef<double> minScales) {
   if (w.dtype() != ref::DType::F32)
     return llvm::createStringError("weights must be f32, got " + w.describe());
   ref::QuantParams p;
@@ -148,8 +149,11 @@ llvm::Expected<QuantizedConstant> qdq::quantizeWeights(MLIRContext *ctx, const r
     int64_t c = axis >= 0 ? (i / inner) % channels : 0;
     maxAbs[c] = std::max(maxAbs[c], (double)std::fabs(wd[i]));
   }
-  for (double m : maxAbs) {
-    double s = asF32(m / 127.0);
+  for (auto [c, m] : llvm::enumerate(maxAbs)) {
+    double s = m / 127.0;
+    if (c < minScales.size())
+      s = std::max(s, minScales[c]);
+    s = asF32(s);
     p.scales.push_back(s > 0 && std::isfinite(s) ? s : 1.0);
     p.zeroPoints.push_back(0);
   }

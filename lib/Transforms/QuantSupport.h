@@ -61,8 +61,12 @@ struct QuantizedConstant {
   mlir::Type type;     // !quant.uniform per tensor or per axis
 };
 /// Weights, symmetric in [-127, 127], per tensor (axis -1) or per axis.
+/// `minScales` (one per channel, or one for per tensor; may be empty) keeps
+/// each scale at least that large, so an int32 bias with scale s_x * s_w[c]
+/// cannot overflow for a channel whose weights are all near zero.
 llvm::Expected<QuantizedConstant> quantizeWeights(mlir::MLIRContext *ctx, const ref::Tensor &w,
-                                                  int64_t axis);
+                                                  int64_t axis,
+                                                  llvm::ArrayRef<double> minScales = {});
 /// Any other constant operand, per tensor from its own min/max.
 llvm::Expected<QuantizedConstant> quantizeTensorConstant(mlir::MLIRContext *ctx,
                                                          const ref::Tensor &t,

@@ -62,3 +62,38 @@ func.func @not_swish(%x: tensor<4xf32>) -> tensor<4xf32> {
   %1 = qnn.mul %x, %0 : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %1 : tensor<4xf32>
 }
+
+// -----
+
+// x * clip(x + 3, 0, 6) / 6 (PaddleOCR's hard_swish) becomes hard_swish, which
+// then fuses into the conv.
+// CHECK-LABEL: func.func @divided_hard_swish
+// CHECK: %[[C:.+]] = qnn.conv {{.*}}activation = #qnn.activation<hard_swish>
+// CHECK-NOT: qnn.div
+// CHECK: return %[[C]]
+func.func @divided_hard_swish(%x: tensor<1x1x4x4xf32>, %w: tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32> {
+  %three = qnn.constant dense<3.0> : tensor<f32>
+  %six = qnn.constant dense<6.0> : tensor<f32>
+  %0 = qnn.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x4x4xf32>
+  %1 = qnn.add %0, %three : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  %2 = qnn.clip %1 {min = 0.0 : f64, max = 6.0 : f64} : tensor<1x2x4x4xf32> -> tensor<1x2x4x4xf32>
+  %3 = qnn.mul %0, %2 : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %4 = qnn.div %3, %six : (tensor<1x2x4x4xf32>, tensor<f32>) -> tensor<1x2x4x4xf32>
+  return %4 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Dividing by something else than 6 is not hard_swish.
+// CHECK-LABEL: func.func @divided_by_five
+// CHECK: qnn.div
+func.func @divided_by_five(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %three = qnn.constant dense<3.0> : tensor<f32>
+  %five = qnn.constant dense<5.0> : tensor<f32>
+  %1 = qnn.add %x, %three : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  %2 = qnn.clip %1 {min = 0.0 : f64, max = 6.0 : f64} : tensor<4xf32> -> tensor<4xf32>
+  %3 = qnn.mul %x, %2 : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %4 = qnn.div %3, %five : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
+  return %4 : tensor<4xf32>
+}
+

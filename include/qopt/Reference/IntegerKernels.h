@@ -96,7 +96,9 @@ llvm::Expected<Tensor> intMul(const Tensor &a, const QuantParams &ap, const Tens
 
 /// Integer average pooling (2-D or 1-D): the window sum of (x - z_x)
 /// requantized with s_x / (s_y * count), count per output position as in
-/// AveragePool.
+/// AveragePool. A window with no input taps (possible only inside the padding
+/// when count_include_pad is off) averages to the real 0, i.e. z_y, where the
+/// float kernel gives NaN, which an integer cannot hold.
 llvm::Expected<Tensor> intAvgPool(const Tensor &x, const QuantParams &xp, const PoolParams &p,
                                   llvm::ArrayRef<int64_t> outShape, const IntOutput &out);
 llvm::Expected<Tensor> intGlobalAvgPool(const Tensor &x, const QuantParams &xp,

@@ -55,8 +55,10 @@ def FuseActivationsPass : Pass<"qopt-fuse-activations", "mlir::func::FuncOp"> {
     `relu`, `clip` (Relu6), `hard_sigmoid`, `hard_swish` and `leaky_relu`
     become the `activation` attribute of a `conv`, `conv_transpose`, `matmul`,
     `gemm` or `add` whose only user they are. `mul(x, hard_sigmoid(x))` with
-    alpha 1/6 and beta 1/2 (the MobileNetV3 / PaddleOCR spelling) first becomes
-    `hard_swish(x)`. Results are unchanged: the fused activation is computed
+    alpha 1/6 and beta 1/2 (the MobileNetV3 spelling) and
+    `x * clip(x + 3, 0, 6) / 6` (PaddleOCR's) first become `hard_swish(x)`;
+    the rewrite computes the same function with one rounding less, so it can
+    differ from the unfused graph in the last bit. Results are unchanged: the fused activation is computed
     exactly as the standalone op. Every activation left standalone gets a
     remark saying why.
 

@@ -71,11 +71,14 @@ void storeInt(Tensor &t, int64_t i, int32_t v) {
   }
 }
 
-/// The largest |q - z| a tensor with these parameters can hold.
-int64_t maxCentered(const QuantParams &p) {
+/// The largest |q - z| the stored integers can give: the storage dtype's
+/// range, not the type's (possibly narrower) one, since imported data is not
+/// guaranteed to respect the narrower range.
+int64_t maxCentered(const QuantParams &p, DType storage) {
+  auto [lo, hi] = storageRange(storage);
   int64_t m = 0;
   for (int32_t z : p.zeroPoints)
-    m = std::max({m, std::abs((int64_t)p.qmin - z), std::abs((int64_t)p.qmax - z)});
+    m = std::max({m, std::abs(lo - z), std::abs(hi - z)});
   return m;
 }
 
@@ -127,6 +130,19 @@ bool fitsInt16(const Tensor &t) {
 /// Requantizes one accumulator into the output clamp.
 inline int32_t finish(int32_t acc, quant::FixedPointScale m, const IntOutput &out) {
   return quant::requantize(acc, m, out.params.zeroPoint(), out.lo, out.hi);
+}
+
+/// Outputs are per tensor with a valid scale; checked before any kernel
+/// reads them.
+llvm::Error checkOut(const char *op, const IntOutput &out) {
+  if (out.params.scales.size() != 1 || out.params.zeroPoints.size() != 1)
+    return makeError("{0}: outputs are quantized per tensor", op);
+  double s = out.params.scales[0];
+  if (!(s > 0) || !std::isfinite(s))
+    return makeError("{0}: output scale {1} must be positive and finite", op, s);
+  if (out.lo > out.hi)
+    return makeError("{0}: empty output clamp [{1}, {2}]", op, out.lo, out.hi);
+  return llvm::Error::success();
 }
 
 Expected<Tensor> allocOut(const IntOutput &out, ArrayRef<int64_t> shape) {
@@ -221,6 +237,8 @@ Expected<Tensor> qopt::ref::dequantizeTensor(const Tensor &q, const QuantParams 
 
 Expected<Tensor> qopt::ref::requantizeTensor(const Tensor &q, const QuantParams &in,
                                              const IntOutput &out) {
+  if (auto err = checkOut("requantize", out))
+    return std::move(err);
   if (auto err = checkStorage("requantize", q))
     return std::move(err);
   if (auto err = checkParams("requantize", "the operand", in))
@@ -283,6 +301,29 @@ Expected<Conv2D> conv2DGeometry(const char *op, const Tensor &x, const Tensor &w
                  : (w.dim(0) != wantOut || w.dim(1) != wantIn))
     return makeError("{0}: weight {1} does not fit input {2} and group {3}", op, w.describe(),
                      x.describe(), cp.group);
+  // The loops trust outShape: a batch or spatial size other than the one the
+  // attributes infer would write past the result or compute the wrong windows.
+  if (!cp.outputPadding.empty() && (int64_t)cp.outputPadding.size() != ns)
+    return makeError("{0}: output_padding does not match {1} spatial dims", op, ns);
+  if (outShape[0] != g.n)
+    return makeError("{0}: output shape {1} does not fit input {2}", op, shapeStr(outShape),
+                     x.describe());
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t s = cp.strides[i], d = cp.dilations[i], pb = cp.pads[i], pe = cp.pads[ns + i];
+    if (s < 1 || d < 1)
+      return makeError("{0}: strides and dilations must be positive", op);
+    int64_t in = x.dim(2 + i), extent = d * (w.dim(2 + i) - 1) + 1;
+    int64_t outPad = cp.outputPadding.empty() ? 0 : cp.outputPadding[i];
+    if (!transposed && in + pb + pe < extent)
+      return makeError("{0}: kernel extent {1} exceeds the padded input size {2}", op, extent,
+                       in + pb + pe);
+    int64_t want = transposed ? s * (in - 1) + outPad + extent - pb - pe
+                              : (in + pb + pe - extent) / s + 1;
+    if (outShape[2 + i] != want)
+      return makeError("{0}: output shape {1} does not match the inferred size {2} of spatial "
+                       "dim {3}",
+                       op, shapeStr(outShape), want, i);
+  }
   return g;
 }
 
@@ -302,6 +343,8 @@ Expected<Tensor> qopt::ref::intConv(const Tensor &x, const QuantParams &xp, cons
                                     const ConvParams &cp, ArrayRef<int64_t> outShape,
                                     const IntOutput &out) {
   const char *op = "integer Conv";
+  if (auto err = checkOut(op, out))
+    return std::move(err);
   if (auto err = checkStorage(op, x))
     return std::move(err);
   if (auto err = checkStorage(op, w))
@@ -333,7 +376,7 @@ Expected<Tensor> qopt::ref::intConv(const Tensor &x, const QuantParams &xp, cons
   for (int64_t m = 0; m < g.m; ++m)
     for (int64_t i = 0; i < k; ++i)
       absSums[m] += std::abs(wc[m * k + i]);
-  if (auto err = checkAccumulatorBound(op, maxCentered(xp), absSums, biasMagnitudes(bias)))
+  if (auto err = checkAccumulatorBound(op, maxCentered(xp, x.dtype()), absSums, biasMagnitudes(bias)))
     return std::move(err);
 
   auto y = allocOut(out, outShape);
@@ -385,6 +428,8 @@ Expected<Tensor> qopt::ref::intConvTranspose(const Tensor &x, const QuantParams 
                                              const Tensor *bias, const ConvParams &cp,
                                              ArrayRef<int64_t> outShape, const IntOutput &out) {
   const char *op = "integer ConvTranspose";
+  if (auto err = checkOut(op, out))
+    return std::move(err);
   if (auto err = checkStorage(op, x))
     return std::move(err);
   if (auto err = checkStorage(op, w))
@@ -422,7 +467,7 @@ Expected<Tensor> qopt::ref::intConvTranspose(const Tensor &x, const QuantParams 
     for (int64_t mi = 0; mi < mg; ++mi)
       for (int64_t t = 0; t < kk; ++t)
         absSums[(c / cg) * mg + mi] += std::abs(wc[(c * mg + mi) * kk + t]);
-  if (auto err = checkAccumulatorBound(op, maxCentered(xp), absSums, biasMagnitudes(bias)))
+  if (auto err = checkAccumulatorBound(op, maxCentered(xp, x.dtype()), absSums, biasMagnitudes(bias)))
     return std::move(err);
   auto y = allocOut(out, outShape);
   if (!y)
@@ -508,6 +553,8 @@ Expected<Tensor> qopt::ref::intMatMul(const Tensor &aIn, const QuantParams &ap,
                                       const Tensor &bIn, const QuantParams &bp,
                                       ArrayRef<int64_t> outShape, const IntOutput &out) {
   const char *op = "integer MatMul";
+  if (auto err = checkOut(op, out))
+    return std::move(err);
   if (auto err = checkStorage(op, aIn))
     return std::move(err);
   if (auto err = checkStorage(op, bIn))
@@ -572,7 +619,7 @@ Expected<Tensor> qopt::ref::intMatMul(const Tensor &aIn, const QuantParams &ap,
     for (int64_t j = 0; j < N; ++j)
       absSums[j] = std::max(absSums[j], s[j]);
   }
-  if (auto err = checkAccumulatorBound(op, maxCentered(ap), absSums))
+  if (auto err = checkAccumulatorBound(op, maxCentered(ap, a.dtype()), absSums))
     return std::move(err);
   auto y = allocOut(out, outShape);
   if (!y)
@@ -598,6 +645,8 @@ Expected<Tensor> qopt::ref::intGemm(const Tensor &a, const QuantParams &ap, cons
                                     const QuantParams &bp, const Tensor *c, bool transA,
                                     bool transB, const IntOutput &out) {
   const char *op = "integer Gemm";
+  if (auto err = checkOut(op, out))
+    return std::move(err);
   if (auto err = checkStorage(op, a))
     return std::move(err);
   if (auto err = checkStorage(op, b))
@@ -637,7 +686,7 @@ Expected<Tensor> qopt::ref::intGemm(const Tensor &a, const QuantParams &ap, cons
     for (int64_t i = 0; i < M * N; ++i)
       absBias[i % N] = std::max<int64_t>(absBias[i % N], std::abs((int64_t)cAt(i)));
   }
-  if (auto err = checkAccumulatorBound(op, maxCentered(ap), absSums, absBias))
+  if (auto err = checkAccumulatorBound(op, maxCentered(ap, a.dtype()), absSums, absBias))
     return std::move(err);
   auto y = allocOut(out, {M, N});
   if (!y)
@@ -663,6 +712,8 @@ Expected<Tensor> qopt::ref::intAdd(const Tensor &a, const QuantParams &ap, const
                                    const QuantParams &bp, ArrayRef<int64_t> outShape,
                                    const IntOutput &out) {
   const char *op = "integer Add";
+  if (auto err = checkOut(op, out))
+    return std::move(err);
   if (auto err = checkStorage(op, a))
     return std::move(err);
   if (auto err = checkStorage(op, b))
@@ -716,6 +767,8 @@ Expected<Tensor> qopt::ref::intMul(const Tensor &a, const QuantParams &ap, const
                                    const QuantParams &bp, ArrayRef<int64_t> outShape,
                                    const IntOutput &out) {
   const char *op = "integer Mul";
+  if (auto err = checkOut(op, out))
+    return std::move(err);
   if (auto err = checkStorage(op, a))
     return std::move(err);
   if (auto err = checkStorage(op, b))
@@ -761,6 +814,8 @@ Expected<Tensor> qopt::ref::intMul(const Tensor &a, const QuantParams &ap, const
 Expected<UnaryTable> qopt::ref::buildUnaryTable(UnaryKind kind, const UnaryParams &params,
                                                 const QuantParams &in, DType inDType,
                                                 const IntOutput &out) {
+  if (auto err = checkOut("table lookup", out))
+    return std::move(err);
   if (inDType != DType::I8 && inDType != DType::U8)
     return makeError("table lookup needs an 8-bit input, got {0}", dtypeName(inDType));
   if (auto err = checkParams("table lookup", "input", in))
@@ -785,6 +840,8 @@ Expected<UnaryTable> qopt::ref::buildUnaryTable(UnaryKind kind, const UnaryParam
 
 Expected<Tensor> qopt::ref::applyUnaryTable(const Tensor &x, const UnaryTable &table,
                                             const IntOutput &out) {
+  if (auto err = checkOut("table lookup", out))
+    return std::move(err);
   if (x.dtype() != DType::I8 && x.dtype() != DType::U8)
     return makeError("table lookup needs an 8-bit input, got {0}", x.describe());
   auto y = allocOut(out, x.shape());
