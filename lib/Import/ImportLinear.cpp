@@ -96,10 +96,7 @@ static void resolveAutoPad(Window &w, ArrayRef<int64_t> inSpatial) {
   }
 }
 
-static LogicalResult importConv(NodeImporter &n) {
-  QOPT_TRY(x, n.input(0));
-  QOPT_TRY(w, n.input(1));
-  Value bias = n.optionalInput(2);
+FailureOr<Value> qopt::onnx_import::buildConv(NodeImporter &n, Value x, Value w, Value bias) {
   auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
   if (xt.getRank() < 3 || xt.getRank() > 5 || wt.getRank() != xt.getRank())
     return n.unsupported("input of rank " + std::to_string(xt.getRank()) + " with weight of rank " +
@@ -118,6 +115,13 @@ static LogicalResult importConv(NodeImporter &n) {
                                     n.named("pads", n.b.getDenseI64ArrayAttr(win.pads)),
                                     n.named("dilations", n.b.getDenseI64ArrayAttr(win.dilations)),
                                     n.named("group", n.b.getI64IntegerAttr(group))}));
+  return v;
+}
+
+static LogicalResult importConv(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(w, n.input(1));
+  QOPT_TRY(v, buildConv(n, x, w, n.optionalInput(2)));
   n.setOutput(0, v);
   return success();
 }

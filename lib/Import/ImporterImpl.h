@@ -30,6 +30,7 @@ void registerElementwiseHandlers(llvm::StringMap<Handler> &table);
 void registerLinearHandlers(llvm::StringMap<Handler> &table);
 void registerDataMovementHandlers(llvm::StringMap<Handler> &table);
 void registerCompositeHandlers(llvm::StringMap<Handler> &table);
+void registerQuantizedHandlers(llvm::StringMap<Handler> &table);
 
 /// Converts a TensorProto (inline or external data) to a host tensor. External
 /// data is read only from regular files inside `modelDir`.
@@ -136,6 +137,11 @@ private:
   llvm::DenseMap<mlir::Value, ref::Tensor> &constants;
   const ONNXImportOptions &options;
 };
+
+/// qnn.conv from ONNX Conv attributes of the current node (QLinearConv and
+/// ConvInteger share them); the result has the input's element type.
+mlir::FailureOr<mlir::Value> buildConv(NodeImporter &n, mlir::Value x, mlir::Value w,
+                                       mlir::Value bias);
 
 /// Shorthand for handlers: unwraps a FailureOr or returns failure.
 #define QOPT_TRY(var, expr)                                                                  \

@@ -11,6 +11,7 @@
 
 #include "qopt/Reference/Executor.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
@@ -376,7 +377,11 @@ FailureOr<Value> NodeImporter::finish(Operation *op, bool inferType) {
   // from hostile attributes; nothing that large is ever allocated.
   {
     auto rt = cast<RankedTensorType>(op->getResult(0).getType());
-    int64_t eltBytes = std::max<int64_t>(1, (int64_t)(rt.getElementTypeBitWidth() + 7) / 8);
+    Type elt = rt.getElementType();
+    int64_t bits = isa<quant::QuantizedType>(elt)
+                       ? cast<quant::QuantizedType>(elt).getStorageTypeIntegralWidth()
+                       : rt.getElementTypeBitWidth();
+    int64_t eltBytes = std::max<int64_t>(1, (bits + 7) / 8);
     auto n = ref::checkedNumElements(rt.getShape(), options.maxTensorBytes / eltBytes);
     if (!n) {
       emitError(loc) << "result of node '" << nodeName()
@@ -395,6 +400,9 @@ FailureOr<Value> NodeImporter::finish(Operation *op, bool inferType) {
     operands.push_back(*t);
   }
   auto rt = cast<RankedTensorType>(op->getResult(0).getType());
+  // Quantized values stay ops: a constant holds plain storage integers only.
+  if (isa<quant::QuantizedType>(rt.getElementType()))
+    return op->getResult(0);
   auto dtype = ref::dtypeFromType(rt.getElementType());
   if (!dtype) {
     llvm::consumeError(dtype.takeError());
@@ -720,6 +728,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   registerLinearHandlers(handlers);
   registerDataMovementHandlers(handlers);
   registerCompositeHandlers(handlers);
+  registerQuantizedHandlers(handlers);
   if (failed(loadModel()))
     return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);

@@ -4,6 +4,7 @@
 #include "qopt/Reference/Executor.h"
 #include "qopt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 
@@ -42,7 +43,8 @@ public:
         operands.push_back(it->second);
       }
       auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-      if (!type || !type.hasStaticShape())
+      // Quantized values stay ops: a constant holds plain storage integers.
+      if (!type || !type.hasStaticShape() || isa<quant::QuantizedType>(type.getElementType()))
         return;
       auto dtype = qopt::ref::dtypeFromType(type.getElementType());
       if (!dtype) {

@@ -103,9 +103,11 @@ public:
       if (qdq::classify(op) != qdq::OpClass::None)
         candidates.push_back(op);
     });
+    collapseStorageRoundTrips();
     for (Operation *op : candidates)
       fold(op);
     foldCastPairs();
+    dequantizeConstants();
     eraseDeadCasts();
   }
 
@@ -131,13 +133,18 @@ private:
     else if (t->numElements() % channels)
       return failure();
     double sx = cast<UniformQuantizedType>(xType).getScale();
-    bool perAxis = isa<UniformQuantizedPerAxisType>(wType);
+    // Per-axis weights hold one scale per output channel, or, for a grouped
+    // conv_transpose (axis 1), one per output channel of a group.
+    auto perAxisW = dyn_cast<UniformQuantizedPerAxisType>(wType);
+    int64_t wScales = perAxisW ? (int64_t)perAxisW.getScales().size() : 1;
+    if (channels % wScales)
+      return failure();
     ref::Tensor q(ref::DType::I32, shape);
     int64_t saturated = 0;
     for (int64_t i = 0; i < q.numElements(); ++i) {
       int64_t ch = i % channels;
       double real = t->data<float>()[t->numElements() == 1 ? 0 : i];
-      double v = std::nearbyint(real / (sx * scaleOf(wType, perAxis ? ch : 0)));
+      double v = std::nearbyint(real / (sx * scaleOf(wType, ch % wScales)));
       if (v > INT32_MAX || v < INT32_MIN) {
         ++saturated;
         v = std::clamp(v, (double)INT32_MIN, (double)INT32_MAX);
@@ -150,6 +157,59 @@ private:
         b, c.getLoc(),
         ref::attrFromTensor(b.getContext(), q, (qdq::nodeName(op) + ".bias_i32").str()));
     return cst.getResult();
+  }
+
+  /// Imported models pass quantized values between ops as plain integers:
+  /// scast to storage, a bit-preserving uint8 <-> int8 cast or two, and scast
+  /// back. A round trip to the same type is the original value.
+  void collapseStorageRoundTrips() {
+    SmallVector<StorageCastOp> casts;
+    getOperation().walk([&](StorageCastOp c) {
+      if (isa<QuantizedType>(elementOf(c.getResult())))
+        casts.push_back(c);
+    });
+    for (StorageCastOp c : casts) {
+      Value v = c.getInput();
+      while (auto cast = v.getDefiningOp<qnn::CastOp>()) {
+        auto from = dyn_cast<IntegerType>(elementOf(cast.getInput()));
+        auto to = dyn_cast<IntegerType>(elementOf(cast.getOutput()));
+        if (!from || !to || from.getWidth() != to.getWidth())
+          break;
+        v = cast.getInput();
+      }
+      auto back = v.getDefiningOp<StorageCastOp>();
+      if (back && back.getInput().getType() == c.getResult().getType())
+        c.getResult().replaceAllUsesWith(back.getInput());
+    }
+  }
+
+  /// An imported int32 bias: dcast of an i32 quantized value whose scale is
+  /// s_x * s_w (checked to 1e-6 relative, as ONNX requires it).
+  Value importedBias(Operation *op, Value bias, Type xType, Type wType) {
+    auto d = bias.getDefiningOp<DequantizeCastOp>();
+    if (!d)
+      return {};
+    Type bt = elementOf(d.getInput());
+    auto q = dyn_cast<QuantizedType>(bt);
+    if (!q || q.getStorageTypeIntegralWidth() != 32 || !isa<UniformQuantizedType>(xType))
+      return {};
+    int64_t n = cast<RankedTensorType>(bias.getType()).getNumElements();
+    double sx = cast<UniformQuantizedType>(xType).getScale();
+    for (int64_t c = 0; c < n; ++c) {
+      double want = sx * scaleOf(wType, isa<UniformQuantizedPerAxisType>(wType) ? c : 0);
+      double have = scaleOf(bt, isa<UniformQuantizedPerAxisType>(bt) ? c : 0);
+      if (std::abs(have - want) > 1e-6 * want) {
+        op->emitRemark() << "bias scale " << have << " of channel " << c
+                         << " is not input scale x weight scale " << want;
+        return {};
+      }
+    }
+    if (auto u = dyn_cast<UniformQuantizedType>(bt); u && u.getZeroPoint() != 0)
+      return {};
+    if (auto a = dyn_cast<UniformQuantizedPerAxisType>(bt);
+        a && llvm::any_of(a.getZeroPoints(), [](int64_t z) { return z != 0; }))
+      return {};
+    return d.getInput();
   }
 
   void fold(Operation *op) {
@@ -194,6 +254,10 @@ private:
         }
         if (!qdq::isBiasOperand(op, i) || !isa<FloatType>(elementOf(v)))
           continue;
+        if (Value imported = importedBias(op, v, qtypes[0], qtypes[1])) {
+          map.map(v, imported);
+          continue;
+        }
         auto outShape = cast<RankedTensorType>(r.getType()).getShape();
         int64_t channels = isa<qnn::GemmOp>(op) ? outShape.back() : outShape[1];
         auto q = quantizeBias(op, v, qtypes[0], qtypes[1], channels, b);
@@ -237,6 +301,43 @@ private:
         q.getResult().replaceAllUsesWith(rq.getResult());
         q.erase();
       }
+    }
+  }
+
+  /// Quantized constants that only float ops read (an imported model's
+  /// batch-norm parameters, a float layer's weights) become float constants,
+  /// so graph passes see constants again.
+  void dequantizeConstants() {
+    SmallVector<DequantizeCastOp> casts;
+    getOperation().walk([&](DequantizeCastOp d) { casts.push_back(d); });
+    for (DequantizeCastOp d : casts) {
+      auto s = d.getInput().getDefiningOp<StorageCastOp>();
+      auto c = s ? s.getInput().getDefiningOp<qnn::ConstantOp>() : qnn::ConstantOp();
+      if (!c)
+        continue;
+      auto storage = ref::tensorFromAttr(c.getValue());
+      auto params = ref::quantParamsOf(elementOf(d.getInput()));
+      if (!storage || !params) {
+        llvm::consumeError(storage.takeError());
+        llvm::consumeError(params.takeError());
+        continue;
+      }
+      auto dtype = ref::storageDTypeOf(elementOf(d.getInput()));
+      if (!dtype) {
+        llvm::consumeError(dtype.takeError());
+        continue;
+      }
+      auto real = ref::dequantizeTensor(storage->bitcast(*dtype), *params);
+      if (!real || !cast<RankedTensorType>(d.getType()).getElementType().isF32()) {
+        if (!real)
+          llvm::consumeError(real.takeError());
+        continue;
+      }
+      OpBuilder b(d);
+      auto f = qnn::ConstantOp::create(
+          b, d.getLoc(), ref::attrFromTensor(b.getContext(), *real, "dequantized"));
+      d.getResult().replaceAllUsesWith(f.getResult());
+      d.erase();
     }
   }
 

@@ -61,7 +61,8 @@ std::string qdq::integerFormObstacle(Operation *op) {
           return "gemm with alpha or beta other than 1";
         if (Value c = g.getC()) {
           auto ct = cast<RankedTensorType>(c.getType());
-          if (!c.getDefiningOp<qnn::ConstantOp>())
+          if (!c.getDefiningOp<qnn::ConstantOp>() &&
+              !c.getDefiningOp<mlir::quant::DequantizeCastOp>())
             return "gemm's C is not a constant";
           (void)ct;
         }

@@ -270,6 +270,11 @@ PARAMETER_INPUTS = {
     "ReduceProd": {1}, "ReduceL1": {1}, "ReduceL2": {1}, "ReduceSumSquare": {1},
     "ReduceLogSum": {1}, "ReduceLogSumExp": {1}, "Dropout": {1, 2}, "Tile": {1}, "Trilu": {1},
     "OneHot": {1}, "CumSum": {1},
+    # Quantization parameters become !quant.uniform types, which need them
+    # known at compile time (run-time parameters import as arithmetic).
+    "QuantizeLinear": {1, 2}, "DequantizeLinear": {1, 2},
+    "QLinearConv": {1, 2, 4, 5, 6, 7}, "QLinearMatMul": {1, 2, 4, 5, 6, 7},
+    "ConvInteger": {2, 3}, "MatMulInteger": {2, 3},
 }
 
 

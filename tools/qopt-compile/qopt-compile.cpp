@@ -18,6 +18,7 @@
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -110,9 +111,7 @@ int main(int argc, char **argv) {
     return fail("--emit " + emit +
                 ": only 'mlir' is available; GPU code generation (ptx, qbin) is not built yet");
   bool int8 = precision == "int8";
-  if (int8 && calibData.empty() && calibCache.empty())
-    return fail("--precision int8 needs --calib-data (a calibration set) or --calib-cache");
-  if (int8 && calibData.empty() && !sys::fs::exists(calibCache))
+  if (int8 && calibData.empty() && !calibCache.empty() && !sys::fs::exists(calibCache))
     return fail("calibration cache '" + calibCache + "' does not exist (pass --calib-data to "
                 "calibrate and write it)");
 
@@ -150,6 +149,29 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
+  // A pre-quantized model (QDQ or QOperator ONNX) already says how every
+  // tensor is quantized: its Q/DQ pairs fold first, because the canonicalizer
+  // in the graph pipeline would erase dcast(qcast(x)) pairs.
+  bool preQuantized = false;
+  module->walk([&](mlir::Operation *op) {
+    if (isa<mlir::quant::QuantizeCastOp, mlir::quant::DequantizeCastOp,
+            mlir::quant::StorageCastOp>(op))
+      preQuantized = true;
+  });
+  if (preQuantized) {
+    if (!calibData.empty() || !calibCache.empty())
+      errs() << "qopt-compile: note: the model is already quantized; its own scales are used "
+                "and the calibration data is not\n";
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    mlir::OpPassManager &fn = pm.nest<mlir::func::FuncOp>();
+    fn.addPass(qopt::createPropagateScalesPass());
+    fn.addPass(qopt::createFoldQDQPass());
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
+
   // Float graph optimizations. For int8, residual adds stay apart (the
   // integer add rescales both sides) and only clamps fuse into producers.
   {
@@ -166,7 +188,10 @@ int main(int argc, char **argv) {
       return 1;
   }
 
-  if (int8) {
+  if (int8 && !preQuantized) {
+    if (calibData.empty() && calibCache.empty())
+      return fail("--precision int8 needs --calib-data (a calibration set) or --calib-cache, "
+                  "unless the model is already quantized");
     auto funcs = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
     if (funcs.size() != 1)
       return fail("expected one function in the model, found " + Twine(funcs.size()));
