@@ -40,7 +40,9 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx | mo
 static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdout)"),
                                        cl::init("-"), cl::cat(category));
 static cl::opt<std::string> precision(
-    "precision", cl::desc("fp32 (graph optimizations only) or int8 (static quantization)"),
+    "precision",
+    cl::desc("fp32 (graph optimizations only), int8 (static quantization, calibrated) or "
+             "int8-dynamic (int8 matmul/gemm weights, activations quantized at run time)"),
     cl::init("int8"), cl::cat(category));
 static cl::opt<std::string> emit("emit", cl::desc("What to write: mlir"), cl::init("mlir"),
                                  cl::cat(category));
@@ -83,6 +85,9 @@ static cl::opt<bool> perTensorWeights("per-tensor-weights",
 static cl::list<std::string> exclude(
     "exclude", cl::desc("Keep these ONNX nodes or op kinds (conv, matmul, ...) in float"),
     cl::CommaSeparated, cl::cat(category));
+static cl::opt<bool> perRow("per-row",
+                            cl::desc("int8-dynamic: one activation scale per row, not per tensor"),
+                            cl::cat(category));
 static cl::opt<bool> remarks("remarks",
                              cl::desc("Print every quantization decision left as a remark"),
                              cl::cat(category));
@@ -105,8 +110,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "QOpt compiler: ONNX -> quantized qnn IR\n");
   qopt::ref::setBlasThreads(threads);
 
-  if (precision != "fp32" && precision != "int8")
-    return fail("--precision must be fp32 or int8, got '" + precision + "'");
+  if (precision != "fp32" && precision != "int8" && precision != "int8-dynamic")
+    return fail("--precision must be fp32, int8 or int8-dynamic, got '" + precision + "'");
+  bool dynamic = precision == "int8-dynamic";
   if (emit != "mlir")
     return fail("--emit " + emit +
                 ": only 'mlir' is available; GPU code generation (ptx, qbin) is not built yet");
@@ -183,6 +189,9 @@ int main(int argc, char **argv) {
       graph.fuseResidualAdd = false;
       graph.clampsOnly = true;
     }
+    // Activations fuse after the rewrite, into the add that ends it.
+    if (dynamic)
+      graph.fuseActivations = false;
     qopt::buildGraphOptimizationPipeline(pm, graph);
     if (mlir::failed(pm.run(*module)))
       return 1;
@@ -238,6 +247,19 @@ int main(int argc, char **argv) {
     fn.addPass(qopt::createInsertQDQPass(qdq, table));
     fn.addPass(qopt::createPropagateScalesPass());
     fn.addPass(qopt::createFoldQDQPass());
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
+  if (dynamic && !preQuantized) {
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    qopt::DynamicQuantizePassOptions dq;
+    dq.perRow = perRow;
+    dq.exclude.assign(exclude.begin(), exclude.end());
+    mlir::OpPassManager &fn = pm.nest<mlir::func::FuncOp>();
+    fn.addPass(qopt::createDynamicQuantizePass(dq));
+    fn.addPass(qopt::createFuseActivationsPass());
     if (mlir::failed(pm.run(*module)))
       return 1;
   }

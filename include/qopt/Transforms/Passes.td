@@ -168,4 +168,33 @@ def FoldQDQPass : Pass<"qopt-fold-qdq", "mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
 }
 
+def DynamicQuantizePass : Pass<"qopt-dynamic-quantize", "mlir::func::FuncOp"> {
+  let summary = "Int8 matmul/gemm with activations quantized at run time";
+  let description = [{
+    For a `matmul` or `gemm` with constant weights: the weights become int8,
+    symmetric per output column; the activation is quantized when the model
+    runs, symmetric int8 with scale max|x| / 127 per tensor (or per row with
+    `per-row`), so no calibration data is needed. The product accumulates
+    exactly in int32 (`qnn.matmul` on unit-scale quantized types) and is
+    rescaled in f32 by `s_x * s_w[n]`, then the bias is added:
+
+    ```
+    s  = max(reduce_max(|x|) / 127, 1e-30)
+    xq = clip(round(x / s), -127, 127)          (int8)
+    y  = f32(xq @ wq) * (s * s_w) + bias
+    ```
+
+    The seed case of transformer and LSTM quantization. Ops with a fused
+    activation, transposed A, alpha/beta other than 1 or non-constant weights
+    stay float with a remark.
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"perRow", "per-row", "bool", "false",
+           "One activation scale per row (last-but-one dim) instead of per tensor">,
+    ListOption<"exclude", "exclude", "std::string",
+               "ONNX node names or qnn op names to keep in float">
+  ];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD
