@@ -99,6 +99,9 @@ std::string InsertQDQPass::obstacle(Operation *op) {
   for (const std::string &e : exclude)
     if (e == name || e == opName || (opName.consume_front("qnn.") && e == opName))
       return "excluded by --exclude " + e;
+  if (!only.empty() && qdq::classify(op) != qdq::OpClass::SameScale &&
+      !llvm::is_contained(only, name.str()))
+    return "not among the layers selected by --only";
   for (Type t : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
     Type elt = getElementTypeOrSelf(t);
     if (isa<FloatType>(elt) && !elt.isF32())

@@ -64,6 +64,10 @@ public:
 
 private:
   void shareInput(Operation *op) {
+    // A linear or cubic resize computes new values (cubic overshoots the
+    // input's range): only ops with an integer form move values unchanged.
+    if (!qdq::integerFormObstacle(op).empty())
+      return;
     UniformQuantizedType in = sourceType(op->getOperand(0));
     QuantizeCastOp out = outputCast(op);
     if (!in || !out)
@@ -71,6 +75,15 @@ private:
     auto outType = dyn_cast<UniformQuantizedType>(getElementTypeOrSelf(out.getType()));
     if (!outType || outType == in)
       return;
+    // A constant pad writes its value: it must be representable in the
+    // input's range, else the output keeps its own parameters.
+    if (auto pad = dyn_cast<qnn::PadOp>(op); pad && pad.getMode() == qnn::PadMode::constant) {
+      double v = pad.getValue().convertToDouble();
+      double lo = (in.getStorageTypeMin() - in.getZeroPoint()) * in.getScale();
+      double hi = (in.getStorageTypeMax() - in.getZeroPoint()) * in.getScale();
+      if (!(v >= lo && v <= hi))
+        return;
+    }
     retype(out, in);
   }
 

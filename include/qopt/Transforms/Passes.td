@@ -133,7 +133,9 @@ def InsertQDQPass : Pass<"qopt-insert-qdq", "mlir::func::FuncOp"> {
     Option<"perChannelWeights", "per-channel-weights", "bool", "true",
            "One weight scale per output channel (else per tensor)">,
     ListOption<"exclude", "exclude", "std::string",
-               "ONNX node names or qnn op names to keep in float">
+               "ONNX node names or qnn op names to keep in float">,
+    ListOption<"only", "only", "std::string",
+               "When given, quantize only these ONNX node names (sensitivity analysis)">
   ];
 }
 
