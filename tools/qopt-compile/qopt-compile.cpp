@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Calibration/Calibrate.h"
+#include "qopt/Compiler/Quantize.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -29,6 +30,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -88,6 +90,24 @@ static cl::list<std::string> exclude(
 static cl::opt<bool> perRow("per-row",
                             cl::desc("int8-dynamic: one activation scale per row, not per tensor"),
                             cl::cat(category));
+static cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("Write a quantization report (JSON) here, and beside it the same as HTML: per-layer "
+             "precision, parameters and SQNR against the float model on --calib-data, sizes, "
+             "output agreement"),
+    cl::cat(category));
+static cl::opt<unsigned> reportSamples(
+    "report-samples", cl::desc("Samples of --calib-data the report and sensitivity evaluate on"),
+    cl::init(8), cl::cat(category));
+static cl::opt<bool> sensitivityRanking(
+    "sensitivity",
+    cl::desc("Rank layers by the output SQNR when each alone is int8 (goes in the report)"),
+    cl::cat(category));
+static cl::opt<double> accuracyBudget(
+    "accuracy-budget",
+    cl::desc("Keep the most sensitive layers in float until the output SQNR against the float "
+             "model reaches this many dB"),
+    cl::init(-1), cl::cat(category));
 static cl::opt<bool> remarks("remarks",
                              cl::desc("Print every quantization decision left as a remark"),
                              cl::cat(category));
@@ -130,10 +150,13 @@ int main(int argc, char **argv) {
   // Remarks explain every float fallback; they are many on real models, so
   // they are shown on request and counted otherwise.
   int64_t remarkCount = 0;
+  llvm::StringMap<std::string> notes; // node name -> the last remark about it
   context.getDiagEngine().registerHandler([&](mlir::Diagnostic &d) -> mlir::LogicalResult {
     if (d.getSeverity() != mlir::DiagnosticSeverity::Remark)
       return mlir::failure(); // to the source manager handler
     ++remarkCount;
+    if (auto n = dyn_cast<mlir::NameLoc>(d.getLocation()))
+      notes[n.getName().strref()] = d.str();
     return mlir::success(!remarks);
   });
 
@@ -197,28 +220,47 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  if ((!reportFile.empty() || sensitivityRanking || accuracyBudget >= 0) &&
+      (calibData.empty() || preQuantized || precision == "fp32"))
+    return fail("--report, --sensitivity and --accuracy-budget compare against the float model "
+                "on --calib-data: they need a float model, --precision int8 or int8-dynamic and "
+                "--calib-data");
+  if ((sensitivityRanking || accuracyBudget >= 0) && dynamic)
+    return fail("--sensitivity and --accuracy-budget apply to --precision int8");
+  auto funcs = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
+  if (funcs.size() != 1)
+    return fail("expected one function in the model, found " + Twine(funcs.size()));
+  // The data set (calibration, and evaluation for the report), opened on the
+  // graph-optimized float function whose inputs it must match.
+  std::optional<qopt::calib::CalibrationSet> dataSet;
+  if (!calibData.empty() && !preQuantized && precision != "fp32") {
+    qopt::calib::CalibrationSet::Options setOptions;
+    setOptions.maxSamples = calibSamples;
+    if (!imagePreprocess.empty()) {
+      auto spec = qopt::ref::parseImagePreprocess(imagePreprocess);
+      if (!spec)
+        return fail("--image-preprocess: " + toString(spec.takeError()));
+      setOptions.image = *spec;
+    }
+    auto set = qopt::calib::CalibrationSet::open(funcs.front(), calibData, setOptions);
+    if (!set)
+      return fail("--calib-data: " + toString(set.takeError()));
+    dataSet = std::move(*set);
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> floatModule = module->clone();
+  qopt::compiler::QuantReport report;
+  report.model = inputFile;
+  report.precision = precision;
+
   if (int8 && !preQuantized) {
     if (calibData.empty() && calibCache.empty())
       return fail("--precision int8 needs --calib-data (a calibration set) or --calib-cache, "
                   "unless the model is already quantized");
-    auto funcs = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
-    if (funcs.size() != 1)
-      return fail("expected one function in the model, found " + Twine(funcs.size()));
     mlir::func::FuncOp func = funcs.front();
     auto table = std::make_shared<qopt::calib::CalibrationTable>();
-    if (!calibData.empty()) {
-      qopt::calib::CalibrationSet::Options setOptions;
-      setOptions.maxSamples = calibSamples;
-      if (!imagePreprocess.empty()) {
-        auto spec = qopt::ref::parseImagePreprocess(imagePreprocess);
-        if (!spec)
-          return fail("--image-preprocess: " + toString(spec.takeError()));
-        setOptions.image = *spec;
-      }
-      auto set = qopt::calib::CalibrationSet::open(func, calibData, setOptions);
-      if (!set)
-        return fail("--calib-data: " + toString(set.takeError()));
-      auto result = qopt::calib::calibrate(func, *set, qopt::calib::terminalProgress("calibrating"));
+    if (dataSet) {
+      auto result =
+          qopt::calib::calibrate(func, *dataSet, qopt::calib::terminalProgress("calibrating"));
       if (!result)
         return fail(toString(result.takeError()));
       result->source = calibData;
@@ -233,9 +275,6 @@ int main(int argc, char **argv) {
       *table = std::move(*loaded);
     }
 
-    mlir::PassManager pm(&context);
-    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
-      return 1;
     qopt::InsertQDQPassOptions qdq;
     qdq.calibration = calibration;
     qdq.percentile = percentile;
@@ -243,12 +282,39 @@ int main(int argc, char **argv) {
     qdq.symmetricActivations = symmetricActivations;
     qdq.perChannelWeights = !perTensorWeights;
     qdq.exclude.assign(exclude.begin(), exclude.end());
-    mlir::OpPassManager &fn = pm.nest<mlir::func::FuncOp>();
-    fn.addPass(qopt::createInsertQDQPass(qdq, table));
-    fn.addPass(qopt::createPropagateScalesPass());
-    fn.addPass(qopt::createFoldQDQPass());
-    if (mlir::failed(pm.run(*module)))
+    report.calibration = calibration == "percentile"
+                             ? "percentile " + std::to_string(percentile)
+                             : calibration.getValue();
+    auto quantized = qopt::compiler::quantizeStatic(*floatModule, table, qdq);
+    if (mlir::failed(quantized))
       return 1;
+    size_t samples = reportSamples;
+    if (sensitivityRanking || accuracyBudget >= 0) {
+      auto ranking = qopt::compiler::sensitivity(*floatModule, table, qdq, *dataSet, samples,
+                                                 qopt::calib::terminalProgress("sensitivity"));
+      if (!ranking)
+        return fail(toString(ranking.takeError()));
+      report.sensitivity = std::move(*ranking);
+    }
+    if (accuracyBudget >= 0) {
+      // Keep the most sensitive layers in float, one at a time, until the
+      // outputs agree with the float model to the budget.
+      report.accuracyBudgetDb = accuracyBudget;
+      for (size_t next = 0;; ++next) {
+        auto sqnr = qopt::compiler::outputSqnr(*floatModule, **quantized, *dataSet, samples);
+        if (!sqnr)
+          return fail(toString(sqnr.takeError()));
+        if (*sqnr >= accuracyBudget || next >= report.sensitivity.size())
+          break;
+        const std::string &layer = report.sensitivity[next].name;
+        report.keptFloatForBudget.push_back(layer);
+        qdq.exclude.push_back(layer);
+        quantized = qopt::compiler::quantizeStatic(*floatModule, table, qdq);
+        if (mlir::failed(quantized))
+          return 1;
+      }
+    }
+    module = std::move(*quantized);
   }
   if (dynamic && !preQuantized) {
     mlir::PassManager pm(&context);
@@ -257,11 +323,23 @@ int main(int argc, char **argv) {
     qopt::DynamicQuantizePassOptions dq;
     dq.perRow = perRow;
     dq.exclude.assign(exclude.begin(), exclude.end());
+    report.calibration = perRow ? "dynamic, per row" : "dynamic, per tensor";
     mlir::OpPassManager &fn = pm.nest<mlir::func::FuncOp>();
     fn.addPass(qopt::createDynamicQuantizePass(dq));
     fn.addPass(qopt::createFuseActivationsPass());
     if (mlir::failed(pm.run(*module)))
       return 1;
+  }
+  if (!reportFile.empty()) {
+    if (Error err = qopt::compiler::measure(*floatModule, *module, *dataSet, reportSamples, notes,
+                                            report))
+      return fail("measuring the quantized model: " + toString(std::move(err)));
+    if (Error err = qopt::compiler::writeReportJSON(report, reportFile))
+      return fail(toString(std::move(err)));
+    SmallString<256> htmlPath(reportFile);
+    sys::path::replace_extension(htmlPath, ".html");
+    if (Error err = qopt::compiler::writeReportHTML(report, htmlPath))
+      return fail(toString(std::move(err)));
   }
   if (mlir::failed(mlir::verify(*module)))
     return fail("the compiled module does not verify (a compiler bug)");

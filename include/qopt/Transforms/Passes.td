@@ -142,8 +142,8 @@ def InsertQDQPass : Pass<"qopt-insert-qdq", "mlir::func::FuncOp"> {
 def PropagateScalesPass : Pass<"qopt-propagate-scales", "mlir::func::FuncOp"> {
   let summary = "Gives same-scale ops their input's quantization parameters";
   let description = [{
-    Max pool, global max pool, reshape, transpose, slice, pad, expand,
-    gather, nearest resize, relu and clip move values without changing them,
+    Max pool, global max pool, reshape, transpose, slice, pad, nearest
+    resize, relu and clip move values without changing them,
     so their output's `quant.qcast` takes the input's parameters (a relu or
     clip keeps its clamp): the integer op then needs no requantization.
     A concat either unifies (an input's producer quantizes straight to the
