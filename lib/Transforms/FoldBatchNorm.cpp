@@ -52,9 +52,80 @@ public:
     getOperation().walk([&](qnn::BatchNormOp bn) { norms.push_back(bn); });
     for (qnn::BatchNormOp bn : norms)
       foldOne(bn);
+    // Exporters also spell the affine as a mul and an add by constants
+    // (PaddleOCR's learnable affine blocks, a BN rewritten before export);
+    // fold those too, repeatedly, so mul-then-add folds completely.
+    for (bool changed = true; changed;) {
+      changed = false;
+      SmallVector<Operation *> ops;
+      getOperation().walk([&](Operation *op) {
+        if (isa<qnn::MulOp, qnn::AddOp>(op))
+          ops.push_back(op);
+      });
+      for (Operation *op : ops)
+        changed |= foldElementwiseAffine(op);
+    }
   }
 
 private:
+  /// The per-output-channel values of a constant that broadcasts against a
+  /// result of rank `rank` only along `channelDim` (or is a scalar).
+  static std::optional<SmallVector<double>> perChannel(const Tensor &t, int64_t rank,
+                                                       int64_t channelDim, int64_t channels) {
+    SmallVector<double> v;
+    if (t.numElements() == 1) {
+      v.assign(channels, t.getAsDouble(0));
+      return v;
+    }
+    if (t.rank() > rank)
+      return std::nullopt;
+    int64_t offset = rank - t.rank();
+    for (int64_t d = 0; d < t.rank(); ++d) {
+      bool isChannel = d + offset == channelDim;
+      if (t.dim(d) != (isChannel ? channels : 1))
+        return std::nullopt;
+    }
+    for (int64_t i = 0; i < channels; ++i)
+      v.push_back(t.getAsDouble(i));
+    return v;
+  }
+
+  /// mul/add of a conv, conv_transpose or gemm result by a per-channel
+  /// constant folds into the producer's weights and bias; silent when the
+  /// pattern does not apply (most muls and adds are not affines).
+  bool foldElementwiseAffine(Operation *op) {
+    for (int side = 0; side < 2; ++side) {
+      Value x = op->getOperand(side), k = op->getOperand(1 - side);
+      auto t = constantValue(k);
+      Operation *producer = x.getDefiningOp();
+      if (!t || !producer || !isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::GemmOp>(producer) ||
+          !x.hasOneUse() || producer->getAttr("activation") ||
+          op->getResult(0).getType() != x.getType())
+        continue;
+      if (auto conv = dyn_cast<qnn::ConvOp>(producer); conv && conv.getResidual())
+        continue;
+      auto type = cast<RankedTensorType>(x.getType());
+      int64_t channelDim = isa<qnn::GemmOp>(producer) ? 1 : 1;
+      int64_t channels = type.getDimSize(channelDim);
+      auto values = perChannel(*t, type.getRank(), channelDim, channels);
+      if (!values)
+        continue;
+      Affine f;
+      bool isMul = isa<qnn::MulOp>(op);
+      for (double v : *values) {
+        f.a.push_back(isMul ? v : 1.0);
+        f.c.push_back(isMul ? 0.0 : v);
+      }
+      std::string reason;
+      if (failed(foldInto(producer, f, reason)))
+        continue;
+      op->getResult(0).replaceAllUsesWith(producer->getResult(0));
+      op->erase();
+      return true;
+    }
+    return false;
+  }
+
   void foldOne(qnn::BatchNormOp bn) {
     auto scale = constantValue(bn.getScale()), bias = constantValue(bn.getBias()),
          mean = constantValue(bn.getMean()), var = constantValue(bn.getVariance());
@@ -105,15 +176,17 @@ private:
       reason = "the convolution's weights or bias are not constants";
       return failure();
     }
-    Tensor nw = w->clone();
-    for (int64_t i = 0; i < nw.numElements(); ++i)
+    bool scales = llvm::any_of(f.a, [](double a) { return a != 1.0; });
+    Tensor nw = scales ? w->clone() : *w;
+    for (int64_t i = 0; scales && i < nw.numElements(); ++i)
       nw.setFromDouble(i, nw.getAsDouble(i) * f.a[channelOf(nw, i)]);
     int64_t channels = f.a.size();
     Tensor nb(nw.dtype(), {channels});
     for (int64_t o = 0; o < channels; ++o)
       nb.setFromDouble(o, (bias ? bias->getAsDouble(o) : 0.0) * f.a[o] + f.c[o]);
     OpBuilder b(conv);
-    conv.getWeightMutable().assign(makeConstant(b, conv.getLoc(), nw, "folded_weight"));
+    if (scales) // a shift alone leaves the weights as they are
+      conv.getWeightMutable().assign(makeConstant(b, conv.getLoc(), nw, "folded_weight"));
     Value newBias = makeConstant(b, conv.getLoc(), nb, "folded_bias");
     if (conv.getBias())
       conv.getBiasMutable().assign(newBias);

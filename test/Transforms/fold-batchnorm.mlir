@@ -100,3 +100,41 @@ func.func @gemm_row_bias(%a: tensor<2x1xf32>) -> tensor<2x2xf32> {
   %1 = qnn.batch_norm %0, %p, %z, %z, %o {epsilon = 0.0 : f32} : (tensor<2x2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<2x2xf32>
   return %1 : tensor<2x2xf32>
 }
+
+// -----
+
+// A per-channel mul and add by constants after a conv (PaddleOCR's learnable
+// affine, or a batch norm an exporter already rewrote) fold into the conv:
+// w' = w * a, b' = b * a + c.
+// CHECK-LABEL: func.func @conv_mul_add
+// CHECK-DAG: %[[W:.+]] = qnn.constant dense<{{\[\[\[\[}}2.000000e+00]]], {{\[\[\[}}-1.500000e+00]]]]> : tensor<2x1x1x1xf32>
+// CHECK-DAG: %[[B:.+]] = qnn.constant dense<[1.250000e+00, -1.750000e+00]> : tensor<2xf32>
+// CHECK: %[[C:.+]] = qnn.conv %arg0, %[[W]], %[[B]]
+// CHECK-NOT: qnn.mul
+// CHECK-NOT: qnn.add
+// CHECK: return %[[C]]
+func.func @conv_mul_add(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %w = qnn.constant dense<[[[[1.0]]], [[[1.0]]]]> : tensor<2x1x1x1xf32>
+  %b = qnn.constant dense<[0.5, 0.0]> : tensor<2xf32>
+  %a = qnn.constant dense<[[[2.0]], [[-1.5]]]> : tensor<2x1x1xf32>
+  %c = qnn.constant dense<[0.25]> : tensor<1xf32>
+  %c2 = qnn.constant dense<[[[0.0]], [[-2.0]]]> : tensor<2x1x1xf32>
+  %0 = qnn.conv %x, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  %1 = qnn.mul %0, %a : (tensor<1x2x2x2xf32>, tensor<2x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %2 = qnn.add %c, %1 : (tensor<1xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %3 = qnn.add %2, %c2 : (tensor<1x2x2x2xf32>, tensor<2x1x1xf32>) -> tensor<1x2x2x2xf32>
+  return %3 : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// A constant that varies along a spatial dim is not a per-channel affine.
+// CHECK-LABEL: func.func @not_per_channel
+// CHECK: qnn.mul
+func.func @not_per_channel(%x: tensor<1x1x2x2xf32>, %w: tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32> {
+  %wc = qnn.constant dense<1.0> : tensor<2x1x1x1xf32>
+  %a = qnn.constant dense<[[1.0, 2.0]]> : tensor<1x2xf32>
+  %0 = qnn.conv %x, %wc {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x2x2xf32>, tensor<2x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %1 = qnn.mul %0, %a : (tensor<1x2x2x2xf32>, tensor<1x2xf32>) -> tensor<1x2x2x2xf32>
+  return %1 : tensor<1x2x2x2xf32>
+}
