@@ -170,6 +170,46 @@ static std::optional<std::pair<UnaryKind, UnaryParams>> tableKind(Operation *op)
   return std::make_pair(*k, p);
 }
 
+Expected<Tensor> qopt::ref::applyElementwise(Operation *op, const Tensor &values) {
+  if (auto t = tableKind(op))
+    return unary(t->first, values, t->second);
+  if (isa<qnn::ReluOp>(op))
+    return unary(UnaryKind::Relu, values);
+  if (auto c = dyn_cast<qnn::ClipOp>(op)) {
+    UnaryParams p;
+    if (c.getMin())
+      p.lo = c.getMin()->convertToDouble();
+    if (c.getMax())
+      p.hi = c.getMax()->convertToDouble();
+    return unary(UnaryKind::Clip, values, p);
+  }
+  std::optional<BinaryKind> kind;
+  if (isa<qnn::AddOp>(op))
+    kind = BinaryKind::Add;
+  else if (isa<qnn::SubOp>(op))
+    kind = BinaryKind::Sub;
+  else if (isa<qnn::MulOp>(op))
+    kind = BinaryKind::Mul;
+  else if (isa<qnn::DivOp>(op))
+    kind = BinaryKind::Div;
+  if (!kind || op->getNumOperands() != 2 || op->getAttr("activation"))
+    return llvm::createStringError("not an elementwise op with a table form");
+  for (int side = 0; side < 2; ++side) {
+    auto c = op->getOperand(side).getDefiningOp<qnn::ConstantOp>();
+    if (!c)
+      continue;
+    auto k = tensorFromAttr(c.getValue());
+    if (!k)
+      return k.takeError();
+    if (k->numElements() != 1)
+      break;
+    Tensor scalar = k->reshaped({});
+    ArrayRef<int64_t> shape = values.shape();
+    return side == 0 ? binary(*kind, scalar, values, shape) : binary(*kind, values, scalar, shape);
+  }
+  return llvm::createStringError("not a binary op with a single-element constant");
+}
+
 static SmallVector<int64_t, 3> toSmall(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
 
 static ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
@@ -257,6 +297,24 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
 
   return llvm::TypeSwitch<Operation *, Expected<Tensor>>(op)
       .Case([&](qnn::RequantizeOp) { return requantizeTensor(in[0], ps[0], out); })
+      .Case([&](qnn::LutOp) -> Expected<Tensor> {
+        if (in[0].dtype() != DType::I8 && in[0].dtype() != DType::U8)
+          return fail("lut input must be 8-bit");
+        if (in[1].dtype() != DType::I8 || in[1].numElements() != 256)
+          return fail("lut table must be 256 int8 entries");
+        auto y = Tensor::allocateUninitialized(out.dtype, in[0].shape());
+        if (!y)
+          return y.takeError();
+        const int8_t *table = in[1].data<int8_t>();
+        int32_t qmin = storageRange(in[0].dtype()).first;
+        for (int64_t i = 0; i < in[0].numElements(); ++i) {
+          int32_t q = in[0].dtype() == DType::I8 ? in[0].data<int8_t>()[i]
+                                                 : in[0].data<uint8_t>()[i];
+          // The table holds the output's storage bits.
+          y->data<int8_t>()[i] = table[q - qmin];
+        }
+        return y;
+      })
       .Case([&](qnn::ConvOp o) -> Expected<Tensor> {
         if (auto err = requireQuantized(2))
           return std::move(err);

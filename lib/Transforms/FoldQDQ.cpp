@@ -10,6 +10,7 @@
 #include "qopt/Dialect/QNN/QNNOps.h"
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/QuantizedOps.h"
+#include "qopt/Quant/Arithmetic.h"
 #include "qopt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -104,8 +105,14 @@ public:
         candidates.push_back(op);
     });
     collapseStorageRoundTrips();
-    for (Operation *op : candidates)
+    llvm::DenseSet<Operation *> erased;
+    for (Operation *op : candidates) {
+      if (erased.contains(op))
+        continue;
+      if (qdq::classify(op) == qdq::OpClass::Table && foldChain(op, erased))
+        continue;
       fold(op);
+    }
     foldCastPairs();
     dequantizeConstants();
     eraseDeadCasts();
@@ -210,6 +217,76 @@ private:
         a && llvm::any_of(a.getZeroPoints(), [](int64_t z) { return z != 0; }))
       return {};
     return d.getInput();
+  }
+
+  /// dcast -> table op -> elementwise steps -> qcast becomes one qnn.lut
+  /// whose table is the float chain evaluated on all 256 input values and
+  /// quantized once. Chains of one op keep their own integer form.
+  bool foldChain(Operation *head, llvm::DenseSet<Operation *> &erased) {
+    auto d = head->getOperand(0).getDefiningOp<DequantizeCastOp>();
+    if (!d)
+      return false;
+    auto inType = dyn_cast<UniformQuantizedType>(elementOf(d.getInput()));
+    if (!inType || !is8Bit(inType))
+      return false;
+    SmallVector<Operation *> chain = qdq::chainFrom(head);
+    // The chain ends where its value is quantized.
+    while (chain.size() >= 2) {
+      Value r = chain.back()->getResult(0);
+      if (r.hasOneUse() && isa<QuantizeCastOp>(*r.getUsers().begin()))
+        break;
+      chain.pop_back();
+    }
+    if (chain.size() < 2)
+      return false;
+    auto q = cast<QuantizeCastOp>(*chain.back()->getResult(0).getUsers().begin());
+    auto outType = dyn_cast<UniformQuantizedType>(elementOf(q));
+    if (!outType || !is8Bit(outType))
+      return false;
+    auto inDType = ref::storageDTypeOf(inType);
+    auto inParams = ref::quantParamsOf(inType);
+    auto outParams = ref::quantParamsOf(outType);
+    if (!inDType || !inParams || !outParams) {
+      llvm::consumeError(inDType.takeError());
+      llvm::consumeError(inParams.takeError());
+      llvm::consumeError(outParams.takeError());
+      return false;
+    }
+    ref::Tensor codes(*inDType, {256});
+    int64_t qmin = ref::storageRange(*inDType).first;
+    for (int64_t i = 0; i < 256; ++i)
+      codes.setFromDouble(i, (double)(qmin + i));
+    auto values = ref::dequantizeTensor(codes, *inParams);
+    for (Operation *step : chain) {
+      if (!values)
+        break;
+      values = ref::applyElementwise(step, *values);
+    }
+    if (!values) {
+      head->emitRemark() << "chain not folded into a table: " << llvm::toString(values.takeError());
+      return false;
+    }
+    ref::Tensor table(ref::DType::I8, {256});
+    for (int64_t i = 0; i < 256; ++i) {
+      int32_t v = qopt::quant::quantize(values->data<float>()[i], (float)outType.getScale(),
+                                        (int32_t)outType.getZeroPoint(),
+                                        (int32_t)outType.getStorageTypeMin(),
+                                        (int32_t)outType.getStorageTypeMax());
+      table.data<int8_t>()[i] = (int8_t)v; // the output's storage bits
+    }
+    OpBuilder b(q);
+    std::string hint = (qdq::nodeName(head) + ".table").str();
+    Value t = qnn::ConstantOp::create(b, head->getLoc(),
+                                      ref::attrFromTensor(b.getContext(), table, hint));
+    // The table produces the chain's last value, and is named after it.
+    auto lut = qnn::LutOp::create(b, chain.back()->getLoc(), q.getType(), d.getInput(), t);
+    q.getResult().replaceAllUsesWith(lut.getResult());
+    q.erase();
+    for (Operation *step : llvm::reverse(chain)) {
+      erased.insert(step);
+      step->erase();
+    }
+    return true;
   }
 
   void fold(Operation *op) {

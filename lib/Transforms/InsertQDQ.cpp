@@ -203,10 +203,33 @@ void InsertQDQPass::runOnOperation() {
       if (isa<FloatType>(getElementTypeOrSelf(v.getType())))
         quantizedValues.insert(v);
   };
+  // A table op and the elementwise steps after it (hard_swish then a scalar
+  // mul and add) become one table: only the chain's input and output are
+  // quantized.
+  llvm::DenseSet<Operation *> inChain;
+  func.walk([&](Operation *op) {
+    if (qdq::classify(op) != qdq::OpClass::Table || inChain.contains(op))
+      return;
+    SmallVector<Operation *> chain = qdq::chainFrom(op);
+    if (chain.size() < 2)
+      return;
+    std::string why;
+    for (Operation *step : chain)
+      if (why.empty())
+        why = obstacle(step);
+    if (!why.empty()) {
+      op->emitRemark() << "kept in float: " << why;
+      inChain.insert(chain.begin(), chain.end());
+      return;
+    }
+    inChain.insert(chain.begin(), chain.end());
+    for (Value v : {op->getOperand(0), Value(chain.back()->getResult(0))})
+      quantizedValues.insert(v);
+  });
   SmallVector<Operation *> sameScale;
   func.walk([&](Operation *op) {
     qdq::OpClass k = qdq::classify(op);
-    if (k == qdq::OpClass::None)
+    if (k == qdq::OpClass::None || inChain.contains(op))
       return;
     if (k == qdq::OpClass::SameScale) {
       sameScale.push_back(op);

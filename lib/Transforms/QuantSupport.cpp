@@ -36,6 +36,33 @@ OpClass qdq::classify(Operation *op) {
       .Default([](Operation *) { return OpClass::None; });
 }
 
+bool qdq::isChainStep(Operation *op) {
+  if (classify(op) == OpClass::Table || isa<qnn::ReluOp, qnn::ClipOp>(op))
+    return true;
+  if (!isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp>(op) || op->getAttr("activation"))
+    return false;
+  for (int side = 0; side < 2; ++side) {
+    auto c = op->getOperand(side).getDefiningOp<qnn::ConstantOp>();
+    if (c && cast<RankedTensorType>(c.getType()).getNumElements() == 1 &&
+        op->getOperand(1 - side).getType() == op->getResult(0).getType())
+      return true;
+  }
+  return false;
+}
+
+SmallVector<Operation *> qdq::chainFrom(Operation *head) {
+  SmallVector<Operation *> chain{head};
+  Operation *cur = head;
+  while (cur->getResult(0).hasOneUse()) {
+    Operation *user = *cur->getResult(0).getUsers().begin();
+    if (!isChainStep(user))
+      break;
+    chain.push_back(user);
+    cur = user;
+  }
+  return chain;
+}
+
 static int64_t spatialRank(Value v) { return cast<RankedTensorType>(v.getType()).getRank() - 2; }
 
 std::string qdq::integerFormObstacle(Operation *op) {

@@ -37,6 +37,15 @@ OpClass classify(mlir::Operation *op);
 /// non-nearest resize, ...), or "".
 std::string integerFormObstacle(mlir::Operation *op);
 
+/// Whether `op` can continue a chain of elementwise float ops that one
+/// 8-bit table (qnn.lut) computes: table ops, relu, clip, and add, sub, mul,
+/// div by a single-element constant.
+bool isChainStep(mlir::Operation *op);
+
+/// The chain that starts at table op `head`: `head` and the single-use
+/// chain steps after it, in order.
+llvm::SmallVector<mlir::Operation *> chainFrom(mlir::Operation *head);
+
 /// Whether operand `index` of `op` is a bias (quantized to int32 by
 /// qopt-fold-qdq, not to 8 bits).
 bool isBiasOperand(mlir::Operation *op, unsigned index);

@@ -34,6 +34,12 @@ llvm::Expected<Tensor> evaluateQuantizedOp(mlir::Operation *op, llvm::ArrayRef<T
 /// integer clamp and are an error.
 llvm::Expected<IntOutput> integerOutputOf(mlir::Operation *op);
 
+/// Applies a float elementwise op to a 1-D tensor of values as the float
+/// kernel would: unary ops with a table form, relu, clip, and add/sub/mul/div
+/// by a single-element constant (either side). Used to build the table of a
+/// chain of such ops (qnn.lut); fails for anything else.
+llvm::Expected<Tensor> applyElementwise(mlir::Operation *op, const Tensor &values);
+
 } // namespace qopt::ref
 
 #endif // QOPT_REFERENCE_QUANTIZEDOPS_H

@@ -265,6 +265,22 @@ LogicalResult CastOp::verify() {
   return success();
 }
 
+LogicalResult LutOp::verify() {
+  auto in = getInput().getType(), out = getOutput().getType();
+  if (in.getShape() != out.getShape())
+    return emitOpError() << "input shape " << shapeStr(in.getShape())
+                         << " differs from result shape " << shapeStr(out.getShape());
+  for (Type t : {in.getElementType(), out.getElementType()}) {
+    auto q = dyn_cast<quant::UniformQuantizedType>(t);
+    if (!q || q.getStorageTypeIntegralWidth() != 8)
+      return emitOpError() << "looks up 8-bit per-tensor quantized values, got " << t;
+  }
+  if (getTable().getType().getShape() != ArrayRef<int64_t>{256})
+    return emitOpError() << "table must have 256 entries, got "
+                         << shapeStr(getTable().getType().getShape());
+  return success();
+}
+
 LogicalResult RequantizeOp::verify() {
   auto in = getInput().getType(), out = getOutput().getType();
   if (in.getShape() != out.getShape())

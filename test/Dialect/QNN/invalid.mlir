@@ -848,3 +848,19 @@ func.func @requantize_float(%x: tensor<2x3xf32>) {
   %0 = qnn.requantize %x : tensor<2x3xf32> -> tensor<2x3x!quant.uniform<i8:f32, 0.1:0>>
   return
 }
+
+// -----
+
+func.func @lut_table_size(%x: tensor<4x!quant.uniform<i8:f32, 0.05:-3>>, %t: tensor<128xi8>) {
+  // expected-error @+1 {{'qnn.lut' op table must have 256 entries, got [128]}}
+  %0 = qnn.lut %x, %t : (tensor<4x!quant.uniform<i8:f32, 0.05:-3>>, tensor<128xi8>) -> tensor<4x!quant.uniform<i8:f32, 0.1:0>>
+  return
+}
+
+// -----
+
+func.func @lut_wide(%x: tensor<4x!quant.uniform<i16:f32, 0.05:-3>>, %t: tensor<256xi8>) {
+  // expected-error @+1 {{'qnn.lut' op looks up 8-bit per-tensor quantized values}}
+  %0 = qnn.lut %x, %t : (tensor<4x!quant.uniform<i16:f32, 0.05:-3>>, tensor<256xi8>) -> tensor<4x!quant.uniform<i8:f32, 0.1:0>>
+  return
+}

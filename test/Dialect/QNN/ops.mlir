@@ -240,3 +240,10 @@ func.func @requantize(%x: tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>>) -> tensor
   %0 = qnn.requantize %x : tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>> -> tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>
   return %0 : tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>
 }
+
+// CHECK-LABEL: func @lut
+// CHECK: qnn.lut %{{.*}}, %{{.*}} : (tensor<2x3x!quant.uniform<i8:f32, 5.000000e-02:-3>>, tensor<256xi8>) -> tensor<2x3x!quant.uniform<u8:f32, 1.000000e-01:128>>
+func.func @lut(%x: tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>>, %t: tensor<256xi8>) -> tensor<2x3x!quant.uniform<u8:f32, 0.1:128>> {
+  %0 = qnn.lut %x, %t : (tensor<2x3x!quant.uniform<i8:f32, 0.05:-3>>, tensor<256xi8>) -> tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>
+  return %0 : tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>
+}

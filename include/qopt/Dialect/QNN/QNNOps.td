@@ -254,6 +254,28 @@ def QNN_RequantizeOp : QNN_Op<"requantize"> {
   let hasVerifier = 1;
 }
 
+def QNN_LutOp : QNN_Op<"lut"> {
+  let summary = "Table lookup on 8-bit quantized values";
+  let description = [{
+    `output[i] = table[input[i] - qmin]` where `qmin` is the input storage
+    type's minimum (-128 for i8, 0 for u8); the 256 table entries hold the
+    output's storage bits. `qopt-fold-qdq` builds one table for a whole chain
+    of elementwise float ops between a dequantize and a quantize
+    (`hard_swish` then a scalar `mul` and `add`, ...), evaluating the chain
+    once per possible input value: one rounding instead of one per op.
+
+    ```mlir
+    %t = qnn.constant dense_resource<hs_table> : tensor<256xi8>
+    %0 = qnn.lut %x, %t : (tensor<1x16x24x160x!quant.uniform<i8:f32, 0.1:-3>>, tensor<256xi8>)
+        -> tensor<1x16x24x160x!quant.uniform<i8:f32, 0.05:-120>>
+    ```
+  }];
+  let arguments = (ins QNN_TensorOf<[QNN_QuantizedType]>:$input, QNN_TensorOf<[I8]>:$table);
+  let results = (outs QNN_TensorOf<[QNN_QuantizedType]>:$output);
+  let assemblyFormat = "$input `,` $table attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Linear algebra
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,24 @@
+// RUN: qopt %s -split-input-file --qopt-insert-qdq="calib-cache=%S/Inputs/calib-chain.json calibration=minmax" --qopt-propagate-scales --qopt-fold-qdq | FileCheck %s
+
+// hard_swish followed by a scalar mul and add (PP-LCNetV3's activation and
+// learnable affine) is quantized only at its ends and becomes one table: the
+// float chain evaluated on all 256 input codes, quantized once.
+// x in [-4, 4]: s = 8/255 (rounded to f32), z = -1; y = 0.5 * hard_swish(x) + 1 in [0.8125, 3]
+// widened to [0, 3]: s = 3/255, z = -128.
+// CHECK-LABEL: func.func @chain
+// CHECK: %[[Q:.+]] = quant.qcast %arg0 : tensor<1x8xf32> to tensor<1x8x!quant.uniform<i8:f32, 0.031372550874948502:-1>>
+// CHECK: %[[T:.+]] = qnn.constant dense_resource<hs.table> : tensor<256xi8>
+// CHECK: %[[L:.+]] = qnn.lut %[[Q]], %[[T]] : (tensor<1x8x!quant.uniform<i8:f32, 0.031372550874948502:-1>>, tensor<256xi8>) -> tensor<1x8x!quant.uniform<i8:f32, 0.011764706112444401:-128>>
+// CHECK: quant.dcast %[[L]]
+// CHECK-NOT: qnn.hard_swish
+// CHECK-NOT: qnn.mul
+// Code -128 is x = -3.98: hard_swish 0, y = 1 = (-43 + 128) * 3/255: 0xD5.
+// CHECK: hs.table: "0x08000000D5D5
+func.func @chain(%x: tensor<1x8xf32> {qnn.name = "x"}) -> tensor<1x8xf32> {
+  %half = qnn.constant dense<0.5> : tensor<1xf32>
+  %one = qnn.constant dense<1.0> : tensor<f32>
+  %0 = qnn.hard_swish %x : tensor<1x8xf32> -> tensor<1x8xf32> loc("hs")
+  %1 = qnn.mul %0, %half : (tensor<1x8xf32>, tensor<1xf32>) -> tensor<1x8xf32> loc("scale")
+  %2 = qnn.add %one, %1 : (tensor<f32>, tensor<1x8xf32>) -> tensor<1x8xf32> loc("shift")
+  return %2 : tensor<1x8xf32>
+}
