@@ -11,6 +11,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libopenblas-dev libdnnl-dev zlib1g-dev libstb-dev libonnx-testdata libgtest-dev
   python3-venv python3-dev
+  fonts-noto-cjk fonts-dejavu-core
 )
 
 sudo_cmd=()
