@@ -374,6 +374,32 @@ backend("qopt-fp32")(make_qopt("fp32", ["--precision", "fp32"], False))
 for _method in ("minmax", "percentile", "entropy", "mse"):
     backend(f"qopt-int8-{_method}")(
         make_qopt(f"int8-{_method}", ["--precision", "int8", "--calibration", _method], True))
+# Mixed precision: --accuracy-budget keeps the layers that the sensitivity ranking (each
+# layer alone in int8, on 8 calibration samples) finds most harmful in float until the
+# output SQNR against the float model reaches the budget. The search runs at batch 1 on the
+# calibration set; its choice (the report's kept_float_for_budget) is then compiled at the
+# evaluation batch with --exclude.
+def make_qopt_budget(db):
+    def factory(ctx):
+        report = os.path.join(ctx.work_dir, f"qopt-{ctx.task}-budget{db}-{ctx.calib_hash[:16]}.json")
+        if not os.path.exists(report):
+            qopt_run([f"{QOPT_BIN}/qopt-compile", ctx.model_path, "--input-shape",
+                      qopt_shape(ctx, 1), "--precision", "int8", "--calibration", "mse",
+                      "--calib-data", ctx.calib_dir, "--accuracy-budget", str(db),
+                      "--report", report, "-o", os.devnull])
+        with open(report, encoding="utf-8") as f:
+            kept = json.load(f)["kept_float_for_budget"]
+        print(f"{ctx.task} qopt-int8-mse-budget{db}: {len(kept)} layers kept in float: "
+              f"{', '.join(kept)}", flush=True)
+        args = ["--precision", "int8", "--calibration", "mse"]
+        if kept:
+            args += ["--exclude", ",".join(kept)]
+        return make_qopt(f"int8-mse-budget{db}", args, True)(ctx)
+    return factory
+
+
+for _db in (20, 25, 30):
+    backend(f"qopt-int8-mse-budget{_db}")(make_qopt_budget(_db))
 backend("qopt-int8-dynamic")(make_qopt("int8-dynamic", ["--precision", "int8-dynamic"], False))
 backend("qopt-int8-dynamic-per-row")(
     make_qopt("int8-dynamic-per-row", ["--precision", "int8-dynamic", "--per-row"], False))

@@ -298,18 +298,21 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
   return llvm::TypeSwitch<Operation *, Expected<Tensor>>(op)
       .Case([&](qnn::RequantizeOp) { return requantizeTensor(in[0], ps[0], out); })
       .Case([&](qnn::LutOp) -> Expected<Tensor> {
-        if (in[0].dtype() != DType::I8 && in[0].dtype() != DType::U8)
-          return fail("lut input must be 8-bit");
-        if (in[1].dtype() != DType::I8 || in[1].numElements() != 256)
-          return fail("lut table must be 256 int8 entries");
+        DType dt = in[0].dtype();
+        if (dt != DType::I8 && dt != DType::U8 && dt != DType::I16)
+          return fail("lut input must be 8- or 16-bit");
+        int64_t entries = dt == DType::I16 ? 65536 : 256;
+        if (in[1].dtype() != DType::I8 || in[1].numElements() != entries)
+          return fail("lut table must have " + Twine(entries) + " int8 entries");
         auto y = Tensor::allocateUninitialized(out.dtype, in[0].shape());
         if (!y)
           return y.takeError();
         const int8_t *table = in[1].data<int8_t>();
-        int32_t qmin = storageRange(in[0].dtype()).first;
+        int32_t qmin = storageRange(dt).first;
         for (int64_t i = 0; i < in[0].numElements(); ++i) {
-          int32_t q = in[0].dtype() == DType::I8 ? in[0].data<int8_t>()[i]
-                                                 : in[0].data<uint8_t>()[i];
+          int32_t q = dt == DType::I8    ? in[0].data<int8_t>()[i]
+                      : dt == DType::U8 ? in[0].data<uint8_t>()[i]
+                                        : in[0].data<int16_t>()[i];
           // The table holds the output's storage bits.
           y->data<int8_t>()[i] = table[q - qmin];
         }

@@ -227,17 +227,21 @@ private:
     if (!d)
       return false;
     auto inType = dyn_cast<UniformQuantizedType>(elementOf(d.getInput()));
-    if (!inType || !is8Bit(inType))
+    bool wide = inType && inType.getStorageTypeIntegralWidth() == 16;
+    if (!inType || (!is8Bit(inType) && !wide))
       return false;
+    // A 16-bit input has no per-op integer form: even a single table op
+    // becomes a lut.
+    size_t minLength = wide ? 1 : 2;
     SmallVector<Operation *> chain = qdq::chainFrom(head);
     // The chain ends where its value is quantized.
-    while (chain.size() >= 2) {
+    while (chain.size() >= minLength) {
       Value r = chain.back()->getResult(0);
       if (r.hasOneUse() && isa<QuantizeCastOp>(*r.getUsers().begin()))
         break;
       chain.pop_back();
     }
-    if (chain.size() < 2)
+    if (chain.size() < minLength)
       return false;
     auto q = cast<QuantizeCastOp>(*chain.back()->getResult(0).getUsers().begin());
     auto outType = dyn_cast<UniformQuantizedType>(elementOf(q));
@@ -252,9 +256,10 @@ private:
       llvm::consumeError(outParams.takeError());
       return false;
     }
-    ref::Tensor codes(*inDType, {256});
+    int64_t entries = wide ? 65536 : 256;
+    ref::Tensor codes(*inDType, {entries});
     int64_t qmin = ref::storageRange(*inDType).first;
-    for (int64_t i = 0; i < 256; ++i)
+    for (int64_t i = 0; i < entries; ++i)
       codes.setFromDouble(i, (double)(qmin + i));
     auto values = ref::dequantizeTensor(codes, *inParams);
     for (Operation *step : chain) {
@@ -266,8 +271,8 @@ private:
       head->emitRemark() << "chain not folded into a table: " << llvm::toString(values.takeError());
       return false;
     }
-    ref::Tensor table(ref::DType::I8, {256});
-    for (int64_t i = 0; i < 256; ++i) {
+    ref::Tensor table(ref::DType::I8, {entries});
+    for (int64_t i = 0; i < entries; ++i) {
       int32_t v = qopt::quant::quantize(values->data<float>()[i], (float)outType.getScale(),
                                         (int32_t)outType.getZeroPoint(),
                                         (int32_t)outType.getStorageTypeMin(),

@@ -122,6 +122,18 @@ void InsertQDQPass::quantizeActivation(Value v) {
   qopt::quant::Range range = qopt::quant::chooseRange(*s, method, percentile);
   auto type = cast<RankedTensorType>(v.getType());
   Type qt = qdq::activationType(v.getContext(), range, scheme);
+  // A conv/matmul/add result that only table ops read (the input of
+  // hard_swish and its affine) keeps 16 bits: 8 would put ~40 levels across
+  // hard_swish's curved [-3, 3] on PP-LCNetV3, the dominant int8 error there.
+  Operation *def = v.getDefiningOp();
+  bool wideProducer = !def || isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::MatMulOp, qnn::GemmOp,
+                                  qnn::AddOp, qnn::MulOp>(def);
+  bool onlyTables = !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *u) {
+    return qdq::classify(u) == qdq::OpClass::Table;
+  });
+  if (wideTableInputs && wideProducer && onlyTables)
+    qt = qdq::wideTableInputType(v.getContext(),
+                                 qopt::quant::chooseRange(*s, qopt::quant::CalibrationMethod::MinMax));
   OpBuilder b(v.getContext());
   if (Operation *def = v.getDefiningOp())
     b.setInsertionPointAfter(def);

@@ -157,6 +157,17 @@ mlir::quant::UniformQuantizedType qdq::activationType(MLIRContext *ctx, qopt::qu
       IntegerType::get(ctx, 8), Float32Type::get(ctx), scale, zero, qmin, qmax);
 }
 
+mlir::quant::UniformQuantizedType qdq::wideTableInputType(MLIRContext *ctx,
+                                                        qopt::quant::Range range) {
+  double m = std::max(-std::min(range.min, 0.0), std::max(range.max, 0.0));
+  double scale = asF32(m > 0 ? m / 32767.0 : 1.0);
+  if (!(scale > 0) || !std::isfinite(scale))
+    scale = 1.0;
+  return mlir::quant::UniformQuantizedType::get((unsigned)mlir::quant::QuantizationFlags::Signed,
+                                                IntegerType::get(ctx, 16), Float32Type::get(ctx),
+                                                scale, 0, -32768, 32767);
+}
+
 llvm::Expected<QuantizedConstant> qdq::quantizeWeights(MLIRContext *ctx, const ref::Tensor &w,
                                                        int64_t axis,
                                                        ArrayRef<double> minScales) {

@@ -64,6 +64,11 @@ struct ActivationScheme {
 mlir::quant::UniformQuantizedType activationType(mlir::MLIRContext *ctx, quant::Range range,
                                                  const ActivationScheme &scheme);
 
+/// The int16 type of a tensor only table ops read: symmetric over its whole
+/// observed range (no clipping; 16 bits leave precision to spare).
+mlir::quant::UniformQuantizedType wideTableInputType(mlir::MLIRContext *ctx,
+                                                     quant::Range range);
+
 /// A constant quantized to 8-bit storage with its element type.
 struct QuantizedConstant {
   ref::Tensor storage; // I8 (signless in IR)

@@ -84,6 +84,11 @@ static cl::opt<bool> symmetricActivations("symmetric-activations",
 static cl::opt<bool> perTensorWeights("per-tensor-weights",
                                       cl::desc("One weight scale per tensor, not per channel"),
                                       cl::cat(category));
+static cl::opt<bool> wideTableInputs(
+    "wide-table-inputs",
+    cl::desc("Keep conv/matmul/add results that only table ops (hard_swish, sigmoid, ...) read "
+             "in int16, looked up by 65536-entry tables (default on)"),
+    cl::init(true), cl::cat(category));
 static cl::list<std::string> exclude(
     "exclude", cl::desc("Keep these ONNX nodes or op kinds (conv, matmul, ...) in float"),
     cl::CommaSeparated, cl::cat(category));
@@ -281,6 +286,7 @@ int main(int argc, char **argv) {
     qdq.activationType = activationType;
     qdq.symmetricActivations = symmetricActivations;
     qdq.perChannelWeights = !perTensorWeights;
+    qdq.wideTableInputs = wideTableInputs;
     qdq.exclude.assign(exclude.begin(), exclude.end());
     report.calibration = calibration == "percentile"
                              ? "percentile " + std::to_string(percentile)

@@ -135,6 +135,9 @@ def InsertQDQPass : Pass<"qopt-insert-qdq", "mlir::func::FuncOp"> {
            "Zero point 0 for activations (int8 only)">,
     Option<"perChannelWeights", "per-channel-weights", "bool", "true",
            "One weight scale per output channel (else per tensor)">,
+    Option<"wideTableInputs", "wide-table-inputs", "bool", "true",
+           "Quantize a conv/matmul/add result that only table ops read to int16 "
+           "(its full range, symmetric), looked up by a 65536-entry table">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node names or qnn op names to keep in float">,
     ListOption<"only", "only", "std::string",

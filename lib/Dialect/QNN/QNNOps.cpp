@@ -270,13 +270,17 @@ LogicalResult LutOp::verify() {
   if (in.getShape() != out.getShape())
     return emitOpError() << "input shape " << shapeStr(in.getShape())
                          << " differs from result shape " << shapeStr(out.getShape());
-  for (Type t : {in.getElementType(), out.getElementType()}) {
-    auto q = dyn_cast<quant::UniformQuantizedType>(t);
-    if (!q || q.getStorageTypeIntegralWidth() != 8)
-      return emitOpError() << "looks up 8-bit per-tensor quantized values, got " << t;
-  }
-  if (getTable().getType().getShape() != ArrayRef<int64_t>{256})
-    return emitOpError() << "table must have 256 entries, got "
+  auto qi = dyn_cast<quant::UniformQuantizedType>(in.getElementType());
+  if (!qi || (qi.getStorageTypeIntegralWidth() != 8 && qi.getStorageTypeIntegralWidth() != 16))
+    return emitOpError() << "looks up 8- or 16-bit per-tensor quantized values, got "
+                         << in.getElementType();
+  auto qo = dyn_cast<quant::UniformQuantizedType>(out.getElementType());
+  if (!qo || qo.getStorageTypeIntegralWidth() != 8)
+    return emitOpError() << "produces 8-bit per-tensor quantized values, got "
+                         << out.getElementType();
+  int64_t entries = int64_t(1) << qi.getStorageTypeIntegralWidth();
+  if (getTable().getType().getShape() != ArrayRef<int64_t>{entries})
+    return emitOpError() << "table must have " << entries << " entries, got "
                          << shapeStr(getTable().getType().getShape());
   return success();
 }

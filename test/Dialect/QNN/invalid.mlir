@@ -860,7 +860,7 @@ func.func @lut_table_size(%x: tensor<4x!quant.uniform<i8:f32, 0.05:-3>>, %t: ten
 // -----
 
 func.func @lut_wide(%x: tensor<4x!quant.uniform<i16:f32, 0.05:-3>>, %t: tensor<256xi8>) {
-  // expected-error @+1 {{'qnn.lut' op looks up 8-bit per-tensor quantized values}}
+  // expected-error @+1 {{'qnn.lut' op table must have 65536 entries, got [256]}}
   %0 = qnn.lut %x, %t : (tensor<4x!quant.uniform<i16:f32, 0.05:-3>>, tensor<256xi8>) -> tensor<4x!quant.uniform<i8:f32, 0.1:0>>
   return
 }

@@ -258,8 +258,9 @@ def QNN_LutOp : QNN_Op<"lut"> {
   let summary = "Table lookup on 8-bit quantized values";
   let description = [{
     `output[i] = table[input[i] - qmin]` where `qmin` is the input storage
-    type's minimum (-128 for i8, 0 for u8); the 256 table entries hold the
-    output's storage bits. `qopt-fold-qdq` builds one table for a whole chain
+    type's minimum (-128 for i8, 0 for u8, -32768 for i16); the 256 (8-bit
+    input) or 65536 (16-bit input) entries hold the output's 8-bit storage
+    bits. `qopt-fold-qdq` builds one table for a whole chain
     of elementwise float ops between a dequantize and a quantize
     (`hard_swish` then a scalar `mul` and `add`, ...), evaluating the chain
     once per possible input value: one rounding instead of one per op.
