@@ -315,7 +315,7 @@ qopt::compiler::sensitivity(ModuleOp floatModule,
       return;
     if (isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::MatMulOp, qnn::GemmOp, qnn::AddOp, qnn::MulOp,
             qnn::AvgPoolOp, qnn::GlobalAvgPoolOp, qnn::HardSwishOp, qnn::HardSigmoidOp,
-            qnn::SigmoidOp, qnn::TanhOp, qnn::LeakyReluOp>(op)) {
+            qnn::SigmoidOp, qnn::TanhOp, qnn::LeakyReluOp, qnn::LutOp>(op)) {
       std::string n = nameOf(op);
       if (!n.empty() && !llvm::is_contained(candidates, n))
         candidates.push_back(n);

@@ -44,7 +44,7 @@ public:
 private:
   LogicalResult configure();
   /// Why `op` cannot run in int8, or "" when it can.
-  std::string obstacle(Operation *op);
+  std::string obstacle(Operation *op, bool checkOnly = true);
   bool hasStats(Value v) const { return v.getDefiningOp<qnn::ConstantOp>() || stats(v); }
   const qopt::quant::TensorStatistics *stats(Value v) const {
     auto k = keys.find(v);
@@ -93,13 +93,13 @@ LogicalResult InsertQDQPass::configure() {
   return success();
 }
 
-std::string InsertQDQPass::obstacle(Operation *op) {
+std::string InsertQDQPass::obstacle(Operation *op, bool checkOnly) {
   StringRef name = qdq::nodeName(op);
   StringRef opName = op->getName().getStringRef();
   for (const std::string &e : exclude)
     if (e == name || e == opName || (opName.consume_front("qnn.") && e == opName))
       return "excluded by --exclude " + e;
-  if (!only.empty() && qdq::classify(op) != qdq::OpClass::SameScale &&
+  if (checkOnly && !only.empty() && qdq::classify(op) != qdq::OpClass::SameScale &&
       !llvm::is_contained(only, name.str()))
     return "not among the layers selected by --only";
   for (Type t : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
@@ -225,10 +225,16 @@ void InsertQDQPass::runOnOperation() {
     SmallVector<Operation *> chain = qdq::chainFrom(op);
     if (chain.size() < 2)
       return;
+    // --only selects a chain by any of its ops' names (its table carries the
+    // last one's).
     std::string why;
     for (Operation *step : chain)
       if (why.empty())
-        why = obstacle(step);
+        why = obstacle(step, /*checkOnly=*/false);
+    if (why.empty() && !only.empty() && llvm::none_of(chain, [&](Operation *step) {
+          return llvm::is_contained(only, qdq::nodeName(step).str());
+        }))
+      why = "not among the layers selected by --only";
     if (!why.empty()) {
       op->emitRemark() << "kept in float: " << why;
       inChain.insert(chain.begin(), chain.end());
