@@ -316,12 +316,19 @@ def qopt_run(cmd):
     return r
 
 
+def qopt_build_tag():
+    """Compiled modules and caches are only valid for the compiler that wrote them."""
+    st = os.stat(f"{QOPT_BIN}/qopt-compile")
+    return hashlib.sha256(f"{st.st_mtime_ns}:{st.st_size}".encode()).hexdigest()[:8]
+
+
 def qopt_shape(ctx, batch):
     return f"{ctx.input_name}={'x'.join(str(v) for v in (batch, *ctx.calib.shape[1:]))}"
 
 
 def qopt_calibration_cache(ctx):
-    cache = os.path.join(ctx.work_dir, f"qopt-{ctx.task}-{ctx.calib_hash[:16]}.calib.json")
+    cache = os.path.join(ctx.work_dir,
+                         f"qopt-{ctx.task}-{ctx.calib_hash[:16]}-{qopt_build_tag()}.calib.json")
     if not os.path.exists(cache):
         qopt_run([f"{QOPT_BIN}/qopt-compile", ctx.model_path, "--input-shape", qopt_shape(ctx, 1),
                   "--precision", "int8", "--calib-data", ctx.calib_dir, "--calib-cache", cache,
@@ -360,8 +367,8 @@ class QOptRunner:
 
 def make_qopt(tag, args, needs_calibration):
     def factory(ctx):
-        out = os.path.join(ctx.work_dir,
-                           f"qopt-{ctx.task}-{tag}-b{ctx.batch}-{ctx.calib_hash[:16]}.mlirbc")
+        out = os.path.join(ctx.work_dir, f"qopt-{ctx.task}-{tag}-b{ctx.batch}-"
+                                         f"{ctx.calib_hash[:16]}-{qopt_build_tag()}.mlirbc")
         if not os.path.exists(out):
             extra = ["--calib-cache", qopt_calibration_cache(ctx)] if needs_calibration else []
             qopt_run([f"{QOPT_BIN}/qopt-compile", ctx.model_path, "--input-shape",
@@ -381,7 +388,8 @@ for _method in ("minmax", "percentile", "entropy", "mse"):
 # evaluation batch with --exclude.
 def make_qopt_budget(db):
     def factory(ctx):
-        report = os.path.join(ctx.work_dir, f"qopt-{ctx.task}-budget{db}-{ctx.calib_hash[:16]}.json")
+        report = os.path.join(ctx.work_dir, f"qopt-{ctx.task}-budget{db}-{ctx.calib_hash[:16]}-"
+                                            f"{qopt_build_tag()}.json")
         if not os.path.exists(report):
             qopt_run([f"{QOPT_BIN}/qopt-compile", ctx.model_path, "--input-shape",
                       qopt_shape(ctx, 1), "--precision", "int8", "--calibration", "mse",

@@ -101,6 +101,11 @@ static cl::opt<std::string> reportFile(
              "precision, parameters and SQNR against the float model on --calib-data, sizes, "
              "output agreement"),
     cl::cat(category));
+static cl::opt<std::string> evalData(
+    "eval-data",
+    cl::desc("Held-out samples (same forms as --calib-data) for --report, --sensitivity and "
+             "--accuracy-budget; default: the calibration data"),
+    cl::cat(category));
 static cl::opt<unsigned> reportSamples(
     "report-samples", cl::desc("Samples of --calib-data the report and sensitivity evaluate on"),
     cl::init(8), cl::cat(category));
@@ -226,10 +231,10 @@ int main(int argc, char **argv) {
   }
 
   if ((!reportFile.empty() || sensitivityRanking || accuracyBudget >= 0) &&
-      (calibData.empty() || preQuantized || precision == "fp32"))
+      ((calibData.empty() && evalData.empty()) || preQuantized || precision == "fp32"))
     return fail("--report, --sensitivity and --accuracy-budget compare against the float model "
-                "on --calib-data: they need a float model, --precision int8 or int8-dynamic and "
-                "--calib-data");
+                "on --eval-data (or --calib-data): they need a float model, --precision int8 or "
+                "int8-dynamic and data");
   if ((sensitivityRanking || accuracyBudget >= 0) && dynamic)
     return fail("--sensitivity and --accuracy-budget apply to --precision int8");
   auto funcs = llvm::to_vector(module->getOps<mlir::func::FuncOp>());
@@ -252,6 +257,23 @@ int main(int argc, char **argv) {
       return fail("--calib-data: " + toString(set.takeError()));
     dataSet = std::move(*set);
   }
+  // What the report, the sensitivity ranking and the budget measure on: a
+  // held-out set when given, else the calibration set.
+  std::optional<qopt::calib::CalibrationSet> evalSet;
+  if (!evalData.empty() && !preQuantized && precision != "fp32") {
+    qopt::calib::CalibrationSet::Options setOptions;
+    if (!imagePreprocess.empty()) {
+      auto spec = qopt::ref::parseImagePreprocess(imagePreprocess);
+      if (!spec)
+        return fail("--image-preprocess: " + toString(spec.takeError()));
+      setOptions.image = *spec;
+    }
+    auto set = qopt::calib::CalibrationSet::open(funcs.front(), evalData, setOptions);
+    if (!set)
+      return fail("--eval-data: " + toString(set.takeError()));
+    evalSet = std::move(*set);
+  }
+  const qopt::calib::CalibrationSet *measureSet = evalSet ? &*evalSet : dataSet ? &*dataSet : nullptr;
   mlir::OwningOpRef<mlir::ModuleOp> floatModule = module->clone();
   qopt::compiler::QuantReport report;
   report.model = inputFile;
@@ -296,7 +318,7 @@ int main(int argc, char **argv) {
       return 1;
     size_t samples = reportSamples;
     if (sensitivityRanking || accuracyBudget >= 0) {
-      auto ranking = qopt::compiler::sensitivity(*floatModule, table, qdq, *dataSet, samples,
+      auto ranking = qopt::compiler::sensitivity(*floatModule, table, qdq, *measureSet, samples,
                                                  qopt::calib::terminalProgress("sensitivity"));
       if (!ranking)
         return fail(toString(ranking.takeError()));
@@ -307,7 +329,7 @@ int main(int argc, char **argv) {
       // outputs agree with the float model to the budget.
       report.accuracyBudgetDb = accuracyBudget;
       for (size_t next = 0;; ++next) {
-        auto sqnr = qopt::compiler::outputSqnr(*floatModule, **quantized, *dataSet, samples);
+        auto sqnr = qopt::compiler::outputSqnr(*floatModule, **quantized, *measureSet, samples);
         if (!sqnr)
           return fail(toString(sqnr.takeError()));
         if (*sqnr >= accuracyBudget || next >= report.sensitivity.size())
@@ -337,7 +359,7 @@ int main(int argc, char **argv) {
       return 1;
   }
   if (!reportFile.empty()) {
-    if (Error err = qopt::compiler::measure(*floatModule, *module, *dataSet, reportSamples, notes,
+    if (Error err = qopt::compiler::measure(*floatModule, *module, *measureSet, reportSamples, notes,
                                             report))
       return fail("measuring the quantized model: " + toString(std::move(err)));
     if (Error err = qopt::compiler::writeReportJSON(report, reportFile))
