@@ -56,6 +56,7 @@ void TensorStatistics::observe(const float *data, int64_t n) {
       max_ = std::max<double>(max_, v);
     }
     ++count_;
+    exactZeros_ += v == 0.0f;
     double a = std::fabs((double)v);
     if (!std::isfinite(a))
       continue; // infinities widen min/max but would make every bin infinite
@@ -79,6 +80,7 @@ llvm::json::Value TensorStatistics::toJSON() const {
     bins.push_back(bins_[i]);
   return llvm::json::Object{{"min", min_},   {"max", max_},           {"count", count_},
                             {"nans", nans_}, {"zeros", zeros_},       {"limit", limit_},
+                            {"exact_zeros", exactZeros_},
                             {"bin_count", (int64_t)bins_.size()}, {"bins", std::move(bins)}};
 }
 
@@ -113,6 +115,8 @@ llvm::Expected<TensorStatistics> TensorStatistics::fromJSON(const llvm::json::Va
   s.count_ = *integer("count");
   s.nans_ = *integer("nans");
   s.zeros_ = *integer("zeros");
+  // Caches written before exact zeros were counted have none.
+  s.exactZeros_ = std::clamp<int64_t>(o->getInteger("exact_zeros").value_or(0), 0, s.count_);
   s.limit_ = *num("limit");
   return s;
 }
@@ -160,6 +164,10 @@ double klDivergence(const std::vector<int64_t> &hist, size_t edge, int target) {
 
 } // namespace
 
+/// Fewer non-zero samples than this (4 per histogram bin) and the entropy
+/// method falls back to MSE.
+static constexpr int64_t kMinEntropySamples = 8192;
+
 Range qopt::quant::chooseRange(const TensorStatistics &stats, CalibrationMethod method,
                                double percentile, int levels) {
   Range r;
@@ -183,12 +191,19 @@ Range qopt::quant::chooseRange(const TensorStatistics &stats, CalibrationMethod 
         break;
       }
     }
+  } else if (method == CalibrationMethod::Entropy &&
+             total - stats.exactZeros() < kMinEntropySamples) {
+    // A KL divergence between sparse histograms (an SE block's pooled
+    // vector: a few hundred values) picks thresholds by noise: use MSE.
+    return chooseRange(stats, CalibrationMethod::MSE, percentile, levels);
   } else if (method == CalibrationMethod::Entropy) {
     int target = std::max(2, (levels + 1) / 2);
+    std::vector<int64_t> nonZero(hist);
+    nonZero[0] = std::max<int64_t>(0, nonZero[0] - stats.exactZeros());
     size_t best = hist.size();
     double bestKl = std::numeric_limits<double>::infinity();
     for (size_t edge = (size_t)target; edge <= hist.size(); ++edge) {
-      double kl = klDivergence(hist, edge, target);
+      double kl = klDivergence(nonZero, edge, target);
       if (kl < bestKl) {
         bestKl = kl;
         best = edge;

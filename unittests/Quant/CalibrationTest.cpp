@@ -104,6 +104,27 @@ TEST(CalibrationTest, PostReluTensorsGetNonNegativeRanges) {
   }
 }
 
+// A ReLU output: half exact zeros, half |N(0,1)|. The zeros are exact at any
+// range; counted in the KL comparison their spike made entropy pick the
+// smallest candidate (limit / 16), which broke PaddleOCR's cls model.
+TEST(CalibrationTest, EntropyIgnoresTheSpikeOfExactZeros) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(200000);
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = i % 2 ? std::fabs(normal(rng)) : 0.0f;
+  TensorStatistics s;
+  s.observe(v.data(), (int64_t)v.size());
+  EXPECT_EQ(s.exactZeros(), 100000);
+  Range r = chooseRange(s, CalibrationMethod::Entropy);
+  EXPECT_GT(r.max, 2.0);
+  // The cache keeps the count.
+  auto back = TensorStatistics::fromJSON(s.toJSON());
+  ASSERT_TRUE(!!back);
+  EXPECT_EQ(back->exactZeros(), 100000);
+  EXPECT_EQ(chooseRange(*back, CalibrationMethod::Entropy).max, r.max);
+}
+
 TEST(CalibrationTest, EmptyAndConstantTensors) {
   TensorStatistics empty;
   Range r = chooseRange(empty, CalibrationMethod::Entropy);

@@ -37,6 +37,9 @@ public:
   double max() const { return max_; }
   int64_t count() const { return count_; }
   int64_t nanCount() const { return nans_; }
+  /// Samples exactly 0 (also counted in bin 0): every range represents them
+  /// exactly, so the entropy method leaves them out of its comparison.
+  int64_t exactZeros() const { return exactZeros_; }
   double binWidth() const { return limit_ / bins_.size(); }
   const std::vector<int64_t> &bins() const { return bins_; }
 
@@ -53,6 +56,7 @@ private:
   double min_ = 0, max_ = 0;
   int64_t count_ = 0, nans_ = 0;
   int64_t zeros_ = 0; // samples seen while the limit was still 0
+  int64_t exactZeros_ = 0;
 };
 
 /// A real range [min, max] for quantization; always contains 0.
@@ -65,7 +69,10 @@ struct Range {
 /// and clip the observed range to [-t, t] (so a post-relu tensor gets [0, t]).
 /// Percentile takes the given percentile of |x|; Entropy minimizes the KL
 /// divergence between the clipped histogram and its `levels/2`-bin
-/// quantization (TensorRT); MSE minimizes the expected squared error of
+/// quantization (TensorRT), without the exact zeros (a post-ReLU tensor's
+/// spike at 0 would otherwise always pick the smallest candidate), falling
+/// back to MSE below 8192 non-zero samples, where the histograms are too
+/// sparse for a KL divergence to mean anything; MSE minimizes the expected squared error of
 /// rounding plus clipping.
 Range chooseRange(const TensorStatistics &stats, CalibrationMethod method,
                   double percentile = 99.99, int levels = 255);
