@@ -301,18 +301,23 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
         DType dt = in[0].dtype();
         if (dt != DType::I8 && dt != DType::U8 && dt != DType::I16)
           return fail("lut input must be 8- or 16-bit");
-        int64_t entries = dt == DType::I16 ? 65536 : 256;
+        int64_t entries = (int64_t)ps[0].qmax - ps[0].qmin + 1;
         if (in[1].dtype() != DType::I8 || in[1].numElements() != entries)
           return fail("lut table must have " + Twine(entries) + " int8 entries");
         auto y = Tensor::allocateUninitialized(out.dtype, in[0].shape());
         if (!y)
           return y.takeError();
         const int8_t *table = in[1].data<int8_t>();
-        int32_t qmin = storageRange(dt).first;
+        int32_t qmin = ps[0].qmin, qmax = ps[0].qmax;
         for (int64_t i = 0; i < in[0].numElements(); ++i) {
           int32_t q = dt == DType::I8    ? in[0].data<int8_t>()[i]
                       : dt == DType::U8 ? in[0].data<uint8_t>()[i]
                                         : in[0].data<int16_t>()[i];
+          // Storage outside the type's range cannot come from QOpt's own ops;
+          // reading it would leave the table.
+          if (q < qmin || q > qmax)
+            return fail("lut input " + Twine(q) + " outside the type's range [" + Twine(qmin) +
+                        ", " + Twine(qmax) + "]");
           // The table holds the output's storage bits.
           y->data<int8_t>()[i] = table[q - qmin];
         }

@@ -256,9 +256,9 @@ private:
       llvm::consumeError(outParams.takeError());
       return false;
     }
-    int64_t entries = wide ? 65536 : 256;
+    int64_t qmin = inType.getStorageTypeMin();
+    int64_t entries = inType.getStorageTypeMax() - qmin + 1;
     ref::Tensor codes(*inDType, {entries});
-    int64_t qmin = ref::storageRange(*inDType).first;
     for (int64_t i = 0; i < entries; ++i)
       codes.setFromDouble(i, (double)(qmin + i));
     auto values = ref::dequantizeTensor(codes, *inParams);

@@ -123,7 +123,7 @@ void InsertQDQPass::quantizeActivation(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   Type qt = qdq::activationType(v.getContext(), range, scheme);
   // A conv/matmul/add result that only table ops read (the input of
-  // hard_swish and its affine) keeps 16 bits: 8 would put ~40 levels across
+  // hard_swish and its affine) keeps 12 bits: 8 would put ~40 levels across
   // hard_swish's curved [-3, 3] on PP-LCNetV3, the dominant int8 error there.
   Operation *def = v.getDefiningOp();
   bool wideProducer = !def || isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::MatMulOp, qnn::GemmOp,

@@ -64,8 +64,12 @@ struct ActivationScheme {
 mlir::quant::UniformQuantizedType activationType(mlir::MLIRContext *ctx, quant::Range range,
                                                  const ActivationScheme &scheme);
 
-/// The int16 type of a tensor only table ops read: symmetric over its whole
-/// observed range (no clipping; 16 bits leave precision to spare).
+/// The 12-bit range of a wide table input: 16x the resolution of int8, a
+/// 4096-entry (4 KiB) table per layer instead of 64 KiB for full int16.
+constexpr int64_t kWideTableMax = 2047;
+
+/// The wide type of a tensor only table ops read: i16 storage narrowed to
+/// [-2048, 2047], symmetric over the whole observed range (no clipping).
 mlir::quant::UniformQuantizedType wideTableInputType(mlir::MLIRContext *ctx,
                                                      quant::Range range);
 

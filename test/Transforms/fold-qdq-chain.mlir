@@ -1,12 +1,12 @@
 // RUN: qopt %s -split-input-file --qopt-insert-qdq="calib-cache=%S/Inputs/calib-chain.json calibration=minmax wide-table-inputs=0" --qopt-propagate-scales --qopt-fold-qdq | FileCheck %s
 // RUN: qopt %s -split-input-file --qopt-insert-qdq="calib-cache=%S/Inputs/calib-chain.json calibration=minmax" --qopt-propagate-scales --qopt-fold-qdq | FileCheck %s --check-prefix=WIDE
 
-// By default a tensor only table ops read is int16 over its whole range
-// (4/32767 per step) and the table has 65536 entries.
+// By default a tensor only table ops read is 12-bit over its whole range
+// (4/2047 per step) and the table has 4096 entries.
 // WIDE-LABEL: func.func @chain
-// WIDE: %[[Q:.+]] = quant.qcast %arg0 : tensor<1x8xf32> to tensor<1x8x!quant.uniform<i16:f32, 1.2207403779029846E-4>>
-// WIDE: %[[T:.+]] = qnn.constant dense_resource<hs.table> : tensor<65536xi8>
-// WIDE: qnn.lut %[[Q]], %[[T]] : (tensor<1x8x!quant.uniform<i16:f32, 1.2207403779029846E-4>>, tensor<65536xi8>) -> tensor<1x8x!quant.uniform<i8:f32, 0.011764706112444401:-128>>
+// WIDE: %[[Q:.+]] = quant.qcast %arg0 : tensor<1x8xf32> to tensor<1x8x!quant.uniform<i16<-2048:2047>:f32, 0.0019540791399776936>>
+// WIDE: %[[T:.+]] = qnn.constant dense_resource<hs.table> : tensor<4096xi8>
+// WIDE: qnn.lut %[[Q]], %[[T]] : (tensor<1x8x!quant.uniform<i16<-2048:2047>:f32, 0.0019540791399776936>>, tensor<4096xi8>) -> tensor<1x8x!quant.uniform<i8:f32, 0.011764706112444401:-128>>
 
 // hard_swish followed by a scalar mul and add (PP-LCNetV3's activation and
 // learnable affine) is quantized only at its ends and becomes one table: the

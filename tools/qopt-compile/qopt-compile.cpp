@@ -87,7 +87,7 @@ static cl::opt<bool> perTensorWeights("per-tensor-weights",
 static cl::opt<bool> wideTableInputs(
     "wide-table-inputs",
     cl::desc("Keep conv/matmul/add results that only table ops (hard_swish, sigmoid, ...) read "
-             "in int16, looked up by 65536-entry tables (default on)"),
+             "in 12 bits (i16<-2048:2047>), looked up by 4096-entry tables (default on)"),
     cl::init(true), cl::cat(category));
 static cl::list<std::string> exclude(
     "exclude", cl::desc("Keep these ONNX nodes or op kinds (conv, matmul, ...) in float"),

@@ -136,8 +136,8 @@ def InsertQDQPass : Pass<"qopt-insert-qdq", "mlir::func::FuncOp"> {
     Option<"perChannelWeights", "per-channel-weights", "bool", "true",
            "One weight scale per output channel (else per tensor)">,
     Option<"wideTableInputs", "wide-table-inputs", "bool", "true",
-           "Quantize a conv/matmul/add result that only table ops read to int16 "
-           "(its full range, symmetric), looked up by a 65536-entry table">,
+           "Quantize a conv/matmul/add result that only table ops read to 12 bits "
+           "(i16<-2048:2047>, its full range, symmetric), looked up by a 4096-entry table">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node names or qnn op names to keep in float">,
     ListOption<"only", "only", "std::string",

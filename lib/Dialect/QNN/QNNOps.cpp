@@ -278,7 +278,9 @@ LogicalResult LutOp::verify() {
   if (!qo || qo.getStorageTypeIntegralWidth() != 8)
     return emitOpError() << "produces 8-bit per-tensor quantized values, got "
                          << out.getElementType();
-  int64_t entries = int64_t(1) << qi.getStorageTypeIntegralWidth();
+  // One entry per storage value the input type allows (a narrowed i16 such
+  // as i16<-2048:2047> needs 4096).
+  int64_t entries = qi.getStorageTypeMax() - qi.getStorageTypeMin() + 1;
   if (getTable().getType().getShape() != ArrayRef<int64_t>{entries})
     return emitOpError() << "table must have " << entries << " entries, got "
                          << shapeStr(getTable().getType().getShape());

@@ -257,10 +257,11 @@ def QNN_RequantizeOp : QNN_Op<"requantize"> {
 def QNN_LutOp : QNN_Op<"lut"> {
   let summary = "Table lookup on 8-bit quantized values";
   let description = [{
-    `output[i] = table[input[i] - qmin]` where `qmin` is the input storage
-    type's minimum (-128 for i8, 0 for u8, -32768 for i16); the 256 (8-bit
-    input) or 65536 (16-bit input) entries hold the output's 8-bit storage
-    bits. `qopt-fold-qdq` builds one table for a whole chain
+    `output[i] = table[input[i] - qmin]` where `qmin` is the input type's
+    storage minimum (-128 for i8, 0 for u8, -2048 for `i16<-2048:2047>`); the
+    table has one entry per storage value of the input type (256 for 8 bits,
+    4096 for the 12-bit range QOpt uses for wide table inputs) holding the
+    output's 8-bit storage bits. `qopt-fold-qdq` builds one table for a whole chain
     of elementwise float ops between a dequantize and a quantize
     (`hard_swish` then a scalar `mul` and `add`, ...), evaluating the chain
     once per possible input value: one rounding instead of one per op.
