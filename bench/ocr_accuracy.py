@@ -381,6 +381,11 @@ backend("qopt-fp32")(make_qopt("fp32", ["--precision", "fp32"], False))
 for _method in ("minmax", "percentile", "entropy", "mse"):
     backend(f"qopt-int8-{_method}")(
         make_qopt(f"int8-{_method}", ["--precision", "int8", "--calibration", _method], True))
+# Wider table inputs (see docs/quantization.md): 16-bit tables (64 KiB per layer).
+backend("qopt-int8-mse-table16")(
+    make_qopt("int8-mse-table16", ["--precision", "int8", "--calibration", "mse",
+                                   "--table-input-bits", "16"], True))
+
 # Mixed precision: --accuracy-budget keeps the layers that the sensitivity ranking (each
 # layer alone in int8, on 8 calibration samples) finds most harmful in float until the
 # output SQNR against the float model reaches the budget. The search runs at batch 1 on the

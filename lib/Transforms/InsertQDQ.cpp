@@ -81,6 +81,9 @@ LogicalResult InsertQDQPass::configure() {
   method = *m;
   if (!(percentile > 0 && percentile <= 100))
     return emitError(getOperation().getLoc(), "percentile must be in (0, 100]");
+  if (tableInputBits < 9 || tableInputBits > 16)
+    return emitError(getOperation().getLoc(),
+                     "table-input-bits must be 9 to 16 (wide-table-inputs=0 keeps 8)");
   if (activationType != "int8" && activationType != "uint8")
     return emitError(getOperation().getLoc(),
                      "activation-type must be int8 or uint8, got '" + activationType + "'");
@@ -132,8 +135,9 @@ void InsertQDQPass::quantizeActivation(Value v) {
     return qdq::classify(u) == qdq::OpClass::Table;
   });
   if (wideTableInputs && wideProducer && onlyTables)
-    qt = qdq::wideTableInputType(v.getContext(),
-                                 qopt::quant::chooseRange(*s, qopt::quant::CalibrationMethod::MinMax));
+    qt = qdq::wideTableInputType(
+        v.getContext(), qopt::quant::chooseRange(*s, qopt::quant::CalibrationMethod::MinMax),
+        tableInputBits);
   OpBuilder b(v.getContext());
   if (Operation *def = v.getDefiningOp())
     b.setInsertionPointAfter(def);

@@ -158,14 +158,16 @@ mlir::quant::UniformQuantizedType qdq::activationType(MLIRContext *ctx, qopt::qu
 }
 
 mlir::quant::UniformQuantizedType qdq::wideTableInputType(MLIRContext *ctx,
-                                                        qopt::quant::Range range) {
+                                                        qopt::quant::Range range,
+                                                        unsigned bits) {
+  int64_t qmax = (int64_t(1) << (std::clamp(bits, 9u, 16u) - 1)) - 1;
   double m = std::max(-std::min(range.min, 0.0), std::max(range.max, 0.0));
-  double scale = asF32(m > 0 ? m / (double)kWideTableMax : 1.0);
+  double scale = asF32(m > 0 ? m / (double)qmax : 1.0);
   if (!(scale > 0) || !std::isfinite(scale))
     scale = 1.0;
   return mlir::quant::UniformQuantizedType::get(
       (unsigned)mlir::quant::QuantizationFlags::Signed, IntegerType::get(ctx, 16),
-      Float32Type::get(ctx), scale, 0, -kWideTableMax - 1, kWideTableMax);
+      Float32Type::get(ctx), scale, 0, -qmax - 1, qmax);
 }
 
 llvm::Expected<QuantizedConstant> qdq::quantizeWeights(MLIRContext *ctx, const ref::Tensor &w,

@@ -64,14 +64,11 @@ struct ActivationScheme {
 mlir::quant::UniformQuantizedType activationType(mlir::MLIRContext *ctx, quant::Range range,
                                                  const ActivationScheme &scheme);
 
-/// The 12-bit range of a wide table input: 16x the resolution of int8, a
-/// 4096-entry (4 KiB) table per layer instead of 64 KiB for full int16.
-constexpr int64_t kWideTableMax = 2047;
-
 /// The wide type of a tensor only table ops read: i16 storage narrowed to
-/// [-2048, 2047], symmetric over the whole observed range (no clipping).
+/// `bits` (12 by default: [-2048, 2047], 16x the resolution of int8 and a
+/// 4 KiB table per layer), symmetric over the whole observed range.
 mlir::quant::UniformQuantizedType wideTableInputType(mlir::MLIRContext *ctx,
-                                                     quant::Range range);
+                                                     quant::Range range, unsigned bits = 12);
 
 /// A constant quantized to 8-bit storage with its element type.
 struct QuantizedConstant {

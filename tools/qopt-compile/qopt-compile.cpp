@@ -89,6 +89,10 @@ static cl::opt<bool> wideTableInputs(
     cl::desc("Keep conv/matmul/add results that only table ops (hard_swish, sigmoid, ...) read "
              "in 12 bits (i16<-2048:2047>), looked up by 4096-entry tables (default on)"),
     cl::init(true), cl::cat(category));
+static cl::opt<unsigned> tableInputBits(
+    "table-input-bits",
+    cl::desc("Bits of wide table inputs, 9 to 16: 2^bits-entry tables (default 12, 4 KiB)"),
+    cl::init(12), cl::cat(category));
 static cl::list<std::string> exclude(
     "exclude", cl::desc("Keep these ONNX nodes or op kinds (conv, matmul, ...) in float"),
     cl::CommaSeparated, cl::cat(category));
@@ -309,6 +313,7 @@ int main(int argc, char **argv) {
     qdq.symmetricActivations = symmetricActivations;
     qdq.perChannelWeights = !perTensorWeights;
     qdq.wideTableInputs = wideTableInputs;
+    qdq.tableInputBits = tableInputBits;
     qdq.exclude.assign(exclude.begin(), exclude.end());
     report.calibration = calibration == "percentile"
                              ? "percentile " + std::to_string(percentile)

@@ -138,6 +138,8 @@ def InsertQDQPass : Pass<"qopt-insert-qdq", "mlir::func::FuncOp"> {
     Option<"wideTableInputs", "wide-table-inputs", "bool", "true",
            "Quantize a conv/matmul/add result that only table ops read to 12 bits "
            "(i16<-2048:2047>, its full range, symmetric), looked up by a 4096-entry table">,
+    Option<"tableInputBits", "table-input-bits", "unsigned", "12",
+           "Bits of a wide table input, 9 to 16 (a table of 2^bits entries)">,
     ListOption<"exclude", "exclude", "std::string",
                "ONNX node names or qnn op names to keep in float">,
     ListOption<"only", "only", "std::string",
