@@ -344,7 +344,7 @@ private:
         int64_t channels = isa<qnn::GemmOp>(op) ? outShape.back() : outShape[1];
         auto q = quantizeBias(op, v, qtypes[0], qtypes[1], channels, b);
         if (failed(q)) {
-          why = "the bias is not a float constant";
+          why = "the bias is neither a float constant nor an int32 value scaled by s_x * s_w";
           break;
         }
         map.map(v, *q);

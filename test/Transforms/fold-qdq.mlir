@@ -330,7 +330,7 @@ func.func @float_operands(%x: tensor<1x4xf32>, %w: tensor<4x4xf32>, %y: tensor<1
   %cw = qnn.constant dense<[[[[127]]]]> : tensor<1x1x1x1xi8>
   %sw = quant.scast %cw : tensor<1x1x1x1xi8> to tensor<1x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.01}>>
   %dw = quant.dcast %sw : tensor<1x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.01}>> to tensor<1x1x1x1xf32>
-  // expected-remark @+1 {{'qnn.conv' stays float: the bias is not a float constant}}
+  // expected-remark @+1 {{'qnn.conv' stays float: the bias is neither a float constant nor an int32 value scaled by s_x * s_w}}
   %c = qnn.conv %dy, %dw, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x2x2xf32>, tensor<1x1x1x1xf32>, tensor<1xf32>) -> tensor<1x1x2x2xf32>
   %qc = quant.qcast %c : tensor<1x1x2x2xf32> to tensor<1x1x2x2x!quant.uniform<i8:f32, 0.2:-1>>
   %dc = quant.dcast %qc : tensor<1x1x2x2x!quant.uniform<i8:f32, 0.2:-1>> to tensor<1x1x2x2xf32>
