@@ -110,7 +110,15 @@ Expected<CalibrationTable> qopt::calib::readCalibrationCache(StringRef path) {
   CalibrationTable table;
   table.samples = root->getInteger("samples").value_or(0);
   table.source = root->getString("source").value_or("").str();
+  // Histograms are allocated at their declared size: bound the total so a
+  // hostile cache cannot make the compiler allocate without limit (2^26
+  // bins, 512 MiB, is 32768 tensors at QOpt's 2048 bins).
+  int64_t totalBins = 0;
   for (const auto &[key, value] : *tensors) {
+    if (const llvm::json::Object *o = value.getAsObject())
+      totalBins += std::max<int64_t>(0, o->getInteger("bin_count").value_or(0));
+    if (totalBins > (int64_t(1) << 26))
+      return fail("histograms total more than 2^26 bins");
     auto stats = quant::TensorStatistics::fromJSON(value);
     if (!stats)
       return fail("tensor '" + key.str() + "': " + llvm::toString(stats.takeError()));

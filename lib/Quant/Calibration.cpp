@@ -98,7 +98,9 @@ llvm::Expected<TensorStatistics> TensorStatistics::fromJSON(const llvm::json::Va
   if (!num("min") || !num("max") || !integer("count") || !integer("nans") || !integer("zeros") ||
       !num("limit") || !binCount || !bins)
     return bad("missing min, max, count, nans, zeros, limit, bin_count or bins");
-  if (*binCount < 2 || *binCount > (1 << 20) || (int64_t)bins->size() > *binCount)
+  // QOpt writes 2048 bins; a cache claiming many more would only be a way to
+  // make the reader allocate without bound.
+  if (*binCount < 2 || *binCount > (1 << 16) || (int64_t)bins->size() > *binCount)
     return bad("bin_count out of range");
   if (*num("limit") < 0 || !std::isfinite(*num("limit")) || *integer("count") < 0 ||
       *integer("nans") < 0 || *integer("zeros") < 0 || *num("min") > *num("max"))
