@@ -175,12 +175,19 @@ FailureOr<Value> quantizeAtRunTime(NodeImporter &n, Value x, Value s, Value zF, 
 // QuantizeLinear / DequantizeLinear
 //===----------------------------------------------------------------------===//
 
+/// Blocked quantization (opset 21's block_size) has no quantized type.
+LogicalResult rejectBlocked(NodeImporter &n) {
+  if (const auto *bs = n.attr("block_size"); bs && bs->i() != 0)
+    return n.unsupported("blocked quantization (block_size " + std::to_string(bs->i()) + ")");
+  return success();
+}
+
 LogicalResult importQuantizeLinear(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(scale, n.input(1));
   Value zero = n.optionalInput(2);
-  if (const auto *bs = n.attr("block_size"); bs && bs->i() != 0)
-    return n.unsupported("blocked quantization (block_size " + std::to_string(bs->i()) + ")");
+  if (failed(rejectBlocked(n)))
+    return failure();
   RankedTensorType xt = tensorType(x);
   Type outElt = zero ? tensorType(zero).getElementType() : IntegerType::get(n.ctx(), 8, IntegerType::Unsigned);
   QOPT_TRY(st, storageOf(n, outElt, "QuantizeLinear output"));
@@ -214,8 +221,8 @@ LogicalResult importDequantizeLinear(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(scale, n.input(1));
   Value zero = n.optionalInput(2);
-  if (const auto *bs = n.attr("block_size"); bs && bs->i() != 0)
-    return n.unsupported("blocked quantization (block_size " + std::to_string(bs->i()) + ")");
+  if (failed(rejectBlocked(n)))
+    return failure();
   RankedTensorType xt = tensorType(x);
   QOPT_TRY(st, storageOf(n, xt.getElementType(), "DequantizeLinear input"));
   QOPT_TRY(axis, readAxis(n, xt.getRank()));

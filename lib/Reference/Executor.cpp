@@ -1,6 +1,7 @@
 //===- Executor.cpp - CPU reference executor for qnn IR ------*- C++ -*-===//
 
 #include "qopt/Reference/Executor.h"
+#include "OpParams.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
 #include "qopt/Reference/Kernels.h"
 #include "qopt/Reference/QuantizedOps.h"
@@ -158,29 +159,6 @@ static std::string shapeString(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-static SmallVector<int64_t, 3> toSmall(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
-
-static ConvParams convParams(ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
-                             ArrayRef<int64_t> dilations, int64_t group,
-                             ArrayRef<int64_t> outputPadding = {}) {
-  ConvParams p;
-  p.strides = toSmall(strides);
-  p.pads = toSmall(pads);
-  p.dilations = toSmall(dilations);
-  p.outputPadding = toSmall(outputPadding);
-  p.group = group;
-  return p;
-}
-
-template <typename PoolOp> static PoolParams poolParams(PoolOp op) {
-  PoolParams p;
-  p.kernel = toSmall(op.getKernelShape());
-  p.strides = toSmall(op.getStrides());
-  p.pads = toSmall(op.getPads());
-  p.dilations = toSmall(op.getDilations());
-  return p;
-}
-
 static int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
 /// Kernels must agree with the op's declared result; a mismatch is a bug that
@@ -290,8 +268,7 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           })
           .Case([&](qnn::ConvOp o) -> Expected<Tensor> {
             auto y = ref::conv(in[0], in[1], opt(o.getBias(), 2),
-                               convParams(o.getStrides(), o.getPads(), o.getDilations(),
-                                          o.getGroup()),
+                               detail::convParams(o),
                                resultShape(op));
             if (!y || !o.getResidual())
               return y;
@@ -300,8 +277,7 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           })
           .Case([&](qnn::ConvTransposeOp o) {
             return ref::convTranspose(in[0], in[1], opt(o.getBias(), 2),
-                                      convParams(o.getStrides(), o.getPads(), o.getDilations(),
-                                                 o.getGroup(), o.getOutputPadding()),
+                                      detail::convParams(o),
                                       resultShape(op));
           })
           .Case([&](qnn::MatMulOp) { return ref::matmul(in[0], in[1], resultShape(op)); })
@@ -309,11 +285,9 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
             return ref::gemm(in[0], in[1], opt(o.getC(), 2), o.getAlpha().convertToFloat(),
                              o.getBeta().convertToFloat(), o.getTransA(), o.getTransB());
           })
-          .Case([&](qnn::MaxPoolOp o) { return ref::maxPool(in[0], poolParams(o), resultShape(op)); })
+          .Case([&](qnn::MaxPoolOp o) { return ref::maxPool(in[0], detail::poolParams(o), resultShape(op)); })
           .Case([&](qnn::AvgPoolOp o) {
-            PoolParams p = poolParams(o);
-            p.countIncludePad = o.getCountIncludePad();
-            return ref::avgPool(in[0], p, resultShape(op));
+            return ref::avgPool(in[0], detail::poolParams(o), resultShape(op));
           })
           .Case([&](qnn::GlobalAvgPoolOp) { return ref::globalAvgPool(in[0]); })
           .Case([&](qnn::GlobalMaxPoolOp) { return ref::globalMaxPool(in[0]); })
@@ -351,14 +325,8 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
             return ref::gatherElements(in[0], in[1], normAxis(o.getAxis(), in[0].rank()));
           })
           .Case([&](qnn::PadOp o) {
-            PadMode mode = PadMode::Constant;
-            switch (o.getMode()) {
-            case qnn::PadMode::constant: mode = PadMode::Constant; break;
-            case qnn::PadMode::reflect: mode = PadMode::Reflect; break;
-            case qnn::PadMode::edge: mode = PadMode::Edge; break;
-            case qnn::PadMode::wrap: mode = PadMode::Wrap; break;
-            }
-            return ref::pad(in[0], o.getPads(), mode, o.getValue().convertToDouble());
+            return ref::pad(in[0], o.getPads(), detail::padMode(o.getMode()),
+                            o.getValue().convertToDouble());
           })
           .Case([&](qnn::ResizeOp o) {
             ResizeParams p;

@@ -1,6 +1,7 @@
 //===- QuantizedOps.cpp - Running quantized qnn IR exactly -----*- C++ -*-===//
 
 #include "qopt/Reference/QuantizedOps.h"
+#include "OpParams.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
 #include "qopt/Quant/Arithmetic.h"
 #include "qopt/Reference/Executor.h"
@@ -210,7 +211,6 @@ Expected<Tensor> qopt::ref::applyElementwise(Operation *op, const Tensor &values
   return llvm::createStringError("not a binary op with a single-element constant");
 }
 
-static SmallVector<int64_t, 3> toSmall(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
 
 static ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
 
@@ -274,16 +274,6 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
                                        " is float; integer ops take quantized operands");
     return llvm::Error::success();
   };
-  auto conv = [](ArrayRef<int64_t> strides, ArrayRef<int64_t> pads, ArrayRef<int64_t> dilations,
-                 int64_t group, ArrayRef<int64_t> outputPadding = {}) {
-    ConvParams cp;
-    cp.strides = toSmall(strides);
-    cp.pads = toSmall(pads);
-    cp.dilations = toSmall(dilations);
-    cp.outputPadding = toSmall(outputPadding);
-    cp.group = group;
-    return cp;
-  };
   ArrayRef<int64_t> outShape = shapeOf(op->getResult(0));
 
   if (auto table = tableKind(op)) {
@@ -329,15 +319,14 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
         if (o.getResidual())
           return fail("integer conv with a fused residual is not supported; keep the add apart");
         return intConv(in[0], ps[0], in[1], ps[1], o.getBias() ? &in[2] : nullptr,
-                       conv(o.getStrides(), o.getPads(), o.getDilations(), o.getGroup()),
+                       detail::convParams(o),
                        outShape, out);
       })
       .Case([&](qnn::ConvTransposeOp o) -> Expected<Tensor> {
         if (auto err = requireQuantized(2))
           return std::move(err);
         return intConvTranspose(in[0], ps[0], in[1], ps[1], o.getBias() ? &in[2] : nullptr,
-                                conv(o.getStrides(), o.getPads(), o.getDilations(),
-                                     o.getGroup(), o.getOutputPadding()),
+                                detail::convParams(o),
                                 outShape, out);
       })
       .Case([&](qnn::MatMulOp) -> Expected<Tensor> {
@@ -363,23 +352,12 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
           return std::move(err);
         return intMul(in[0], ps[0], in[1], ps[1], outShape, out);
       })
-      .Case([&](qnn::AvgPoolOp o) -> Expected<Tensor> {
-        PoolParams p;
-        p.kernel = toSmall(o.getKernelShape());
-        p.strides = toSmall(o.getStrides());
-        p.pads = toSmall(o.getPads());
-        p.dilations = toSmall(o.getDilations());
-        p.countIncludePad = o.getCountIncludePad();
-        return intAvgPool(in[0], ps[0], p, outShape, out);
+      .Case([&](qnn::AvgPoolOp o) {
+        return intAvgPool(in[0], ps[0], detail::poolParams(o), outShape, out);
       })
       .Case([&](qnn::GlobalAvgPoolOp) { return intGlobalAvgPool(in[0], ps[0], out); })
       .Case([&](qnn::MaxPoolOp o) {
-        PoolParams p;
-        p.kernel = toSmall(o.getKernelShape());
-        p.strides = toSmall(o.getStrides());
-        p.pads = toSmall(o.getPads());
-        p.dilations = toSmall(o.getDilations());
-        return settle(maxPool(in[0], p, outShape), ps[0], out);
+        return settle(maxPool(in[0], detail::poolParams(o), outShape), ps[0], out);
       })
       .Case([&](qnn::GlobalMaxPoolOp) { return settle(globalMaxPool(in[0]), ps[0], out); })
       .Case([&](qnn::ReluOp) { return settle(in[0], ps[0], out); })
@@ -395,17 +373,10 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
         return settle(gather(in[0], in[1], axis), ps[0], out);
       })
       .Case([&](qnn::PadOp o) -> Expected<Tensor> {
-        PadMode mode = PadMode::Constant;
-        switch (o.getMode()) {
-        case qnn::PadMode::constant: mode = PadMode::Constant; break;
-        case qnn::PadMode::reflect: mode = PadMode::Reflect; break;
-        case qnn::PadMode::edge: mode = PadMode::Edge; break;
-        case qnn::PadMode::wrap: mode = PadMode::Wrap; break;
-        }
         // The pad value is real; it is stored as the input would store it.
         int32_t v = qopt::quant::quantize((float)o.getValue().convertToDouble(), (float)ps[0].scale(),
                                     ps[0].zeroPoint(), ps[0].qmin, ps[0].qmax);
-        return settle(pad(in[0], o.getPads(), mode, v), ps[0], out);
+        return settle(pad(in[0], o.getPads(), detail::padMode(o.getMode()), v), ps[0], out);
       })
       .Case([&](qnn::ResizeOp o) -> Expected<Tensor> {
         if (o.getMode() != qnn::ResizeMode::nearest)

@@ -145,6 +145,22 @@ llvm::Error checkOut(const char *op, const IntOutput &out) {
   return llvm::Error::success();
 }
 
+/// The checks every two-operand integer kernel starts with: a valid output,
+/// storage tensors, 8-bit operands (centered, they fit int16).
+llvm::Error checkEightBitOperands(const char *op, const Tensor &a, const Tensor &b,
+                                  const IntOutput &out) {
+  if (auto err = checkOut(op, out))
+    return err;
+  if (auto err = checkStorage(op, a))
+    return err;
+  if (auto err = checkStorage(op, b))
+    return err;
+  if (!fitsInt16(a) || !fitsInt16(b))
+    return makeError("{0}: operands must be 8-bit, got {1} and {2}", op, a.describe(),
+                     b.describe());
+  return llvm::Error::success();
+}
+
 Expected<Tensor> allocOut(const IntOutput &out, ArrayRef<int64_t> shape) {
   if (!isStorage(out.dtype))
     return makeError("integer op: output storage {0} is not an integer type", dtypeName(out.dtype));
@@ -343,15 +359,8 @@ Expected<Tensor> qopt::ref::intConv(const Tensor &x, const QuantParams &xp, cons
                                     const ConvParams &cp, ArrayRef<int64_t> outShape,
                                     const IntOutput &out) {
   const char *op = "integer Conv";
-  if (auto err = checkOut(op, out))
+  if (auto err = checkEightBitOperands(op, x, w, out))
     return std::move(err);
-  if (auto err = checkStorage(op, x))
-    return std::move(err);
-  if (auto err = checkStorage(op, w))
-    return std::move(err);
-  if (!fitsInt16(x) || !fitsInt16(w))
-    return makeError("{0}: input and weight must be 8-bit, got {1} and {2}", op, x.describe(),
-                     w.describe());
   auto geo = conv2DGeometry(op, x, w, cp, outShape, false);
   if (!geo)
     return geo.takeError();
@@ -428,14 +437,8 @@ Expected<Tensor> qopt::ref::intConvTranspose(const Tensor &x, const QuantParams 
                                              const Tensor *bias, const ConvParams &cp,
                                              ArrayRef<int64_t> outShape, const IntOutput &out) {
   const char *op = "integer ConvTranspose";
-  if (auto err = checkOut(op, out))
+  if (auto err = checkEightBitOperands(op, x, w, out))
     return std::move(err);
-  if (auto err = checkStorage(op, x))
-    return std::move(err);
-  if (auto err = checkStorage(op, w))
-    return std::move(err);
-  if (!fitsInt16(x) || !fitsInt16(w))
-    return makeError("{0}: input and weight must be 8-bit", op);
   auto geo = conv2DGeometry(op, x, w, cp, outShape, true);
   if (!geo)
     return geo.takeError();
@@ -553,14 +556,8 @@ Expected<Tensor> qopt::ref::intMatMul(const Tensor &aIn, const QuantParams &ap,
                                       const Tensor &bIn, const QuantParams &bp,
                                       ArrayRef<int64_t> outShape, const IntOutput &out) {
   const char *op = "integer MatMul";
-  if (auto err = checkOut(op, out))
+  if (auto err = checkEightBitOperands(op, aIn, bIn, out))
     return std::move(err);
-  if (auto err = checkStorage(op, aIn))
-    return std::move(err);
-  if (auto err = checkStorage(op, bIn))
-    return std::move(err);
-  if (!fitsInt16(aIn) || !fitsInt16(bIn))
-    return makeError("{0}: operands must be 8-bit", op);
   if (aIn.rank() < 1 || bIn.rank() < 1)
     return makeError("{0}: operands must have rank >= 1", op);
   // NumPy 1-D promotion.
@@ -712,14 +709,8 @@ Expected<Tensor> qopt::ref::intAdd(const Tensor &a, const QuantParams &ap, const
                                    const QuantParams &bp, ArrayRef<int64_t> outShape,
                                    const IntOutput &out) {
   const char *op = "integer Add";
-  if (auto err = checkOut(op, out))
+  if (auto err = checkEightBitOperands(op, a, b, out))
     return std::move(err);
-  if (auto err = checkStorage(op, a))
-    return std::move(err);
-  if (auto err = checkStorage(op, b))
-    return std::move(err);
-  if (!fitsInt16(a) || !fitsInt16(b))
-    return makeError("{0}: operands must be 8-bit", op);
   if (auto err = checkParams(op, "A", ap))
     return std::move(err);
   if (auto err = checkParams(op, "B", bp))
@@ -767,14 +758,8 @@ Expected<Tensor> qopt::ref::intMul(const Tensor &a, const QuantParams &ap, const
                                    const QuantParams &bp, ArrayRef<int64_t> outShape,
                                    const IntOutput &out) {
   const char *op = "integer Mul";
-  if (auto err = checkOut(op, out))
+  if (auto err = checkEightBitOperands(op, a, b, out))
     return std::move(err);
-  if (auto err = checkStorage(op, a))
-    return std::move(err);
-  if (auto err = checkStorage(op, b))
-    return std::move(err);
-  if (!fitsInt16(a) || !fitsInt16(b))
-    return makeError("{0}: operands must be 8-bit", op);
   if (auto err = checkParams(op, "A", ap))
     return std::move(err);
   if (auto err = checkParams(op, "B", bp))
