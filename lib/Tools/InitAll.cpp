@@ -4,6 +4,7 @@
 #include "qopt/Dialect/QNN/QNNDialect.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -11,6 +12,10 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/raw_ostream.h"
@@ -19,11 +24,18 @@ void qopt::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<qnn::QNNDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
                   mlir::quant::QuantDialect, mlir::tensor::TensorDialect,
                   mlir::linalg::LinalgDialect>();
+  // Every upstream dialect, interface and translation: the code generation
+  // pipelines go through bufferization, the GPU dialect, NVVM and LLVM IR,
+  // and `qopt` runs any of their passes alone (libMLIR.so holds them all).
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
 }
 
 void qopt::registerAllPasses() {
-  mlir::registerTransformsPasses();
+  mlir::registerAllPasses();
   registerQOptTransformsPasses();
+  registerQOptConversionPasses();
   registerPipelines();
 }
 

@@ -15,6 +15,7 @@
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/Image.h"
 #include "qopt/Reference/Npy.h"
+#include "qopt/Target/CPURunner.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
@@ -69,6 +70,11 @@ static cl::opt<std::string> outputDir("output-dir", cl::desc("Folder for <output
                                       cl::cat(category));
 static cl::opt<int> threads("gemm-threads", cl::desc("OpenBLAS threads (default: all cores)"),
                             cl::init(0), cl::cat(category));
+static cl::opt<std::string> engine(
+    "engine",
+    cl::desc("reference: the reference executor; linalg-cpu: the program lowered as for the "
+             "GPU (qopt-lower-to-linalg) and compiled for this CPU, to check the lowering"),
+    cl::init("reference"), cl::cat(category));
 static cl::opt<int> benchRuns("bench", cl::desc("Time N runs and print latency statistics"),
                               cl::init(0), cl::cat(category));
 static cl::opt<int> warmupRuns("warmup", cl::desc("Untimed runs before --bench"), cl::init(1),
@@ -210,20 +216,32 @@ int main(int argc, char **argv) {
     if (!used.contains(name))
       return fail("the model has no input named '" + name + "'");
 
+  if (engine != "reference" && engine != "linalg-cpu")
+    return fail("--engine must be 'reference' or 'linalg-cpu', got '" + engine + "'");
+  std::unique_ptr<qopt::CPUProgram> cpuProgram;
+  if (engine == "linalg-cpu") {
+    auto program = qopt::CPUProgram::compile(*module);
+    if (!program)
+      return fail(toString(program.takeError()));
+    cpuProgram = std::move(*program);
+  }
   auto executor = qopt::ref::Executor::create(func);
   if (!executor)
     return fail(toString(executor.takeError()));
+  auto runOnce = [&](qopt::ref::ExecutionProfile *prof) {
+    return cpuProgram ? cpuProgram->run(args) : executor->run(args, prof);
+  };
 
   qopt::ref::ExecutionProfile profile;
   qopt::ref::ExecutionProfile *prof = profileOps ? &profile : nullptr;
   for (int i = 0; i < (benchRuns > 0 ? warmupRuns : 0); ++i)
-    if (auto r = executor->run(args); !r)
+    if (auto r = runOnce(nullptr); !r)
       return fail(toString(r.takeError()));
   std::vector<double> times;
   Expected<SmallVector<qopt::ref::Tensor>> outputs = SmallVector<qopt::ref::Tensor>();
   for (int i = 0; i < std::max(1, (int)benchRuns); ++i) {
     auto start = std::chrono::steady_clock::now();
-    outputs = executor->run(args, prof);
+    outputs = runOnce(prof);
     if (!outputs)
       return fail(toString(outputs.takeError()));
     times.push_back(std::chrono::duration<double, std::milli>(

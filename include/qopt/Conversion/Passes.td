@@ -1,0 +1,63 @@
+//===- Passes.td - QOpt lowering passes --------------------*- tablegen -*-===//
+
+#ifndef QOPT_CONVERSION_PASSES_TD
+#define QOPT_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
+  let summary = "Lowers qnn ops (integer and float) to linalg on storage types";
+  let description = [{
+    Every `qnn` op becomes one all-parallel `linalg.generic` (one output element
+    per iteration, reductions as `scf.for` loops inside the body) on plain
+    storage types: `!quant.uniform<i8:...>` tensors become `i8` tensors and
+    every quantization parameter becomes a constant of the body. Integer ops
+    compute exactly the rules of docs/quantization.md (the same fixed-point
+    multipliers as the CPU reference, computed by the same functions), so the
+    result of this pass, run on any backend, equals `qopt-ref` bit for bit.
+    Padding is implicit (taps outside the input are skipped), a fused bias,
+    residual and activation are applied in the same body, and reshapes become
+    `tensor.collapse_shape`/`expand_shape` views.
+
+    ```mlir
+    %y = qnn.conv %x, %w, %b {...} : (tensor<1x8x8x8x!quant.uniform<i8:f32, 0.1:-3>>, ...)
+    // becomes
+    %y = linalg.generic {iterator_types = ["parallel", ...]} outs(%e : tensor<1x8x8x8xi8>) {
+      ... scf.for over (c, kh, kw) accumulating in i32, then the requantization ...
+    }
+    ```
+
+    Ops without a lowering are errors naming the op and its ONNX node.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def MapParallelToGPUPass : Pass<"qopt-map-parallel-to-gpu", "mlir::func::FuncOp"> {
+  let summary = "Turns each top-level scf.parallel into a 1-D gpu.launch";
+  let description = [{
+    After bufferization and `convert-linalg-to-parallel-loops`, every kernel is
+    an `scf.parallel` nest on the host. This pass linearizes its iteration
+    space (any rank, any static bounds), launches one thread per point with
+    `block-size` threads per block, guards the tail, and rebuilds the
+    induction variables with `affine.delinearize_index`. Inner sequential
+    loops (the reductions) stay `scf.for` in the thread.
+
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c5) step (%c1, %c1) { ... }
+    // becomes
+    gpu.launch blocks(%bx, ...) in (%gx = %c1, ...) threads(%tx, ...) in (%b = %c256, ...) {
+      %l = ... %bx * 256 + %tx
+      scf.if (%l < 15) { %ij:2 = affine.delinearize_index %l into (3, 5) ... }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "256", "Threads per block">
+  ];
+}
+
+#endif // QOPT_CONVERSION_PASSES_TD

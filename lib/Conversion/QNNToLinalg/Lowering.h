@@ -1,0 +1,134 @@
+//===- Lowering.h - Shared pieces of the qnn -> linalg lowering -*- C++ -*-===//
+//
+// Private to lib/Conversion/QNNToLinalg. Every qnn op lowers to one
+// all-parallel linalg.generic whose body computes one output element; the
+// helpers here build those generics, read tensors inside bodies, and emit the
+// bit-exact integer arithmetic of docs/quantization.md as arith ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_LIB_CONVERSION_QNNTOLINALG_LOWERING_H
+#define QOPT_LIB_CONVERSION_QNNTOLINALG_LOWERING_H
+
+#include "qopt/Quant/Arithmetic.h"
+#include "qopt/Reference/IntegerKernels.h"
+#include "qopt/Reference/QuantizedOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+#include <functional>
+
+namespace qopt::lowering {
+
+/// What a tensor's element type means: a float, a plain integer, or a
+/// quantized type with its storage and parameters.
+struct ElementInfo {
+  mlir::Type storage; // the element type of the lowered tensor
+  bool quantized = false;
+  bool isSigned = true;
+  ref::QuantParams params; // quantized only
+};
+
+mlir::FailureOr<ElementInfo> elementInfo(mlir::Operation *op, mlir::Value v);
+
+/// The lowered form of a tensor type (quantized elements become storage).
+mlir::RankedTensorType storageTensorType(mlir::Type t);
+
+/// The requantization applied to one integer result: fixed point scale,
+/// output zero point and clamp (already narrowed by a fused relu/clip).
+struct Requant {
+  qopt::quant::FixedPointScale scale;
+  int32_t zeroPoint = 0;
+  int32_t lo = -128, hi = 127;
+  mlir::Type storage;
+};
+
+/// Builds one all-parallel linalg.generic producing `resultType`. `inputs`
+/// are read through `inputMaps` (affine maps of the result's dims) and
+/// arrive in the body as `args`; anything else is read with `extract`.
+/// `body` returns the element to store.
+using BodyFn = std::function<mlir::Value(mlir::OpBuilder &b, mlir::Location loc,
+                                         mlir::ValueRange idx, mlir::ValueRange args)>;
+mlir::Value buildGeneric(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::RankedTensorType resultType, mlir::ValueRange inputs,
+                         llvm::ArrayRef<mlir::AffineMap> inputMaps, const BodyFn &body);
+
+/// The affine map reading an operand of `operandShape` broadcast (NumPy
+/// rules) to a result of rank `resultRank`.
+mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> operandShape,
+                             llvm::ArrayRef<int64_t> resultShape);
+
+/// Scalar helpers for bodies.
+struct Body {
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+
+  mlir::Value i32(int64_t v);
+  mlir::Value i64(int64_t v);
+  mlir::Value idx(int64_t v);
+  mlir::Value f32(double v);
+  mlir::Value floatConst(mlir::Type t, double v);
+  mlir::Value intConst(mlir::Type t, int64_t v);
+  /// Widens a storage integer to i32 (sign or zero extension).
+  mlir::Value toI32(mlir::Value v, bool isSigned);
+  mlir::Value toF32(mlir::Value v);
+  mlir::Value fromF32(mlir::Value v, mlir::Type t);
+  mlir::Value add(mlir::Value a, mlir::Value c);
+  mlir::Value sub(mlir::Value a, mlir::Value c);
+  mlir::Value mul(mlir::Value a, mlir::Value c);
+  mlir::Value select(mlir::Value cond, mlir::Value a, mlir::Value c);
+  mlir::Value cmpi(mlir::arith::CmpIPredicate p, mlir::Value a, mlir::Value c);
+  mlir::Value andi(mlir::Value a, mlir::Value c);
+  /// Reads t[indices] (indices of index type).
+  mlir::Value extract(mlir::Value t, mlir::ValueRange indices);
+  /// requantize(acc) per docs/quantization.md, result in r.storage.
+  mlir::Value requantize(mlir::Value acc, const Requant &r);
+  /// Same with a per-element multiplier and shift (i32 values).
+  mlir::Value requantize(mlir::Value acc, mlir::Value multiplier, mlir::Value shift,
+                         const Requant &r);
+  /// applyScale(v, s) as i32 (v i32).
+  mlir::Value applyScale(mlir::Value v, mlir::Value multiplier, mlir::Value shift);
+  /// ONNX QuantizeLinear of an f32 value.
+  mlir::Value quantize(mlir::Value x, float scale, int32_t zeroPoint, int32_t qmin, int32_t qmax,
+                       mlir::Type storage);
+};
+
+/// The per-op entry points, one per op family. Each returns the lowered
+/// result or fails with an error at the op.
+struct Operands {
+  llvm::ArrayRef<mlir::Value> values; // lowered operands (nullptr where absent)
+  mlir::Value operator[](size_t i) const { return values[i]; }
+};
+mlir::FailureOr<mlir::Value> lowerLinear(mlir::OpBuilder &b, mlir::Operation *op,
+                                         Operands in);
+mlir::FailureOr<mlir::Value> lowerPooling(mlir::OpBuilder &b, mlir::Operation *op,
+                                          Operands in);
+mlir::FailureOr<mlir::Value> lowerElementwise(mlir::OpBuilder &b, mlir::Operation *op,
+                                              Operands in);
+mlir::FailureOr<mlir::Value> lowerDataMovement(mlir::OpBuilder &b, mlir::Operation *op,
+                                               Operands in);
+
+/// The requantization of an integer op's result (its type and fused
+/// clamp), for an accumulator whose real scale is `accScale`.
+mlir::FailureOr<Requant> requantFor(mlir::Operation *op, double accScale);
+/// The output clamp and storage of an integer op (scale left 0).
+mlir::FailureOr<Requant> outputOf(mlir::Operation *op);
+/// A constant 1-D tensor of i32 values.
+mlir::Value i32Tensor(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int32_t> values);
+
+/// Applies a float fused activation (relu, clip, leaky_relu, hard_sigmoid,
+/// hard_swish) the way the reference executor does.
+mlir::Value floatActivation(Body &body, mlir::Operation *op, mlir::Value v);
+
+/// Moves storage integers, requantizing when the output's parameters or
+/// clamp differ from the input's (the reference's `settle`).
+mlir::FailureOr<std::function<mlir::Value(Body &, mlir::Value)>>
+settleFn(mlir::Operation *op, mlir::Value operand);
+
+} // namespace qopt::lowering
+
+#endif // QOPT_LIB_CONVERSION_QNNTOLINALG_LOWERING_H

@@ -1,0 +1,249 @@
+//===- Pooling.cpp - pools to linalg ----------------------------*- C++ -*-===//
+//
+// Windows skip taps outside the input (no padded copy). Integer average
+// pools sum q - z_x in i32 and requantize with s_x / (s_y count), the
+// multiplier picked from a compile-time table by the window's count, so the
+// result equals the reference's intAvgPool/intGlobalAvgPool bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+#include "qopt/Dialect/QNN/QNNOps.h"
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+namespace {
+
+int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+  bool countIncludePad = false;
+  bool global = false;
+};
+
+template <typename PoolOp> Window windowOf(PoolOp op) {
+  Window w;
+  w.kernel.assign(op.getKernelShape().begin(), op.getKernelShape().end());
+  w.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  w.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  w.pads.assign(op.getPads().begin(), op.getPads().end());
+  return w;
+}
+
+/// Builds the loop over a window; `step` sees the input index (clamped into
+/// the tensor) and whether the tap is inside.
+Value windowLoop(OpBuilder &b, Location loc, const Window &w, ArrayRef<int64_t> inSpatial,
+                 ValueRange outIdx, Value init,
+                 function_ref<Value(Body &, SmallVector<Value> &, Value inside, Value acc)> step) {
+  int64_t sp = inSpatial.size();
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t i = 0; i < sp; ++i) {
+    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    ubs.push_back(arith::ConstantIndexOp::create(b, loc, w.global ? inSpatial[i] : w.kernel[i]));
+    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{init},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
+        Body l{nb, nloc};
+        SmallVector<Value> xIdx{outIdx[0], outIdx[1]};
+        Value inside = arith::ConstantIntOp::create(nb, nloc, nb.getI1Type(), 1);
+        for (int64_t i = 0; i < sp; ++i) {
+          if (w.global) {
+            xIdx.push_back(ivs[i]);
+            continue;
+          }
+          Value pos = arith::AddIOp::create(
+              nb, nloc, arith::MulIOp::create(nb, nloc, outIdx[2 + i], l.idx(w.strides[i])),
+              arith::MulIOp::create(nb, nloc, ivs[i], l.idx(w.dilations[i])));
+          pos = arith::SubIOp::create(nb, nloc, pos, l.idx(w.pads[i]));
+          Value ge = l.cmpi(arith::CmpIPredicate::sge, pos, l.idx(0));
+          Value lt = l.cmpi(arith::CmpIPredicate::slt, pos, l.idx(inSpatial[i]));
+          inside = l.andi(inside, l.andi(ge, lt));
+          xIdx.push_back(pos);
+        }
+        for (int64_t i = 0; i < sp; ++i)
+          xIdx[2 + i] = l.select(inside, xIdx[2 + i], l.idx(0));
+        return {step(l, xIdx, inside, iter[0])};
+      });
+  return nest.results[0];
+}
+
+FailureOr<Value> lowerMax(OpBuilder &b, Operation *op, const Window &w, Value x) {
+  Location loc = op->getLoc();
+  auto xt = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto yt = cast<RankedTensorType>(op->getResult(0).getType());
+  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
+  auto xi = elementInfo(op, op->getOperand(0));
+  if (failed(xi))
+    return failure();
+  auto settle = settleFn(op, op->getOperand(0));
+  if (failed(settle))
+    return failure();
+  bool isInt = isa<IntegerType>(xi->storage);
+  return buildGeneric(
+      b, loc, storageTensorType(yt), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        Value init = isInt ? body.i32(std::numeric_limits<int32_t>::min())
+                           : body.floatConst(xi->storage, -INFINITY);
+        Value m = windowLoop(nb, nloc, w, inSpatial, idx, init,
+                             [&](Body &l, SmallVector<Value> &xIdx, Value inside, Value acc) {
+          Value v = l.extract(x, xIdx);
+          if (isInt) {
+            Value vi = l.toI32(v, xi->isSigned);
+            return l.select(inside, arith::MaxSIOp::create(l.b, l.loc, acc, vi), acc);
+          }
+          Value gt = arith::CmpFOp::create(l.b, l.loc, arith::CmpFPredicate::OGT, v, acc);
+          Value take = l.andi(inside, gt);
+          return l.select(take, v, acc);
+        });
+        if (!isInt)
+          return m;
+        Value stored = arith::TruncIOp::create(nb, nloc, xi->storage, m);
+        return (*settle)(body, stored);
+      });
+}
+
+FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x) {
+  Location loc = op->getLoc();
+  auto xt = cast<RankedTensorType>(op->getOperand(0).getType());
+  auto yt = cast<RankedTensorType>(op->getResult(0).getType());
+  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
+  SmallVector<int64_t> outSpatial(yt.getShape().drop_front(2));
+  int64_t sp = inSpatial.size();
+  auto xi = elementInfo(op, op->getOperand(0));
+  if (failed(xi))
+    return failure();
+  bool quantized = xi->quantized;
+
+  // Per spatial dim and output coordinate: taps inside the input and taps
+  // inside the padded bounds (the reference's DimTaps).
+  SmallVector<Value> countTables;
+  int64_t window = 1;
+  if (!w.global) {
+    for (int64_t i = 0; i < sp; ++i) {
+      SmallVector<int32_t> counts;
+      int64_t k = w.kernel[i], s = w.strides[i], d = w.dilations[i];
+      int64_t pb = w.pads[i], pe = w.pads[sp + i], in = inSpatial[i];
+      for (int64_t o = 0; o < outSpatial[i]; ++o) {
+        int64_t start = o * s - pb;
+        int64_t lo = std::max<int64_t>(0, ceilDiv(-start, d));
+        int64_t hi = std::max(lo, std::min<int64_t>(k, floorDiv(in - 1 - start, d) + 1));
+        int64_t plo = std::max<int64_t>(0, ceilDiv(-pb - start, d));
+        int64_t phi = std::min<int64_t>(k, floorDiv(in + pe - 1 - start, d) + 1);
+        counts.push_back(w.countIncludePad ? std::max<int64_t>(0, phi - plo) : hi - lo);
+      }
+      countTables.push_back(i32Tensor(b, loc, counts));
+      window *= k;
+    }
+  } else {
+    for (int64_t d : inSpatial)
+      window *= d;
+  }
+  if (window > (int64_t(1) << 23))
+    return op->emitError("integer average pools above 2^23 taps can overflow int32"), failure();
+
+  Requant out;
+  Value multTable, shiftTable;
+  int32_t zx = 0;
+  if (quantized) {
+    auto r = outputOf(op);
+    auto yp = ref::quantParamsOf(getElementTypeOrSelf(yt));
+    if (failed(r) || !yp) {
+      if (!yp)
+        op->emitError() << llvm::toString(yp.takeError());
+      return failure();
+    }
+    out = *r;
+    zx = xi->params.zeroPoint();
+    SmallVector<int32_t> mults, shifts;
+    if (w.global) {
+      // The reference's expression for global pools: s_x / (s_y * size).
+      auto s = qopt::quant::computeFixedPointScale(
+          xi->params.scale() / (yp->scale() * (double)std::max<int64_t>(window, 1)));
+      if (!s)
+        return op->emitError() << llvm::toString(s.takeError()), failure();
+      out.scale = *s;
+    } else {
+      double ratio = xi->params.scale() / yp->scale();
+      for (int64_t c = 0; c <= window; ++c) {
+        auto s = qopt::quant::computeFixedPointScale(ratio / (double)std::max<int64_t>(c, 1));
+        if (!s)
+          return op->emitError() << llvm::toString(s.takeError()), failure();
+        mults.push_back(s->multiplier);
+        shifts.push_back(s->shift);
+      }
+      multTable = i32Tensor(b, loc, mults);
+      shiftTable = i32Tensor(b, loc, shifts);
+    }
+  }
+
+  return buildGeneric(
+      b, loc, storageTensorType(yt), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        Value init = quantized ? body.i32(0) : body.f32(0.0);
+        Value sum = windowLoop(nb, nloc, w, inSpatial, idx, init,
+                               [&](Body &l, SmallVector<Value> &xIdx, Value inside, Value acc) {
+          Value v = l.extract(x, xIdx);
+          Value c = quantized ? l.sub(l.toI32(v, xi->isSigned), l.i32(zx)) : l.toF32(v);
+          return l.add(acc, l.select(inside, c, quantized ? l.i32(0) : l.f32(0.0)));
+        });
+        Value count;
+        if (w.global) {
+          count = body.i32(std::max<int64_t>(window, 1));
+        } else {
+          count = body.i32(1);
+          for (int64_t i = 0; i < sp; ++i)
+            count = body.mul(count, body.extract(countTables[i], {idx[2 + i]}));
+        }
+        if (quantized) {
+          if (w.global)
+            return body.requantize(sum, out);
+          Value ci = arith::IndexCastOp::create(nb, nloc, nb.getIndexType(), count);
+          return body.requantize(sum, body.extract(multTable, {ci}),
+                                 body.extract(shiftTable, {ci}), out);
+        }
+        Value one = body.i32(1);
+        count = arith::MaxSIOp::create(nb, nloc, count, one);
+        Value cf = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), count);
+        Value avg = arith::DivFOp::create(nb, nloc, sum, cf);
+        return body.fromF32(avg, yt.getElementType());
+      });
+}
+
+} // namespace
+
+FailureOr<Value> qopt::lowering::lowerPooling(OpBuilder &b, Operation *op, Operands in) {
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case([&](qnn::MaxPoolOp o) { return lowerMax(b, o, windowOf(o), in[0]); })
+      .Case([&](qnn::AvgPoolOp o) {
+        Window w = windowOf(o);
+        w.countIncludePad = o.getCountIncludePad();
+        return lowerAvg(b, o, w, in[0]);
+      })
+      .Case([&](qnn::GlobalAvgPoolOp o) {
+        Window w;
+        w.global = true;
+        return lowerAvg(b, o, w, in[0]);
+      })
+      .Case([&](qnn::GlobalMaxPoolOp o) {
+        Window w;
+        w.global = true;
+        return lowerMax(b, o, w, in[0]);
+      })
+      .Default([](Operation *o) -> FailureOr<Value> {
+        return o->emitError("no pooling lowering"), failure();
+      });
+}

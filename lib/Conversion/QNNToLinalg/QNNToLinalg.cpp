@@ -1,0 +1,419 @@
+//===- QNNToLinalg.cpp - qnn to linalg on storage types ---------*- C++ -*-===//
+//
+// The driver of qopt-lower-to-linalg and the helpers every op family shares:
+// building all-parallel generics, reading tensors inside bodies and the
+// integer arithmetic of docs/quantization.md as arith ops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+#include "qopt/Conversion/Passes.h"
+#include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Reference/QuantizedOps.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <cmath>
+
+namespace qopt {
+#define GEN_PASS_DEF_LOWERQNNTOLINALGPASS
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace qopt
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+static Type storageOf(Type elt) {
+  if (auto q = dyn_cast<mlir::quant::QuantizedType>(elt))
+    return q.getStorageType();
+  return elt;
+}
+
+RankedTensorType qopt::lowering::storageTensorType(Type t) {
+  auto rt = cast<RankedTensorType>(t);
+  return RankedTensorType::get(rt.getShape(), storageOf(rt.getElementType()));
+}
+
+FailureOr<ElementInfo> qopt::lowering::elementInfo(Operation *op, Value v) {
+  ElementInfo info;
+  Type elt = getElementTypeOrSelf(v.getType());
+  info.storage = storageOf(elt);
+  auto q = dyn_cast<mlir::quant::QuantizedType>(elt);
+  if (!q)
+    return info;
+  info.quantized = true;
+  info.isSigned = q.isSigned();
+  auto p = ref::quantParamsOf(elt);
+  if (!p) {
+    op->emitError() << llvm::toString(p.takeError());
+    return failure();
+  }
+  info.params = *p;
+  return info;
+}
+
+//===----------------------------------------------------------------------===//
+// Generic construction
+//===----------------------------------------------------------------------===//
+
+Value qopt::lowering::buildGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
+                                   ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                                   const BodyFn &body) {
+  int64_t rank = resultType.getRank();
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
+                                       resultType.getElementType());
+  SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < rank; ++d)
+          idx.push_back(linalg::IndexOp::create(nb, nloc, d));
+        Value v = body(nb, nloc, idx, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, v);
+      });
+  return generic.getResult(0);
+}
+
+AffineMap qopt::lowering::broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> operandShape,
+                                       ArrayRef<int64_t> resultShape) {
+  int64_t offset = (int64_t)resultShape.size() - (int64_t)operandShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (auto [i, d] : llvm::enumerate(operandShape)) {
+    int64_t r = offset + (int64_t)i;
+    if (d == 1 && resultShape[r] != 1)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    else
+      exprs.push_back(getAffineDimExpr(r, ctx));
+  }
+  return AffineMap::get(resultShape.size(), 0, exprs, ctx);
+}
+
+Value qopt::lowering::i32Tensor(OpBuilder &b, Location loc, ArrayRef<int32_t> values) {
+  auto t = RankedTensorType::get({(int64_t)values.size()}, b.getI32Type());
+  return arith::ConstantOp::create(b, loc, DenseIntElementsAttr::get(t, values));
+}
+
+//===----------------------------------------------------------------------===//
+// Body arithmetic
+//===----------------------------------------------------------------------===//
+
+Value Body::i32(int64_t v) { return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v); }
+Value Body::i64(int64_t v) { return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v); }
+Value Body::idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+Value Body::f32(double v) {
+  return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat((float)v));
+}
+Value Body::floatConst(Type t, double v) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+}
+Value Body::intConst(Type t, int64_t v) { return arith::ConstantIntOp::create(b, loc, t, v); }
+
+Value Body::toI32(Value v, bool isSigned) {
+  unsigned w = v.getType().getIntOrFloatBitWidth();
+  if (w == 32)
+    return v;
+  if (w > 32)
+    return arith::TruncIOp::create(b, loc, b.getI32Type(), v);
+  if (isSigned)
+    return arith::ExtSIOp::create(b, loc, b.getI32Type(), v);
+  return arith::ExtUIOp::create(b, loc, b.getI32Type(), v);
+}
+
+Value Body::toF32(Value v) {
+  if (v.getType().isF32())
+    return v;
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+Value Body::fromF32(Value v, Type t) {
+  if (t.isF32())
+    return v;
+  return arith::TruncFOp::create(b, loc, t, v);
+}
+
+Value Body::add(Value a, Value c) {
+  if (isa<FloatType>(a.getType()))
+    return arith::AddFOp::create(b, loc, a, c);
+  return arith::AddIOp::create(b, loc, a, c);
+}
+Value Body::sub(Value a, Value c) {
+  if (isa<FloatType>(a.getType()))
+    return arith::SubFOp::create(b, loc, a, c);
+  return arith::SubIOp::create(b, loc, a, c);
+}
+Value Body::mul(Value a, Value c) {
+  if (isa<FloatType>(a.getType()))
+    return arith::MulFOp::create(b, loc, a, c);
+  return arith::MulIOp::create(b, loc, a, c);
+}
+Value Body::select(Value cond, Value a, Value c) {
+  return arith::SelectOp::create(b, loc, cond, a, c);
+}
+Value Body::cmpi(arith::CmpIPredicate p, Value a, Value c) {
+  return arith::CmpIOp::create(b, loc, p, a, c);
+}
+Value Body::andi(Value a, Value c) { return arith::AndIOp::create(b, loc, a, c); }
+
+Value Body::extract(Value t, ValueRange indices) {
+  return tensor::ExtractOp::create(b, loc, t, indices);
+}
+
+Value Body::applyScale(Value v, Value multiplier, Value shift) {
+  // (v * m + 2^(shift-1)) >> shift in i64, saturated to i32: tosa.apply_scale
+  // with single rounding, as qopt::quant::applyScale.
+  Type i64t = b.getI64Type();
+  Value v64 = arith::ExtSIOp::create(b, loc, i64t, v);
+  Value m64 = arith::ExtSIOp::create(b, loc, i64t, multiplier);
+  Value s64 = arith::ExtSIOp::create(b, loc, i64t, shift);
+  Value round = arith::ShLIOp::create(b, loc, i64(1), sub(s64, i64(1)));
+  Value r = arith::ShRSIOp::create(b, loc, add(mul(v64, m64), round), s64);
+  r = arith::MaxSIOp::create(b, loc, r, i64(std::numeric_limits<int32_t>::min()));
+  r = arith::MinSIOp::create(b, loc, r, i64(std::numeric_limits<int32_t>::max()));
+  return arith::TruncIOp::create(b, loc, b.getI32Type(), r);
+}
+
+Value Body::requantize(Value acc, Value multiplier, Value shift, const Requant &r) {
+  // applyScale, then the zero point and the clamp in i64 as
+  // qopt::quant::requantize (a saturated int32 plus a zero point may leave
+  // int32 before the clamp brings it back).
+  Type i64t = b.getI64Type();
+  Value y = arith::ExtSIOp::create(b, loc, i64t, applyScale(acc, multiplier, shift));
+  y = add(y, i64(r.zeroPoint));
+  y = arith::MaxSIOp::create(b, loc, y, i64(r.lo));
+  y = arith::MinSIOp::create(b, loc, y, i64(r.hi));
+  return arith::TruncIOp::create(b, loc, r.storage, y);
+}
+
+Value Body::requantize(Value acc, const Requant &r) {
+  return requantize(acc, i32(r.scale.multiplier), i32(r.scale.shift), r);
+}
+
+Value Body::quantize(Value x, float scale, int32_t zeroPoint, int32_t qmin, int32_t qmax,
+                     Type storage) {
+  // round_half_even(x / s) + z saturated to [qmin, qmax]; NaN -> z. The clamp
+  // happens before the conversion to integer (on exact small floats), so an
+  // out-of-range quotient never reaches fptosi.
+  Value q = arith::DivFOp::create(b, loc, toF32(x), f32(scale));
+  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, q, q);
+  Value r = math::RoundEvenOp::create(b, loc, q);
+  r = arith::MaximumFOp::create(b, loc, r, f32((double)qmin - zeroPoint));
+  r = arith::MinimumFOp::create(b, loc, r, f32((double)qmax - zeroPoint));
+  r = select(isNan, f32(0.0), r);
+  Value i = arith::FPToSIOp::create(b, loc, b.getI32Type(), r);
+  i = add(i, i32(zeroPoint));
+  i = arith::MaxSIOp::create(b, loc, i, i32(qmin));
+  i = arith::MinSIOp::create(b, loc, i, i32(qmax));
+  if (storage.getIntOrFloatBitWidth() == 32)
+    return i;
+  return arith::TruncIOp::create(b, loc, storage, i);
+}
+
+//===----------------------------------------------------------------------===//
+// Requantization parameters (the reference's own functions)
+//===----------------------------------------------------------------------===//
+
+FailureOr<Requant> qopt::lowering::outputOf(Operation *op) {
+  auto out = ref::integerOutputOf(op);
+  if (!out) {
+    op->emitError() << llvm::toString(out.takeError());
+    return failure();
+  }
+  Requant r;
+  r.zeroPoint = out->params.zeroPoint();
+  r.lo = out->lo;
+  r.hi = out->hi;
+  r.storage = storageOf(getElementTypeOrSelf(op->getResult(0).getType()));
+  return r;
+}
+
+FailureOr<Requant> qopt::lowering::requantFor(Operation *op, double accScale) {
+  auto r = outputOf(op);
+  if (failed(r))
+    return failure();
+  auto out = ref::quantParamsOf(getElementTypeOrSelf(op->getResult(0).getType()));
+  if (!out) {
+    op->emitError() << llvm::toString(out.takeError());
+    return failure();
+  }
+  auto s = qopt::quant::computeFixedPointScale(accScale / out->scale());
+  if (!s) {
+    op->emitError() << llvm::toString(s.takeError());
+    return failure();
+  }
+  r->scale = *s;
+  return r;
+}
+
+FailureOr<std::function<Value(Body &, Value)>> qopt::lowering::settleFn(Operation *op,
+                                                                       Value operand) {
+  auto in = elementInfo(op, operand);
+  if (failed(in))
+    return failure();
+  if (!in->quantized)
+    return std::function<Value(Body &, Value)>([](Body &, Value v) { return v; });
+  auto r = outputOf(op);
+  if (failed(r))
+    return failure();
+  auto outParams = ref::quantParamsOf(getElementTypeOrSelf(op->getResult(0).getType()));
+  if (!outParams) {
+    op->emitError() << llvm::toString(outParams.takeError());
+    return failure();
+  }
+  const ref::QuantParams &ip = in->params;
+  bool same = ip.scales == outParams->scales && ip.zeroPoints == outParams->zeroPoints &&
+              in->storage == r->storage && r->lo <= ip.qmin && r->hi >= ip.qmax;
+  if (same)
+    return std::function<Value(Body &, Value)>([](Body &, Value v) { return v; });
+  auto s = qopt::quant::computeFixedPointScale(ip.scale() / outParams->scale());
+  if (!s) {
+    op->emitError() << "requantize: " << llvm::toString(s.takeError());
+    return failure();
+  }
+  Requant req = *r;
+  req.scale = *s;
+  bool isSigned = in->isSigned;
+  int32_t z = ip.zeroPoint();
+  return std::function<Value(Body &, Value)>([req, isSigned, z](Body &body, Value v) {
+    return body.requantize(body.sub(body.toI32(v, isSigned), body.i32(z)), req);
+  });
+}
+
+Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
+  auto kind = op->getAttrOfType<qnn::ActivationAttr>("activation");
+  if (!kind)
+    return v;
+  auto params = op->getAttrOfType<DenseF64ArrayAttr>("activation_params");
+  auto param = [&](size_t i) { return params && (size_t)params.size() > i ? params[i] : 0.0; };
+  OpBuilder &b = body.b;
+  Location loc = body.loc;
+  Type t = v.getType();
+  Value zero = body.floatConst(t, 0.0), one = body.floatConst(t, 1.0);
+  auto clamp01 = [&](Value g) {
+    // g < 0 ? 0 : (g > 1 ? 1 : g), NaN passing through as in the reference.
+    Value lt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, g, zero);
+    Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, g, one);
+    return body.select(lt, zero, body.select(gt, one, g));
+  };
+  switch (kind.getValue()) {
+  case qnn::Activation::relu: {
+    Value lt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, v, zero);
+    return body.select(lt, zero, v);
+  }
+  case qnn::Activation::clip: {
+    Value r = v;
+    if (!std::isnan(param(0))) {
+      Value lo = body.floatConst(t, param(0));
+      Value lt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, r, lo);
+      r = body.select(lt, lo, r);
+    }
+    if (!std::isnan(param(1))) {
+      Value hi = body.floatConst(t, param(1));
+      Value gt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, r, hi);
+      r = body.select(gt, hi, r);
+    }
+    return r;
+  }
+  case qnn::Activation::leaky_relu: {
+    Value lt = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, v, zero);
+    return body.select(lt, body.mul(body.floatConst(t, param(0)), v), v);
+  }
+  case qnn::Activation::hard_sigmoid:
+    return clamp01(body.add(body.mul(body.floatConst(t, param(0)), v),
+                            body.floatConst(t, param(1))));
+  case qnn::Activation::hard_swish: {
+    Value g = arith::DivFOp::create(b, loc, v, body.floatConst(t, 6.0));
+    return body.mul(v, clamp01(body.add(g, body.floatConst(t, 0.5))));
+  }
+  }
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in) {
+  if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
+    auto value = cast<TypedAttr>(c.getValue());
+    return arith::ConstantOp::create(b, op->getLoc(), value).getResult();
+  }
+  if (isa<mlir::quant::StorageCastOp>(op)) {
+    Type want = storageTensorType(op->getResult(0).getType());
+    if (want != in[0].getType())
+      return arith::BitcastOp::create(b, op->getLoc(), want, in[0]).getResult();
+    return in[0];
+  }
+  if (isa<qnn::ConvOp, qnn::GemmOp, qnn::MatMulOp>(op))
+    return lowerLinear(b, op, in);
+  if (isa<qnn::MaxPoolOp, qnn::AvgPoolOp, qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp>(op))
+    return lowerPooling(b, op, in);
+  if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp>(op))
+    return lowerDataMovement(b, op, in);
+  return lowerElementwise(b, op, in);
+}
+
+struct LowerQNNToLinalgPass
+    : public qopt::impl::LowerQNNToLinalgPassBase<LowerQNNToLinalgPass> {
+  using qopt::impl::LowerQNNToLinalgPassBase<LowerQNNToLinalgPass>::LowerQNNToLinalgPassBase;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (!func.getBody().hasOneBlock()) {
+      func.emitError("qopt-lower-to-linalg expects a single-block function");
+      return signalPassFailure();
+    }
+    Block &block = func.getBody().front();
+    IRMapping map;
+    for (BlockArgument arg : block.getArguments()) {
+      Type want = storageTensorType(arg.getType());
+      arg.setType(want);
+      map.map(arg, arg);
+    }
+    SmallVector<Operation *> lowered;
+    OpBuilder b(func.getContext());
+    for (Operation &op : block.without_terminator()) {
+      b.setInsertionPoint(&op);
+      SmallVector<Value> operands;
+      for (Value v : op.getOperands())
+        operands.push_back(map.lookupOrNull(v));
+      if (op.getNumResults() != 1) {
+        op.emitError("qopt-lower-to-linalg: expected a single-result op");
+        return signalPassFailure();
+      }
+      FailureOr<Value> r = lowerOne(b, &op, Operands{operands});
+      if (failed(r))
+        return signalPassFailure();
+      if (r->getType() != storageTensorType(op.getResult(0).getType())) {
+        op.emitError() << "qopt-lower-to-linalg produced " << r->getType() << " for "
+                       << op.getResult(0).getType();
+        return signalPassFailure();
+      }
+      map.map(op.getResult(0), *r);
+      lowered.push_back(&op);
+    }
+    Operation *ret = block.getTerminator();
+    for (OpOperand &o : ret->getOpOperands())
+      o.set(map.lookup(o.get()));
+    for (Operation *op : llvm::reverse(lowered)) {
+      op->dropAllUses();
+      op->erase();
+    }
+    func.setType(FunctionType::get(func.getContext(), block.getArgumentTypes(),
+                                   ret->getOperandTypes()));
+  }
+};
+
+} // namespace
