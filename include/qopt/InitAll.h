@@ -19,6 +19,9 @@ void registerAllPasses();
 /// installed as an extra `--version` printer by every tool.
 void registerVersionPrinter();
 
+/// "QOpt <version> (<git revision>)", as --version prints it.
+const char *versionString();
+
 } // namespace qopt
 
 #endif // QOPT_INITALL_H

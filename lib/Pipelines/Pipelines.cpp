@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -24,7 +25,48 @@ void qopt::buildGraphOptimizationPipeline(OpPassManager &pm,
   fn.addPass(createCSEPass());
 }
 
+LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
+                                            const GPUCodegenOptions &options) {
+  // Upstream passes with many options are spelled textually: the text is the
+  // same one `qopt --pass-pipeline` accepts, so each stage can be replayed
+  // and inspected alone (docs/codegen.md lists the stages).
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "func.func(qopt-lower-to-linalg),";
+  if (options.fuseElementwise)
+    os << "linalg-fuse-elementwise-ops,";
+  os << "one-shot-bufferize{bufferize-function-boundaries "
+        "function-boundary-type-conversion=identity-layout-map},"
+     << "buffer-results-to-out-params{hoist-static-allocs modify-public-functions "
+        "add-result-attr},"
+     << "canonicalize,"
+     << "func.func(convert-linalg-to-parallel-loops,qopt-map-parallel-to-gpu{block-size="
+     << options.blockSize << "}),"
+     << "gpu-launch-sink-index-computations,gpu-kernel-outlining,canonicalize,cse,"
+     << "gpu.module(lower-affine,convert-scf-to-cf,expand-strided-metadata,"
+     << "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},canonicalize,cse,"
+     << "reconcile-unrealized-casts)";
+  std::vector<std::string> targets(options.targets.begin(), options.targets.end());
+  if (targets.empty())
+    targets.push_back("sm_80");
+  for (const std::string &chip : targets)
+    os << ",nvvm-attach-target{chip=" << chip << " features=" << options.ptxFeatures
+       << " O=" << options.optLevel << "}";
+  if (options.serialize)
+    os << ",gpu-module-to-binary{format=isa}";
+  return parsePassPipeline(text, pm, llvm::errs());
+}
+
 void qopt::registerPipelines() {
+  PassPipelineRegistration<GPUCodegenOptions>(
+      "qopt-gpu-codegen",
+      "qnn -> linalg -> GPU kernels (NVVM, PTX per target) with a host function of "
+      "gpu.launch_func ops; stops before gpu-to-llvm for the bundle writer",
+      [](OpPassManager &pm, const GPUCodegenOptions &options) {
+        // A bad option (a chip name) was reported by the parser; the pass
+        // manager then runs what was added and the missing stages show.
+        (void)buildGPUCodegenPipeline(pm, options);
+      });
   PassPipelineRegistration<GraphOptimizationOptions>(
       "qopt-graph-optimize",
       "Float graph optimizations: constant folding, batchnorm folding, residual-add and "

@@ -39,6 +39,8 @@ void qopt::registerAllPasses() {
   registerPipelines();
 }
 
+const char *qopt::versionString() { return "QOpt " QOPT_VERSION " (" QOPT_GIT_REVISION ")"; }
+
 void qopt::registerVersionPrinter() {
   llvm::cl::AddExtraVersionPrinter([](llvm::raw_ostream &os) {
     os << "QOpt " QOPT_VERSION " (" QOPT_GIT_REVISION "), built on MLIR " LLVM_VERSION_STRING

@@ -15,10 +15,12 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Reference/Blas.h"
+#include "qopt/Target/Bundle.h"
 #include "qopt/Transforms/QuantPasses.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -34,6 +36,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <chrono>
+
 using namespace llvm;
 
 static cl::OptionCategory category("qopt-compile options");
@@ -46,8 +50,18 @@ static cl::opt<std::string> precision(
     cl::desc("fp32 (graph optimizations only), int8 (static quantization, calibrated) or "
              "int8-dynamic (int8 matmul/gemm weights, activations quantized at run time)"),
     cl::init("int8"), cl::cat(category));
-static cl::opt<std::string> emit("emit", cl::desc("What to write: mlir"), cl::init("mlir"),
-                                 cl::cat(category));
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc("What to write: qbin (the GPU bundle), ptx (every kernel's PTX for the first "
+             "target, for reading) or mlir (the compiled qnn program). Default: from the -o "
+             "extension (.qbin, .ptx), else mlir"),
+    cl::init(""), cl::cat(category));
+static cl::list<std::string> targets(
+    "target", cl::desc("GPU chips to build cubins for (default sm_80,sm_86,sm_89,sm_90); the "
+                       "bundle also carries PTX of the first for JIT on newer chips"),
+    cl::CommaSeparated, cl::cat(category));
+static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to assemble cubins with"),
+                                      cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode", cl::desc("Write MLIR bytecode"),
                                   cl::cat(category));
 static cl::list<std::string> inputShapes(
@@ -133,10 +147,86 @@ static int fail(const Twine &msg) {
   return 1;
 }
 
+/// Runs qopt-gpu-codegen on a copy of the compiled qnn program and writes
+/// the bundle (or the PTX for reading).
+static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips,
+                   bool preQuantized) {
+  auto start = std::chrono::steady_clock::now();
+  auto func = *program.getOps<mlir::func::FuncOp>().begin();
+  qopt::BundleOptions options;
+  options.inputTypes.assign(func.getArgumentTypes().begin(), func.getArgumentTypes().end());
+  options.outputTypes.assign(func.getResultTypes().begin(), func.getResultTypes().end());
+  options.sourceModel = sys::path::filename(inputFile).str();
+  options.precision = preQuantized ? "int8 (pre-quantized)" : precision.getValue();
+  options.compilerVersion = qopt::versionString();
+  std::string bytecode;
+  {
+    llvm::raw_string_ostream os(bytecode);
+    if (mlir::failed(mlir::writeBytecodeToFile(program, os)))
+      return fail("cannot serialize the qnn program");
+  }
+  options.programIR.assign(bytecode.begin(), bytecode.end());
+
+  mlir::OwningOpRef<mlir::ModuleOp> gpu = program.clone();
+  mlir::PassManager pm(program.getContext());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+    return 1;
+  qopt::GPUCodegenOptions codegen;
+  codegen.targets = chips;
+  if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
+    return fail("invalid GPU code generation options");
+  if (mlir::failed(pm.run(*gpu)))
+    return fail("GPU code generation failed");
+  auto lowered = std::chrono::steady_clock::now();
+
+  std::string error;
+  if (emit == "ptx") {
+    auto output = mlir::openOutputFile(outputFile, &error);
+    if (!output)
+      return fail(error);
+    for (auto bin : gpu->getOps<mlir::gpu::BinaryOp>()) {
+      auto obj = cast<mlir::gpu::ObjectAttr>(bin.getObjects()[0]);
+      output->os() << "// ---- module @" << bin.getName() << " (" << chips.front() << ")\n"
+                   << obj.getObject().getValue() << "\n";
+    }
+    output->keep();
+    return 0;
+  }
+  auto ptxas = qopt::findPTXAS(ptxasPath);
+  if (!ptxas)
+    return fail(toString(ptxas.takeError()));
+  options.ptxas = *ptxas;
+  qopt::BundleSummary summary;
+  auto file = qopt::writeBundle(*gpu, options, &summary);
+  if (!file)
+    return fail(toString(file.takeError()));
+  auto output = mlir::openOutputFile(outputFile, &error);
+  if (!output)
+    return fail(error);
+  output->os().write(reinterpret_cast<const char *>(file->data()), file->size());
+  output->keep();
+  auto done = std::chrono::steady_clock::now();
+  int maxRegs = 0, spills = 0;
+  for (const qopt::KernelStats &k : summary.kernels) {
+    maxRegs = std::max(maxRegs, k.registers);
+    spills += k.spillBytes;
+  }
+  auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+  errs() << format("qopt-compile: %s: %zu kernels x %zu targets, %zu launches; weights %.2f MB, "
+                   "arena %.2f MB (unplanned %.2f MB); max %d registers, %d spill bytes; "
+                   "codegen %.1f s, ptxas %.1f s\n",
+                   outputFile.c_str(), summary.modules, chips.size(), summary.launches,
+                   summary.weightsBytes / 1e6, summary.arenaBytes / 1e6,
+                   summary.unplannedBytes / 1e6, maxRegs, spills, ms(start, lowered) / 1e3,
+                   ms(lowered, done) / 1e3);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   qopt::ref::selectBlasKernels(argv);
   InitLLVM init(argc, argv);
   qopt::registerVersionPrinter();
+  qopt::registerAllPasses();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
@@ -147,9 +237,20 @@ int main(int argc, char **argv) {
   if (precision != "fp32" && precision != "int8" && precision != "int8-dynamic")
     return fail("--precision must be fp32, int8 or int8-dynamic, got '" + precision + "'");
   bool dynamic = precision == "int8-dynamic";
-  if (emit != "mlir")
-    return fail("--emit " + emit +
-                ": only 'mlir' is available; GPU code generation (ptx, qbin) is not built yet");
+  if (emit.empty()) {
+    StringRef out(outputFile);
+    emit = out.ends_with(".qbin") ? "qbin" : out.ends_with(".ptx") ? "ptx" : "mlir";
+  }
+  if (emit != "mlir" && emit != "ptx" && emit != "qbin")
+    return fail("--emit must be mlir, ptx or qbin, got '" + emit + "'");
+  if (emit == "qbin" && outputFile == "-")
+    return fail("--emit qbin writes a binary file: give it with -o model.qbin");
+  std::vector<std::string> chips(targets.begin(), targets.end());
+  if (chips.empty())
+    chips = {"sm_80", "sm_86", "sm_89", "sm_90"};
+  for (const std::string &chip : chips)
+    if (!StringRef(chip).starts_with("sm_") || chip.size() < 5)
+      return fail("--target: '" + chip + "' is not a chip name like sm_90");
   bool int8 = precision == "int8";
   if (int8 && calibData.empty() && !calibCache.empty() && !sys::fs::exists(calibCache))
     return fail("calibration cache '" + calibCache + "' does not exist (pass --calib-data to "
@@ -171,7 +272,7 @@ int main(int argc, char **argv) {
     ++remarkCount;
     if (auto n = dyn_cast<mlir::NameLoc>(d.getLocation()))
       notes[n.getName().strref()] = d.str();
-    return mlir::success(!remarks);
+    return mlir::success(!::remarks);
   });
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -378,6 +479,14 @@ int main(int argc, char **argv) {
     return fail("the compiled module does not verify (a compiler bug)");
 
   std::string error;
+  if (emit != "mlir") {
+    if (int rc = emitGPU(*module, chips, preQuantized))
+      return rc;
+    if (remarkCount && !::remarks)
+      errs() << "qopt-compile: " << remarkCount
+             << " remarks on quantization decisions (see them with --remarks)\n";
+    return 0;
+  }
   auto output = mlir::openOutputFile(outputFile, &error);
   if (!output)
     return fail(error);
@@ -388,7 +497,7 @@ int main(int argc, char **argv) {
     module->print(output->os());
   }
   output->keep();
-  if (remarkCount && !remarks)
+  if (remarkCount && !::remarks)
     errs() << "qopt-compile: " << remarkCount
            << " remarks on quantization decisions (see them with --remarks)\n";
   return 0;

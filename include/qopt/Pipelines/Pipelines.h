@@ -32,6 +32,34 @@ struct GraphOptimizationOptions
 void buildGraphOptimizationPipeline(mlir::OpPassManager &pm,
                                     const GraphOptimizationOptions &options);
 
+/// Options of the GPU code generation pipeline (`qopt-gpu-codegen`).
+struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
+  ListOption<std::string> targets{*this, "targets",
+                                  llvm::cl::desc("GPU chips, e.g. sm_80,sm_90 (one PTX per chip)")};
+  Option<std::string> ptxFeatures{*this, "ptx-features",
+                                  llvm::cl::desc("PTX ISA feature of the generated code"),
+                                  llvm::cl::init("+ptx80")};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("Threads per block of the SIMT kernels"),
+                            llvm::cl::init(256)};
+  Option<unsigned> optLevel{*this, "opt-level", llvm::cl::desc("LLVM optimization level"),
+                            llvm::cl::init(3)};
+  Option<bool> fuseElementwise{*this, "fuse-elementwise",
+                               llvm::cl::desc("Fuse elementwise generics into one kernel"),
+                               llvm::cl::init(true)};
+  Option<bool> serialize{*this, "serialize",
+                         llvm::cl::desc("End with gpu-module-to-binary (PTX per target); off "
+                                        "stops at NVVM IR"),
+                         llvm::cl::init(true)};
+};
+
+/// qnn (integer or float) -> linalg -> bufferized host function with
+/// gpu.launch_func ops and gpu.binary objects (PTX per target). Stops before
+/// gpu-to-llvm: the bundle writer serializes the host function. The passes
+/// must be registered (qopt::registerAllPasses); fails on invalid options.
+llvm::LogicalResult buildGPUCodegenPipeline(mlir::OpPassManager &pm,
+                                            const GPUCodegenOptions &options);
+
 /// Registers the named pipelines with qopt's pass registry
 /// (`--pass-pipeline='builtin.module(qopt-graph-optimize)'`).
 void registerPipelines();

@@ -1,0 +1,60 @@
+//===- Bundle.h - Serialize a compiled program into a .qbin ------*- C++ -*-===//
+//
+// The writer side of runtime/schema/qbin.fbs: takes the host function that
+// qopt-gpu-codegen leaves (gpu.launch_func ops, allocations, globals) and
+// the gpu.binary objects, assembles every kernel with ptxas for every
+// target, plans the activation arena by liveness and writes the bundle.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QOPT_TARGET_BUNDLE_H
+#define QOPT_TARGET_BUNDLE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <vector>
+
+namespace qopt {
+
+/// ptxas's verdict on one kernel module for one chip.
+struct KernelStats {
+  std::string module, target;
+  int registers = 0, spillBytes = 0, stackBytes = 0, sharedBytes = 0;
+};
+
+/// Assembles PTX for `chip` with ptxas; returns the cubin and fills `stats`.
+/// `ptxas` is the tool's path.
+llvm::Expected<std::vector<uint8_t>> assemblePTX(llvm::StringRef ptx, llvm::StringRef chip,
+                                                 llvm::StringRef ptxas, KernelStats &stats);
+
+/// Finds ptxas: `preferred` if set, else $CUDA_PATH/bin, /usr/local/cuda/bin,
+/// then PATH.
+llvm::Expected<std::string> findPTXAS(llvm::StringRef preferred);
+
+struct BundleOptions {
+  std::string compilerVersion, sourceModel, precision;
+  std::string ptxas;        // path to ptxas
+  unsigned threads = 0;     // parallel ptxas runs (0: hardware concurrency)
+  std::vector<uint8_t> programIR; // MLIR bytecode of the qnn program
+  /// The qnn function's argument and result types (before lowering): they
+  /// give the boundary tensors' quantization parameters.
+  std::vector<mlir::Type> inputTypes, outputTypes;
+};
+
+/// What the writer measured, for reports and tests.
+struct BundleSummary {
+  uint64_t arenaBytes = 0, weightsBytes = 0, unplannedBytes = 0;
+  size_t launches = 0, copies = 0, modules = 0;
+  std::vector<KernelStats> kernels;
+};
+
+/// Serializes `module` (the output of qopt-gpu-codegen) into a .qbin image.
+llvm::Expected<std::vector<uint8_t>> writeBundle(mlir::ModuleOp module,
+                                                 const BundleOptions &options,
+                                                 BundleSummary *summary = nullptr);
+
+} // namespace qopt
+
+#endif // QOPT_TARGET_BUNDLE_H
