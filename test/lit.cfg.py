@@ -32,3 +32,14 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
 tools = ["qopt", "qopt-translate", "qopt-ref", "qopt-compile"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# ptxas (the CUDA toolkit) assembles the generated kernels; without it the
+# tests that need cubins report UNSUPPORTED instead of failing.
+import shutil
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.access("/usr/local/cuda/bin/ptxas", os.X_OK) else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note("ptxas not found: cubin tests are unsupported")

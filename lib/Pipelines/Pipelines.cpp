@@ -49,11 +49,22 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
   std::vector<std::string> targets(options.targets.begin(), options.targets.end());
   if (targets.empty())
     targets.push_back("sm_80");
-  for (const std::string &chip : targets)
+  std::string libdevice;
+  if (!options.cudaPath.empty())
+    libdevice = options.cudaPath + "/nvvm/libdevice/libdevice.10.bc";
+  for (const std::string &chip : targets) {
     os << ",nvvm-attach-target{chip=" << chip << " features=" << options.ptxFeatures
-       << " O=" << options.optLevel << "}";
-  if (options.serialize)
-    os << ",gpu-module-to-binary{format=isa}";
+       << " O=" << options.optLevel;
+    if (!libdevice.empty())
+      os << " l=" << libdevice;
+    os << "}";
+  }
+  if (options.serialize) {
+    os << ",gpu-module-to-binary{format=isa";
+    if (!options.cudaPath.empty())
+      os << " toolkit=" << options.cudaPath;
+    os << "}";
+  }
   return parsePassPipeline(text, pm, llvm::errs());
 }
 

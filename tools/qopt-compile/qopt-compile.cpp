@@ -157,7 +157,15 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   options.inputTypes.assign(func.getArgumentTypes().begin(), func.getArgumentTypes().end());
   options.outputTypes.assign(func.getResultTypes().begin(), func.getResultTypes().end());
   options.sourceModel = sys::path::filename(inputFile).str();
-  options.precision = preQuantized ? "int8 (pre-quantized)" : precision.getValue();
+  bool integer = false;
+  program.walk([&](mlir::Operation *op) {
+    for (mlir::Type t : op->getResultTypes())
+      integer |= isa<mlir::quant::QuantizedType>(mlir::getElementTypeOrSelf(t));
+  });
+  bool fromMLIR = !StringRef(inputFile).ends_with(".onnx");
+  options.precision = fromMLIR ? (integer ? "int8" : "fp32")
+                      : preQuantized ? "int8 (pre-quantized model)"
+                                     : precision.getValue();
   options.compilerVersion = qopt::versionString();
   std::string bytecode;
   {
@@ -167,12 +175,25 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   }
   options.programIR.assign(bytecode.begin(), bytecode.end());
 
+  // The toolkit beside ptxas also gives libdevice (math functions in kernels).
+  auto ptxas = qopt::findPTXAS(ptxasPath);
+  std::string cudaPath;
+  if (ptxas)
+    cudaPath = sys::path::parent_path(sys::path::parent_path(*ptxas)).str();
+  if (!cudaPath.empty() &&
+      !sys::fs::exists(cudaPath + "/nvvm/libdevice/libdevice.10.bc"))
+    return fail("the CUDA toolkit at " + cudaPath + " has no nvvm/libdevice/libdevice.10.bc");
+  if (!ptxas && emit == "qbin")
+    return fail(toString(ptxas.takeError()));
+  consumeError(ptxas ? Error::success() : ptxas.takeError());
+
   mlir::OwningOpRef<mlir::ModuleOp> gpu = program.clone();
   mlir::PassManager pm(program.getContext());
   if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return 1;
   qopt::GPUCodegenOptions codegen;
   codegen.targets = chips;
+  codegen.cudaPath = cudaPath;
   if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
     return fail("invalid GPU code generation options");
   if (mlir::failed(pm.run(*gpu)))
@@ -192,9 +213,6 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
     output->keep();
     return 0;
   }
-  auto ptxas = qopt::findPTXAS(ptxasPath);
-  if (!ptxas)
-    return fail(toString(ptxas.takeError()));
   options.ptxas = *ptxas;
   qopt::BundleSummary summary;
   auto file = qopt::writeBundle(*gpu, options, &summary);

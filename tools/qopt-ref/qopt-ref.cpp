@@ -15,6 +15,8 @@
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/Image.h"
 #include "qopt/Reference/Npy.h"
+#include "qopt/Target/Bundle.h"
+#include "qopt/runtime/qbin_generated.h"
 #include "qopt/Target/CPURunner.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -30,6 +32,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -75,6 +78,9 @@ static cl::opt<std::string> engine(
     cl::desc("reference: the reference executor; linalg-cpu: the program lowered as for the "
              "GPU (qopt-lower-to-linalg) and compiled for this CPU, to check the lowering"),
     cl::init("reference"), cl::cat(category));
+static cl::opt<bool> describe("describe",
+                              cl::desc("For a .qbin: print what the bundle holds and exit"),
+                              cl::cat(category));
 static cl::opt<int> benchRuns("bench", cl::desc("Time N runs and print latency statistics"),
                               cl::init(0), cl::cat(category));
 static cl::opt<int> warmupRuns("warmup", cl::desc("Untimed runs before --bench"), cl::init(1),
@@ -155,7 +161,29 @@ int main(int argc, char **argv) {
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (StringRef(modelFile).ends_with(".onnx")) {
+  if (StringRef(modelFile).ends_with(".qbin")) {
+    // The bundle carries the qnn program it was compiled from: running it
+    // here gives the bit-exact reference for the very same program.
+    auto file = MemoryBuffer::getFile(modelFile, /*IsText=*/false,
+                                      /*RequiresNullTerminator=*/false);
+    if (!file)
+      return fail("cannot read '" + modelFile + "': " + file.getError().message());
+    auto bundle = qopt::readBundle(
+        ArrayRef<uint8_t>((const uint8_t *)(*file)->getBufferStart(), (*file)->getBufferSize()));
+    if (!bundle)
+      return fail("'" + modelFile + "': " + toString(bundle.takeError()));
+    if (describe) {
+      qopt::describeBundle(*bundle, outs());
+      return 0;
+    }
+    auto ir = (*bundle)->program_ir();
+    if (!ir || ir->size() == 0)
+      return fail("'" + modelFile + "' carries no qnn program");
+    auto buffer = MemoryBuffer::getMemBufferCopy(
+        StringRef((const char *)ir->data(), ir->size()), modelFile + ":program");
+    sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, mlir::ParserConfig(&context));
+  } else if (StringRef(modelFile).ends_with(".onnx")) {
     qopt::ONNXImportOptions options;
     for (const std::string &text : inputShapes) {
       std::string name, error;

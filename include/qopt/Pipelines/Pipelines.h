@@ -47,6 +47,10 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
   Option<bool> fuseElementwise{*this, "fuse-elementwise",
                                llvm::cl::desc("Fuse elementwise generics into one kernel"),
                                llvm::cl::init(true)};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit root: its libdevice resolves math functions (round, exp, "
+                     "tanh, ...); default: MLIR's own search (CUDA_ROOT, PATH)")};
   Option<bool> serialize{*this, "serialize",
                          llvm::cl::desc("End with gpu-module-to-binary (PTX per target); off "
                                         "stops at NVVM IR"),

@@ -12,11 +12,15 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 #include <vector>
 
 namespace qopt {
+namespace qbin {
+struct Bundle;
+} // namespace qbin
 
 /// ptxas's verdict on one kernel module for one chip.
 struct KernelStats {
@@ -54,6 +58,13 @@ struct BundleSummary {
 llvm::Expected<std::vector<uint8_t>> writeBundle(mlir::ModuleOp module,
                                                  const BundleOptions &options,
                                                  BundleSummary *summary = nullptr);
+
+/// Checks a whole .qbin image (header, checksum, FlatBuffer verifier and
+/// every cross reference) and returns its root; the image must outlive it.
+llvm::Expected<const qbin::Bundle *> readBundle(llvm::ArrayRef<uint8_t> file);
+
+/// A human-readable summary: boundary tensors, memory, kernels, steps.
+void describeBundle(const qbin::Bundle *bundle, llvm::raw_ostream &os);
 
 } // namespace qopt
 

@@ -123,7 +123,10 @@ FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
   ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
   ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
   ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
-  Value x = in[0], w = in[1], bias = in[2], residual = in[3];
+  // Optional operands are absent from the operand list, not null in it.
+  Value x = in[0], w = in[1];
+  Value bias = op.getBias() ? in[2] : Value();
+  Value residual = op.getResidual() ? in[op.getBias() ? 3 : 2] : Value();
   SmallVector<int64_t> bounds{cg};
   bounds.append(kernel);
 
@@ -212,7 +215,7 @@ FailureOr<Value> lowerGemm(OpBuilder &b, qnn::GemmOp op, Operands in) {
   ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
   ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
   ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
-  Value A = in[0], B = in[1], C = in[2];
+  Value A = in[0], B = in[1], C = op.getC() ? in[2] : Value();
   SmallVector<int64_t> cShape;
   if (C)
     cShape.assign(cast<RankedTensorType>(C.getType()).getShape().begin(),

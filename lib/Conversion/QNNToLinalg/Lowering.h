@@ -100,7 +100,7 @@ struct Body {
 /// The per-op entry points, one per op family. Each returns the lowered
 /// result or fails with an error at the op.
 struct Operands {
-  llvm::ArrayRef<mlir::Value> values; // lowered operands (nullptr where absent)
+  llvm::ArrayRef<mlir::Value> values; // the lowered operands, in the op's operand order
   mlir::Value operator[](size_t i) const { return values[i]; }
 };
 mlir::FailureOr<mlir::Value> lowerLinear(mlir::OpBuilder &b, mlir::Operation *op,

@@ -376,11 +376,15 @@ struct LowerQNNToLinalgPass
       return signalPassFailure();
     }
     Block &block = func.getBody().front();
+    // Fresh storage-typed arguments: the qnn ops keep reading the original
+    // (quantized) ones, whose types their lowering needs, until they are gone.
     IRMapping map;
-    for (BlockArgument arg : block.getArguments()) {
-      Type want = storageTensorType(arg.getType());
-      arg.setType(want);
-      map.map(arg, arg);
+    unsigned numArgs = block.getNumArguments();
+    for (unsigned i = 0; i < numArgs; ++i) {
+      BlockArgument arg = block.getArgument(i);
+      Type want = isa<RankedTensorType>(arg.getType()) ? Type(storageTensorType(arg.getType()))
+                                                        : arg.getType();
+      map.map(arg, block.addArgument(want, arg.getLoc()));
     }
     SmallVector<Operation *> lowered;
     OpBuilder b(func.getContext());
@@ -411,6 +415,9 @@ struct LowerQNNToLinalgPass
       op->dropAllUses();
       op->erase();
     }
+    for (unsigned i = 0; i < numArgs; ++i)
+      block.getArgument(i).replaceAllUsesWith(map.lookup(block.getArgument(i)));
+    block.eraseArguments(0, numArgs);
     func.setType(FunctionType::get(func.getContext(), block.getArgumentTypes(),
                                    ret->getOperandTypes()));
   }

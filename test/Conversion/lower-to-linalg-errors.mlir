@@ -1,0 +1,27 @@
+// RUN: qopt %s --qopt-lower-to-linalg -split-input-file -verify-diagnostics
+
+func.func @no_lowering(%arg0: tensor<2x3xf32>) -> tensor<2x1xf32> {
+  // expected-error @+1 {{no lowering to linalg for 'qnn.reduce_mean' yet}}
+  %0 = qnn.reduce_mean %arg0 {axes = array<i64: 1>, keepdims = true} : tensor<2x3xf32> -> tensor<2x1xf32>
+  return %0 : tensor<2x1xf32>
+}
+
+// -----
+
+// A fused activation that is not a clamp cannot end an integer op.
+func.func @not_a_clamp(%a: tensor<4x!quant.uniform<i8:f32, 0.1:0>>, %b: tensor<4x!quant.uniform<i8:f32, 0.1:0>>)
+    -> tensor<4x!quant.uniform<i8:f32, 0.1:0>> {
+  // expected-error @+1 {{fused hard_swish is not a clamp and cannot end an integer op}}
+  %0 = qnn.add %a, %b {activation = #qnn.activation<hard_swish>} : (tensor<4x!quant.uniform<i8:f32, 0.1:0>>, tensor<4x!quant.uniform<i8:f32, 0.1:0>>) -> tensor<4x!quant.uniform<i8:f32, 0.1:0>>
+  return %0 : tensor<4x!quant.uniform<i8:f32, 0.1:0>>
+}
+
+// -----
+
+// Requantization scales of 2^29 and more do not fit the fixed-point form.
+func.func @scale_too_large(%a: tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>, %b: tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>)
+    -> tensor<4x!quant.uniform<i8:f32, 1.0e-9:0>> {
+  // expected-error @+1 {{too large}}
+  %0 = qnn.mul %a, %b : (tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>, tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>) -> tensor<4x!quant.uniform<i8:f32, 1.0e-9:0>>
+  return %0 : tensor<4x!quant.uniform<i8:f32, 1.0e-9:0>>
+}
