@@ -139,6 +139,16 @@ struct ResizeParams {
 /// ONNX Resize (opset 11-18 semantics without antialias) over every dimension.
 llvm::Expected<Tensor> resize(const Tensor &x, const ResizeParams &p,
                               llvm::ArrayRef<int64_t> outShape);
+/// The taps `resize` uses along one dimension: output coordinate o reads the
+/// input indices idx[begin[o] .. begin[o+1]) with the weights beside them
+/// (nearest: one tap of weight 1). Code generators build their index tables
+/// from this so they resample exactly as the reference does.
+struct ResizeTaps {
+  llvm::SmallVector<int64_t> begin, idx;
+  llvm::SmallVector<double> weight;
+};
+llvm::Expected<ResizeTaps> resizeTaps(const ResizeParams &p, int64_t dim, int64_t in,
+                                      int64_t out);
 
 //===----------------------------------------------------------------------===//
 // Reductions

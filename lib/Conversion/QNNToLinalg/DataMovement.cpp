@@ -10,6 +10,8 @@
 #include "Lowering.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -128,6 +130,136 @@ FailureOr<Value> lowerConcat(OpBuilder &b, qnn::ConcatOp op, Operands in) {
       });
 }
 
+FailureOr<Value> lowerSlice(OpBuilder &b, qnn::SliceOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto settle = settleFn(op, op.getInput());
+  if (failed(settle))
+    return failure();
+  SmallVector<int64_t> starts(op.getStarts()), steps(op.getSteps());
+  if ((int64_t)starts.size() != yt.getRank() || (int64_t)steps.size() != yt.getRank())
+    return op.emitError("slice lowering expects one start and step per dimension"), failure();
+  Value x = in[0];
+  return buildGeneric(b, op.getLoc(), yt, {}, {},
+                      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+                        Body body{nb, loc};
+                        SmallVector<Value> at;
+                        for (auto [d, i] : llvm::enumerate(idx)) {
+                          Value v = arith::MulIOp::create(nb, loc, i, body.idx(steps[d]));
+                          at.push_back(arith::AddIOp::create(nb, loc, v, body.idx(starts[d])));
+                        }
+                        return (*settle)(body, body.extract(x, at));
+                      });
+}
+
+FailureOr<Value> lowerResize(OpBuilder &b, qnn::ResizeOp op, Operands in) {
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto yt = storageTensorType(op.getResult().getType());
+  bool quantized = isa<mlir::quant::QuantizedType>(xt.getElementType());
+  if (op.getMode() != qnn::ResizeMode::nearest &&
+      (quantized || !isa<FloatType>(xt.getElementType())))
+    return op.emitError("resize lowering: only nearest for integer tensors"), failure();
+  ref::ResizeParams p;
+  p.mode = static_cast<ref::ResizeMode>(op.getMode());
+  p.transform = static_cast<ref::CoordTransform>(op.getCoordinateTransform());
+  p.nearest = static_cast<ref::NearestRounding>(op.getNearestMode());
+  p.scales.assign(op.getScales().begin(), op.getScales().end());
+  p.cubicCoeffA = op.getCubicCoeffA().convertToFloat();
+  p.excludeOutside = op.getExcludeOutside();
+  // Per dimension: the reference's own taps, padded to the widest output
+  // coordinate with zero-weight taps so the loops have static bounds.
+  struct Dim {
+    bool identity = true;
+    int64_t taps = 1;
+    Value idx, weight;
+  };
+  SmallVector<Dim> dims;
+  for (int64_t d = 0; d < xt.getRank(); ++d) {
+    auto t = ref::resizeTaps(p, d, xt.getDimSize(d), yt.getDimSize(d));
+    if (!t)
+      return op.emitError() << llvm::toString(t.takeError()), failure();
+    Dim dim;
+    int64_t out = yt.getDimSize(d);
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t n = t->begin[o + 1] - t->begin[o];
+      dim.taps = std::max(dim.taps, n);
+      dim.identity &= n == 1 && t->idx[t->begin[o]] == o && t->weight[t->begin[o]] == 1.0;
+    }
+    if (!dim.identity) {
+      SmallVector<int32_t> idx;
+      SmallVector<float> weight;
+      for (int64_t o = 0; o < out; ++o)
+        for (int64_t k = 0; k < dim.taps; ++k) {
+          int64_t i = t->begin[o] + k;
+          bool real = i < t->begin[o + 1];
+          idx.push_back(real ? (int32_t)t->idx[i] : 0);
+          weight.push_back(real ? (float)t->weight[i] : 0.0f);
+        }
+      dim.idx = i32Tensor(b, op.getLoc(), idx);
+      auto wt = RankedTensorType::get({(int64_t)weight.size()}, b.getF32Type());
+      dim.weight = arith::ConstantOp::create(b, op.getLoc(),
+                                             DenseFPElementsAttr::get(wt, ArrayRef(weight)));
+    }
+    dims.push_back(dim);
+  }
+  auto settle = settleFn(op, op.getInput());
+  if (failed(settle))
+    return failure();
+  Value x = in[0];
+  bool nearest = op.getMode() == qnn::ResizeMode::nearest;
+  return buildGeneric(
+      b, op.getLoc(), yt, {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        auto tapIndex = [&](Body &l, int64_t d, Value k) {
+          Value pos = arith::AddIOp::create(
+              l.b, l.loc, arith::MulIOp::create(l.b, l.loc, idx[d], l.idx(dims[d].taps)), k);
+          return pos;
+        };
+        if (nearest) {
+          SmallVector<Value> at;
+          for (int64_t d = 0; d < (int64_t)dims.size(); ++d) {
+            if (dims[d].identity) {
+              at.push_back(idx[d]);
+              continue;
+            }
+            Value i = body.extract(dims[d].idx, {tapIndex(body, d, body.idx(0))});
+            at.push_back(arith::IndexCastOp::create(nb, loc, nb.getIndexType(), i));
+          }
+          return (*settle)(body, body.extract(x, at));
+        }
+        // n-linear / n-cubic: the weighted sum over the product of taps.
+        SmallVector<int64_t> bounds;
+        SmallVector<int64_t> active;
+        for (int64_t d = 0; d < (int64_t)dims.size(); ++d)
+          if (!dims[d].identity) {
+            bounds.push_back(dims[d].taps);
+            active.push_back(d);
+          }
+        SmallVector<Value> lbs, ubs, steps;
+        for (int64_t n : bounds) {
+          lbs.push_back(body.idx(0));
+          ubs.push_back(body.idx(n));
+          steps.push_back(body.idx(1));
+        }
+        scf::LoopNest nest = scf::buildLoopNest(
+            nb, loc, lbs, ubs, steps, ValueRange{body.f32(0.0)},
+            [&](OpBuilder &lb, Location lloc, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
+              Body l{lb, lloc};
+              SmallVector<Value> at(idx.begin(), idx.end());
+              Value w = l.f32(1.0);
+              for (auto [k, d] : llvm::enumerate(active)) {
+                Value pos = tapIndex(l, d, ivs[k]);
+                Value i = l.extract(dims[d].idx, {pos});
+                at[d] = arith::IndexCastOp::create(lb, lloc, lb.getIndexType(), i);
+                w = l.mul(w, l.extract(dims[d].weight, {pos}));
+              }
+              return {l.add(iter[0], l.mul(w, l.toF32(l.extract(x, at))))};
+            });
+        Value r = nest.results.empty() ? body.toF32(body.extract(x, idx)) : nest.results[0];
+        return body.fromF32(r, yt.getElementType());
+      });
+}
+
 } // namespace
 
 FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, Operands in) {
@@ -135,6 +267,8 @@ FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, 
       .Case([&](qnn::ReshapeOp o) { return lowerReshape(b, o, in); })
       .Case([&](qnn::TransposeOp o) { return lowerTranspose(b, o, in); })
       .Case([&](qnn::ConcatOp o) { return lowerConcat(b, o, in); })
+      .Case([&](qnn::SliceOp o) { return lowerSlice(b, o, in); })
+      .Case([&](qnn::ResizeOp o) { return lowerResize(b, o, in); })
       .Default([](Operation *o) -> FailureOr<Value> {
         return o->emitError("no data movement lowering"), failure();
       });

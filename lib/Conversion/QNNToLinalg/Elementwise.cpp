@@ -186,6 +186,9 @@ FailureOr<Value> lowerFloatBinary(OpBuilder &b, Operation *op, Operands in) {
                   })
                   .Case([&](qnn::MinOp) {
                     return arith::MinimumFOp::create(body.b, body.loc, x, y).getResult();
+                  })
+                  .Case([&](qnn::PowOp) {
+                    return math::PowFOp::create(body.b, body.loc, x, y).getResult();
                   });
     return body.fromF32(floatActivation(body, op, r), outElt);
   });
@@ -308,7 +311,7 @@ FailureOr<Value> qopt::lowering::lowerElementwise(OpBuilder &b, Operation *op, O
     }
     return op->emitError() << "no integer lowering for '" << op->getName() << "'", failure();
   }
-  if (isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp>(op))
+  if (isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp, qnn::PowOp>(op))
     return lowerFloatBinary(b, op, in);
   if (isFloatUnary(op))
     return lowerFloatUnary(b, op, in);

@@ -185,6 +185,106 @@ FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
       });
 }
 
+/// Transposed convolution as a gather: output o reads input i where
+/// o = i * stride - pad + k * dilation, i.e. i = (o + pad - k * dilation) /
+/// stride when that divides exactly and lands inside the input.
+FailureOr<Value> lowerConvTranspose(OpBuilder &b, qnn::ConvTransposeOp op, Operands in) {
+  Location loc = op.getLoc();
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto wt = cast<RankedTensorType>(op.getWeight().getType());
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  int64_t rank = xt.getRank(), sp = rank - 2;
+  if (sp < 1 || sp > 3 || (int64_t)op.getStrides().size() != sp ||
+      (int64_t)op.getDilations().size() != sp || (int64_t)op.getPads().size() != 2 * sp)
+    return op.emitError("conv_transpose lowering: unsupported geometry"), failure();
+  int64_t groups = op.getGroup();
+  int64_t mg = wt.getDimSize(1), cg = xt.getDimSize(1) / groups;
+  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
+  SmallVector<int64_t> strides(op.getStrides()), dil(op.getDilations()), pads(op.getPads());
+  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
+  bool quantized = isa<mlir::quant::QuantizedType>(xt.getElementType());
+  FailureOr<IntContraction> ic = IntContraction{};
+  if (quantized) {
+    // Weights are per output channel of a group (axis 1, mg values); the
+    // tables below are indexed by the full output channel m.
+    if (failed(ic = intContraction(op, op.getInput(), op.getWeight(), mg)))
+      return failure();
+    int64_t m = yt.getDimSize(1);
+    auto widen = [&](SmallVector<int32_t> &v) {
+      if (v.size() == 1)
+        return;
+      SmallVector<int32_t> full;
+      for (int64_t c = 0; c < m; ++c)
+        full.push_back(v[c % mg]);
+      v = full;
+    };
+    widen(ic->zw);
+    widen(ic->multipliers);
+    widen(ic->shifts);
+  }
+  ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
+  ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
+  ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
+  Value x = in[0], w = in[1];
+  Value bias = op.getBias() ? in[2] : Value();
+  SmallVector<int64_t> bounds{cg};
+  bounds.append(kernel);
+  return buildGeneric(
+      b, loc, storageTensorType(yt), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        Value n = idx[0], m = idx[1];
+        Value g = arith::DivUIOp::create(nb, nloc, m, body.idx(mg));
+        Value mi = arith::RemUIOp::create(nb, nloc, m, body.idx(mg));
+        Value cbase = arith::MulIOp::create(nb, nloc, g, body.idx(cg));
+        Value init;
+        if (bias)
+          init = quantized ? body.toI32(body.extract(bias, {m}), true)
+                           : body.toF32(body.extract(bias, {m}));
+        else
+          init = quantized ? body.i32(0) : body.f32(0.0);
+        Value zwm = quantized ? zw.at(body, m) : Value();
+        Value acc = reduce(nb, nloc, bounds, init,
+                           [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) -> Value {
+          Body l{lb, lloc};
+          Value c = arith::AddIOp::create(lb, lloc, cbase, ivs[0]);
+          Value inside = arith::ConstantIntOp::create(lb, lloc, lb.getI1Type(), 1);
+          SmallVector<Value> xIdx{n, c};
+          SmallVector<Value> wIdx{c, mi};
+          for (int64_t i = 0; i < sp; ++i) {
+            Value k = ivs[1 + i];
+            Value num = arith::SubIOp::create(
+                lb, lloc, arith::AddIOp::create(lb, lloc, idx[2 + i], l.idx(pads[i])),
+                arith::MulIOp::create(lb, lloc, k, l.idx(dil[i])));
+            // Non-negative and divisible by the stride, then inside.
+            Value ge = l.cmpi(arith::CmpIPredicate::sge, num, l.idx(0));
+            Value safe = l.select(ge, num, l.idx(0));
+            Value q = arith::DivUIOp::create(lb, lloc, safe, l.idx(strides[i]));
+            Value r = arith::RemUIOp::create(lb, lloc, safe, l.idx(strides[i]));
+            Value exact = l.cmpi(arith::CmpIPredicate::eq, r, l.idx(0));
+            Value lt = l.cmpi(arith::CmpIPredicate::slt, q, l.idx(inSpatial[i]));
+            inside = l.andi(inside, l.andi(ge, l.andi(exact, lt)));
+            xIdx.push_back(q);
+            wIdx.push_back(k);
+          }
+          for (int64_t i = 0; i < sp; ++i)
+            xIdx[2 + i] = l.select(inside, xIdx[2 + i], l.idx(0));
+          Value xv = l.extract(x, xIdx), wv = l.extract(w, wIdx);
+          if (quantized) {
+            Value xc = l.sub(l.toI32(xv, ic->xSigned), l.i32(ic->zx));
+            xc = l.select(inside, xc, l.i32(0));
+            Value wc = l.sub(l.toI32(wv, ic->wSigned), zwm);
+            return l.add(a, l.mul(xc, wc));
+          }
+          Value xf = l.select(inside, l.toF32(xv), l.f32(0.0));
+          return l.add(a, l.mul(xf, l.toF32(wv)));
+        });
+        if (quantized)
+          return body.requantize(acc, mult.at(body, m), shift.at(body, m), ic->out);
+        return body.fromF32(floatActivation(body, op, acc), yt.getElementType());
+      });
+}
+
 /// The index into an operand broadcast (NumPy rules) to `outIdx`.
 SmallVector<Value> broadcastIndex(Body &body, ArrayRef<int64_t> shape, ArrayRef<int64_t> outShape,
                                   ValueRange outIdx) {
@@ -306,6 +406,7 @@ FailureOr<Value> lowerMatMul(OpBuilder &b, qnn::MatMulOp op, Operands in) {
 FailureOr<Value> qopt::lowering::lowerLinear(OpBuilder &b, Operation *op, Operands in) {
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](qnn::ConvOp o) { return lowerConv(b, o, in); })
+      .Case([&](qnn::ConvTransposeOp o) { return lowerConvTranspose(b, o, in); })
       .Case([&](qnn::GemmOp o) { return lowerGemm(b, o, in); })
       .Case([&](qnn::MatMulOp o) { return lowerMatMul(b, o, in); })
       .Default([](Operation *o) -> FailureOr<Value> {

@@ -109,6 +109,8 @@ mlir::FailureOr<mlir::Value> lowerPooling(mlir::OpBuilder &b, mlir::Operation *o
                                           Operands in);
 mlir::FailureOr<mlir::Value> lowerElementwise(mlir::OpBuilder &b, mlir::Operation *op,
                                               Operands in);
+mlir::FailureOr<mlir::Value> lowerReduction(mlir::OpBuilder &b, mlir::Operation *op,
+                                            Operands in);
 mlir::FailureOr<mlir::Value> lowerDataMovement(mlir::OpBuilder &b, mlir::Operation *op,
                                                Operands in);
 

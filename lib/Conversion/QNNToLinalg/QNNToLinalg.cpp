@@ -356,12 +356,14 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in) {
       return arith::BitcastOp::create(b, op->getLoc(), want, in[0]).getResult();
     return in[0];
   }
-  if (isa<qnn::ConvOp, qnn::GemmOp, qnn::MatMulOp>(op))
+  if (isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::GemmOp, qnn::MatMulOp>(op))
     return lowerLinear(b, op, in);
   if (isa<qnn::MaxPoolOp, qnn::AvgPoolOp, qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp>(op))
     return lowerPooling(b, op, in);
-  if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp>(op))
+  if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp, qnn::SliceOp, qnn::ResizeOp>(op))
     return lowerDataMovement(b, op, in);
+  if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp>(op))
+    return lowerReduction(b, op, in);
   return lowerElementwise(b, op, in);
 }
 

@@ -165,6 +165,31 @@ Expected<DimPlan> planDim(const ResizeParams &p, int64_t dim, int64_t in, int64_
   return plan;
 }
 
+} // namespace
+
+Expected<ResizeTaps> qopt::ref::resizeTaps(const ResizeParams &p, int64_t dim, int64_t in,
+                                           int64_t out) {
+  auto plan = planDim(p, dim, in, out);
+  if (!plan)
+    return plan.takeError();
+  ResizeTaps t;
+  if (plan->idx.empty()) { // the identity shortcut: every coordinate reads itself
+    for (int64_t o = 0; o <= out; ++o)
+      t.begin.push_back(o);
+    for (int64_t o = 0; o < out; ++o) {
+      t.idx.push_back(o);
+      t.weight.push_back(1.0);
+    }
+    return t;
+  }
+  t.begin = plan->begin;
+  t.idx = plan->idx;
+  t.weight = plan->weight;
+  return t;
+}
+
+namespace {
+
 /// Resamples dimension plan.dim of `src` (shape `shape`) into `dst`.
 template <typename T>
 void resamplePass(const T *src, T *dst, ArrayRef<int64_t> shape, const DimPlan &plan) {

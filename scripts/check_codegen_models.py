@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""GPU code generation on real models, without a GPU (run by ctest as `codegen-models`).
+
+For every int8 program that the `int8-models` test wrote (ResNet-50, MobileNetV2, the
+PaddleOCR cls/det/rec models, ONNX Runtime's QDQ MobileNetV2) and for fp32 ResNet-50 and
+MobileNetV2:
+  - qopt-compile -o model.qbin for sm_80, sm_86, sm_89 and sm_90: every kernel assembles with
+    ptxas and spills nothing (the writer records ptxas -v per kernel and target);
+  - the bundle verifies and the qnn program it carries reproduces the reference bit for bit;
+  - the lowered program (qopt-lower-to-linalg, the form the kernels are generated from) runs
+    JIT-compiled on this CPU and equals the reference executor bit for bit (integer programs),
+    or within 1e-3 where float layers remain (PP-OCR cls ends in a float softmax, rec keeps
+    its layer norms in float, and fp32 models accumulate in another order).
+Without ptxas (no CUDA toolkit) the bundle steps are skipped, visibly.
+
+Usage: check_codegen_models.py BIN_DIR WORK_DIR
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+INT8 = [  # name, graph input, exact (no float layers inside)
+    ("resnet50", "input", True),
+    ("mobilenetv2", "input", True),
+    ("ppocr-cls", "x", False),  # ends in a float softmax
+    ("ppocr-det", "x", True),
+    ("ppocr-rec", "x", False),
+    ("mobilenetv2-qdq", "input", True),
+]
+TARGETS = "sm_80,sm_86,sm_89,sm_90"
+SUMMARY = re.compile(r"(\d+) kernels x (\d+) targets, (\d+) launches; weights ([\d.]+) MB, "
+                     r"arena ([\d.]+) MB .*max (\d+) registers, (\d+) spill bytes")
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    return r
+
+
+def compare(ref_dir: str, got_dir: str, exact: bool) -> list[str]:
+    problems = []
+    for f in sorted(os.listdir(ref_dir)):
+        a, b = np.load(os.path.join(ref_dir, f)), np.load(os.path.join(got_dir, f))
+        if exact:
+            same = a.shape == b.shape and a.tobytes() == b.tobytes()
+            print(f"    {f}: {'bit-exact' if same else 'DIFFERS'}")
+        else:
+            err = float(np.max(np.abs(a.astype(np.float64) - b)))
+            same = a.shape == b.shape and err <= 1e-3
+            print(f"    {f}: max abs error {err:.2g}")
+        if not same:
+            problems.append(f)
+    return problems
+
+
+def has_ptxas() -> bool:
+    return bool(shutil.which("ptxas") or os.access("/usr/local/cuda/bin/ptxas", os.X_OK))
+
+
+def bundle(bins: str, program: str, out: str, extra: list[str]) -> list[str]:
+    start = time.monotonic()
+    r = run([f"{bins}/qopt-compile", program, *extra, "-o", out, "--target", TARGETS])
+    secs = time.monotonic() - start
+    m = SUMMARY.search(r.stderr)
+    if not m:
+        return [f"{program}: no bundle summary in: {r.stderr[-500:]}"]
+    kernels, targets, launches, weights, arena, regs, spills = m.groups()
+    print(f"  bundle: {kernels} kernels x {targets} targets, {launches} launches, weights "
+          f"{weights} MB, arena {arena} MB, max {regs} registers, {spills} spill bytes, "
+          f"{secs:.1f} s")
+    return [] if int(spills) == 0 else [f"{program}: {spills} spill bytes"]
+
+
+def main() -> int:
+    bins, work = sys.argv[1], sys.argv[2]
+    failures: list[str] = []
+    ptxas = has_ptxas()
+    if not ptxas:
+        print("SKIPPED (no ptxas): bundle assembly checks; the CPU checks still run")
+    for name, input_name, exact in INT8:
+        d = os.path.join(work, "int8", name)
+        program, x = os.path.join(d, "int8.mlir"), os.path.join(d, "x.npy")
+        print(f"== {name}", flush=True)
+        if not os.path.exists(program) or not os.path.exists(x):
+            failures.append(f"{name}: {program} or x.npy missing (run the int8-models test first)")
+            continue
+        try:
+            run([f"{bins}/qopt-ref", program, "--input", f"{input_name}={x}",
+                 "--output-dir", os.path.join(d, "cg-ref")])
+            start = time.monotonic()
+            run([f"{bins}/qopt-ref", program, "--engine", "linalg-cpu", "--input",
+                 f"{input_name}={x}", "--output-dir", os.path.join(d, "cg-cpu")])
+            print(f"  lowered program on the CPU ({time.monotonic() - start:.1f} s):")
+            failures += [f"{name}: linalg-cpu {f}" for f in
+                         compare(os.path.join(d, "cg-ref"), os.path.join(d, "cg-cpu"), exact)]
+            if ptxas:
+                qbin = os.path.join(d, "model.qbin")
+                failures += bundle(bins, program, qbin, [])
+                run([f"{bins}/qopt-ref", qbin, "--input", f"{input_name}={x}",
+                     "--output-dir", os.path.join(d, "cg-bundle")])
+                print("  the bundle's qnn program on the reference:")
+                failures += [f"{name}: bundle program {f}" for f in
+                             compare(os.path.join(d, "cg-ref"), os.path.join(d, "cg-bundle"),
+                                     True)]
+        except Exception as e:  # a failed command is a failed check, with its output
+            failures.append(f"{name}: {e}")
+
+    for name in ("resnet50", "mobilenetv2"):
+        print(f"== {name} fp32", flush=True)
+        d = os.path.join(work, "fp32", name)
+        os.makedirs(d, exist_ok=True)
+        x = os.path.join(work, "int8", name, "x.npy")
+        try:
+            program = os.path.join(d, "fp32.mlir")
+            run([f"{bins}/qopt-compile", os.path.join(work, f"{name}.onnx"), "--input-shape",
+                 "input=1x3x224x224", "--precision", "fp32", "-o", program])
+            if ptxas:
+                failures += bundle(bins, program, os.path.join(d, "model.qbin"),
+                                   ["--precision", "fp32"])
+            if name == "mobilenetv2":  # ResNet-50 fp32 takes a minute as naive CPU loops
+                run([f"{bins}/qopt-ref", program, "--input", f"input={x}", "--output-dir",
+                     os.path.join(d, "ref")])
+                run([f"{bins}/qopt-ref", program, "--engine", "linalg-cpu", "--input",
+                     f"input={x}", "--output-dir", os.path.join(d, "cpu")])
+                print("  lowered program on the CPU:")
+                failures += [f"{name} fp32: linalg-cpu {f}" for f in
+                             compare(os.path.join(d, "ref"), os.path.join(d, "cpu"), False)]
+        except Exception as e:
+            failures.append(f"{name} fp32: {e}")
+
+    for f in failures:
+        print("FAILED:", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
