@@ -167,13 +167,7 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
                       : preQuantized ? "int8 (pre-quantized model)"
                                      : precision.getValue();
   options.compilerVersion = qopt::versionString();
-  std::string bytecode;
-  {
-    llvm::raw_string_ostream os(bytecode);
-    if (mlir::failed(mlir::writeBytecodeToFile(program, os)))
-      return fail("cannot serialize the qnn program");
-  }
-  options.programIR.assign(bytecode.begin(), bytecode.end());
+  options.program = program;
 
   // The toolkit beside ptxas also gives libdevice (math functions in kernels).
   auto ptxas = qopt::findPTXAS(ptxasPath);

@@ -176,13 +176,10 @@ int main(int argc, char **argv) {
       qopt::describeBundle(*bundle, outs());
       return 0;
     }
-    auto ir = (*bundle)->program_ir();
-    if (!ir || ir->size() == 0)
-      return fail("'" + modelFile + "' carries no qnn program");
-    auto buffer = MemoryBuffer::getMemBufferCopy(
-        StringRef((const char *)ir->data(), ir->size()), modelFile + ":program");
-    sourceMgr.AddNewSourceBuffer(std::move(buffer), SMLoc());
-    module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, mlir::ParserConfig(&context));
+    auto program = qopt::readBundleProgram(*bundle, &context);
+    if (!program)
+      return fail("'" + modelFile + "': " + toString(program.takeError()));
+    module = std::move(*program);
   } else if (StringRef(modelFile).ends_with(".onnx")) {
     qopt::ONNXImportOptions options;
     for (const std::string &text : inputShapes) {

@@ -11,6 +11,7 @@
 #define QOPT_TARGET_BUNDLE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -41,7 +42,9 @@ struct BundleOptions {
   std::string compilerVersion, sourceModel, precision;
   std::string ptxas;        // path to ptxas
   unsigned threads = 0;     // parallel ptxas runs (0: hardware concurrency)
-  std::vector<uint8_t> programIR; // MLIR bytecode of the qnn program
+  /// The qnn program (carried as MLIR bytecode); its dense_resource
+  /// constants that the weights blob holds byte for byte are not repeated.
+  mlir::ModuleOp program;
   /// The qnn function's argument and result types (before lowering): they
   /// give the boundary tensors' quantization parameters.
   std::vector<mlir::Type> inputTypes, outputTypes;
@@ -62,6 +65,11 @@ llvm::Expected<std::vector<uint8_t>> writeBundle(mlir::ModuleOp module,
 /// Checks a whole .qbin image (header, checksum, FlatBuffer verifier and
 /// every cross reference) and returns its root; the image must outlive it.
 llvm::Expected<const qbin::Bundle *> readBundle(llvm::ArrayRef<uint8_t> file);
+
+/// Parses the bundle's qnn program into `context`, restoring the resource
+/// data that the writer elided from the weights blob.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> readBundleProgram(const qbin::Bundle *bundle,
+                                                                  mlir::MLIRContext *context);
 
 /// A human-readable summary: boundary tensors, memory, kernels, steps.
 void describeBundle(const qbin::Bundle *bundle, llvm::raw_ostream &os);

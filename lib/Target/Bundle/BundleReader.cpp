@@ -11,7 +11,13 @@
 #include "qopt/runtime/BundleFile.h"
 #include "qopt/runtime/qbin_generated.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Parser/Parser.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
 
 using namespace qopt;
 using llvm::Expected;
@@ -149,6 +155,59 @@ Expected<const qbin::Bundle *> qopt::readBundle(llvm::ArrayRef<uint8_t> file) {
     }
   }
   return b;
+}
+
+Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+qopt::readBundleProgram(const qbin::Bundle *b, mlir::MLIRContext *context) {
+  auto ir = b->program_ir();
+  if (!ir || ir->size() == 0)
+    return llvm::createStringError("the bundle carries no qnn program");
+  // Bytecode sections need aligned storage: parse from an aligned copy.
+  auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
+      llvm::StringRef((const char *)ir->data(), ir->size()), "bundle program");
+  std::string diagnostics;
+  llvm::raw_string_ostream diag(diagnostics);
+  mlir::ScopedDiagnosticHandler handler(context, [&](mlir::Diagnostic &d) {
+    diag << d << "\n";
+    return mlir::success();
+  });
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  auto module = mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, mlir::ParserConfig(context));
+  if (!module)
+    return llvm::createStringError("the bundle's qnn program does not parse: " + diagnostics);
+  if (const auto *resources = b->program_resources()) {
+    uint64_t weightBytes = b->weights() ? b->weights()->size() : 0;
+    llvm::StringMap<std::pair<uint64_t, uint64_t>> table;
+    for (const auto *r : *resources) {
+      if (!r->name() || r->offset() > weightBytes || r->size() > weightBytes - r->offset())
+        return llvm::createStringError("a program resource lies outside the weights");
+      table[r->name()->string_view()] = {r->offset(), r->size()};
+    }
+    llvm::Error missing = llvm::Error::success();
+    module->walk([&](mlir::Operation *op) {
+      for (mlir::NamedAttribute a : op->getAttrs()) {
+        auto attr = dyn_cast<mlir::DenseResourceElementsAttr>(a.getValue());
+        if (!attr || attr.getRawHandle().getBlob())
+          continue;
+        auto it = table.find(attr.getRawHandle().getKey());
+        if (it == table.end()) {
+          if (!missing)
+            missing = llvm::createStringError("the program's resource '" +
+                                              attr.getRawHandle().getKey() +
+                                              "' is in neither the IR nor the weights");
+          continue;
+        }
+        auto [offset, size] = it->second;
+        llvm::ArrayRef<char> data((const char *)b->weights()->data() + offset, size);
+        attr.getRawHandle().getResource()->setBlob(
+            mlir::HeapAsmResourceBlob::allocateAndCopyWithAlign(data, alignof(uint64_t)));
+      }
+    });
+    if (missing)
+      return std::move(missing);
+  }
+  return module;
 }
 
 void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os) {

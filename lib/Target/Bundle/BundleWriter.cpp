@@ -12,6 +12,7 @@
 #include "qopt/runtime/BundleFile.h"
 #include "qopt/runtime/qbin_generated.h"
 
+#include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -216,6 +217,8 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
 
   std::vector<uint8_t> weights;
   llvm::StringMap<uint64_t> globalOffsets;
+  // dense_resource key -> (offset, size) in the weights blob.
+  llvm::StringMap<std::pair<uint64_t, uint64_t>> resourceOffsets;
   std::vector<Allocation> allocs;
   struct PendingStep {
     qbin::StepKind kind;
@@ -266,6 +269,9 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
         weights.resize(offset);
         weights.insert(weights.end(), bytes->begin(), bytes->end());
         it = globalOffsets.insert({get.getName(), offset}).first;
+        if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(g.getInitialValue().value_or(
+                Attribute())))
+          resourceOffsets[r.getRawHandle().getKey()] = {offset, bytes->size()};
       }
       where[get] = {qbin::BufferKind::Weights, 0, it->second};
       continue;
@@ -493,6 +499,35 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
         fbb.CreateString(s.origin)));
     (isLaunch ? local.launches : local.copies) += 1;
   }
+  // The program IR, without the resource data the weights already hold.
+  std::vector<uint8_t> programIR;
+  std::vector<fb::Offset<qbin::ProgramResource>> programResources;
+  if (mlir::ModuleOp program = options.program) {
+    llvm::StringMap<bool> keys;
+    bool allCovered = true;
+    program.walk([&](Operation *op) {
+      for (NamedAttribute a : op->getAttrs())
+        if (auto r = dyn_cast<DenseResourceElementsAttr>(a.getValue())) {
+          StringRef key = r.getRawHandle().getKey();
+          keys[key] = true;
+          allCovered &= resourceOffsets.count(key) > 0;
+        }
+    });
+    BytecodeWriterConfig config(options.compilerVersion);
+    if (allCovered && !keys.empty()) {
+      config.setElideResourceDataFlag(true);
+      for (auto &k : keys) {
+        auto [offset, size] = resourceOffsets.lookup(k.getKey());
+        programResources.push_back(
+            qbin::CreateProgramResource(fbb, fbb.CreateString(k.getKey().str()), offset, size));
+      }
+    }
+    std::string bytes;
+    llvm::raw_string_ostream os(bytes);
+    if (failed(writeBytecodeToFile(program, os, config)))
+      return llvm::createStringError("cannot serialize the qnn program");
+    programIR.assign(bytes.begin(), bytes.end());
+  }
   std::vector<fb::Offset<fb::String>> targets;
   if (!images.empty())
     for (auto &[chip, ptx] : images.front().ptxByTarget)
@@ -501,8 +536,8 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       fbb, fbb.CreateString(options.compilerVersion), fbb.CreateVector(targets), *inSpecs,
       *outSpecs, arenaBytes, qbin::kAlignment, fbb.CreateVector(weights),
       fbb.CreateVector(modules), fbb.CreateVector(stepOffsets),
-      fbb.CreateVector(options.programIR), fbb.CreateString(options.sourceModel),
-      fbb.CreateString(options.precision));
+      fbb.CreateVector(programIR), fbb.CreateString(options.sourceModel),
+      fbb.CreateString(options.precision), fbb.CreateVector(programResources));
   qbin::FinishBundleBuffer(fbb, root);
 
   std::vector<uint8_t> file(qbin::kHeaderSize + fbb.GetSize());
