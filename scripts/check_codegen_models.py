@@ -2,8 +2,8 @@
 """GPU code generation on real models, without a GPU (run by ctest as `codegen-models`).
 
 For every int8 program that the `int8-models` test wrote (ResNet-50, MobileNetV2, the
-PaddleOCR cls/det/rec models, ONNX Runtime's QDQ MobileNetV2) and for fp32 ResNet-50 and
-MobileNetV2:
+PaddleOCR cls/det/rec models, ONNX Runtime's QDQ MobileNetV2) and for fp32 and fp16 ResNet-50
+and MobileNetV2:
   - qopt-compile -o model.qbin for sm_80, sm_86, sm_89 and sm_90: every kernel assembles with
     ptxas and spills nothing (the writer records ptxas -v per kernel and target);
   - the bundle verifies and the qnn program it carries reproduces the reference bit for bit;
@@ -115,28 +115,29 @@ def main() -> int:
         except Exception as e:  # a failed command is a failed check, with its output
             failures.append(f"{name}: {e}")
 
-    for name in ("resnet50", "mobilenetv2"):
-        print(f"== {name} fp32", flush=True)
-        d = os.path.join(work, "fp32", name)
+    for name, precision in (("resnet50", "fp32"), ("mobilenetv2", "fp32"),
+                            ("resnet50", "fp16"), ("mobilenetv2", "fp16")):
+        print(f"== {name} {precision}", flush=True)
+        d = os.path.join(work, precision, name)
         os.makedirs(d, exist_ok=True)
         x = os.path.join(work, "int8", name, "x.npy")
         try:
-            program = os.path.join(d, "fp32.mlir")
+            program = os.path.join(d, f"{precision}.mlir")
             run([f"{bins}/qopt-compile", os.path.join(work, f"{name}.onnx"), "--input-shape",
-                 "input=1x3x224x224", "--precision", "fp32", "-o", program])
+                 "input=1x3x224x224", "--precision", precision, "-o", program])
             if ptxas:
                 failures += bundle(bins, program, os.path.join(d, "model.qbin"),
                                    ["--precision", "fp32"])
-            if name == "mobilenetv2":  # ResNet-50 fp32 takes a minute as naive CPU loops
+            if name == "mobilenetv2":  # ResNet-50 takes a minute as naive CPU loops
                 run([f"{bins}/qopt-ref", program, "--input", f"input={x}", "--output-dir",
                      os.path.join(d, "ref")])
                 run([f"{bins}/qopt-ref", program, "--engine", "linalg-cpu", "--input",
                      f"input={x}", "--output-dir", os.path.join(d, "cpu")])
                 print("  lowered program on the CPU:")
-                failures += [f"{name} fp32: linalg-cpu {f}" for f in
+                failures += [f"{name} {precision}: linalg-cpu {f}" for f in
                              compare(os.path.join(d, "ref"), os.path.join(d, "cpu"), False)]
         except Exception as e:
-            failures.append(f"{name} fp32: {e}")
+            failures.append(f"{name} {precision}: {e}")
 
     for f in failures:
         print("FAILED:", f)

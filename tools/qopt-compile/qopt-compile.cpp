@@ -47,8 +47,9 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file (default: stdo
                                        cl::init("-"), cl::cat(category));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("fp32 (graph optimizations only), int8 (static quantization, calibrated) or "
-             "int8-dynamic (int8 matmul/gemm weights, activations quantized at run time)"),
+    cl::desc("fp32 (graph optimizations only), fp16 (every float tensor stored in f16, "
+             "computed in f32), int8 (static quantization, calibrated) or int8-dynamic (int8 "
+             "matmul/gemm weights, activations quantized at run time)"),
     cl::init("int8"), cl::cat(category));
 static cl::opt<std::string> emit(
     "emit",
@@ -62,6 +63,10 @@ static cl::list<std::string> targets(
     cl::CommaSeparated, cl::cat(category));
 static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to assemble cubins with"),
                                       cl::cat(category));
+static cl::opt<std::string> floatLayers(
+    "float-layers",
+    cl::desc("int8/int8-dynamic: the layers that stay float run in fp32 (default) or fp16"),
+    cl::init("fp32"), cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode", cl::desc("Write MLIR bytecode"),
                                   cl::cat(category));
 static cl::list<std::string> inputShapes(
@@ -163,9 +168,11 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
       integer |= isa<mlir::quant::QuantizedType>(mlir::getElementTypeOrSelf(t));
   });
   bool fromMLIR = !StringRef(inputFile).ends_with(".onnx");
-  options.precision = fromMLIR ? (integer ? "int8" : "fp32")
+  options.precision = fromMLIR ? (integer ? "int8" : "float")
                       : preQuantized ? "int8 (pre-quantized model)"
                                      : precision.getValue();
+  if (!fromMLIR && floatLayers == "fp16" && precision != "fp16")
+    options.precision += ", float layers fp16";
   options.compilerVersion = qopt::versionString();
   options.program = program;
 
@@ -246,8 +253,13 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "QOpt compiler: ONNX -> quantized qnn IR\n");
   qopt::ref::setBlasThreads(threads);
 
-  if (precision != "fp32" && precision != "int8" && precision != "int8-dynamic")
-    return fail("--precision must be fp32, int8 or int8-dynamic, got '" + precision + "'");
+  if (precision != "fp32" && precision != "fp16" && precision != "int8" &&
+      precision != "int8-dynamic")
+    return fail("--precision must be fp32, fp16, int8 or int8-dynamic, got '" + precision + "'");
+  if (floatLayers != "fp32" && floatLayers != "fp16")
+    return fail("--float-layers must be fp32 or fp16, got '" + floatLayers + "'");
+  bool toHalf = precision == "fp16" || floatLayers == "fp16";
+  bool floatOnly = precision == "fp32" || precision == "fp16";
   bool dynamic = precision == "int8-dynamic";
   if (emit.empty()) {
     StringRef out(outputFile);
@@ -348,7 +360,7 @@ int main(int argc, char **argv) {
   }
 
   if ((!reportFile.empty() || sensitivityRanking || accuracyBudget >= 0) &&
-      ((calibData.empty() && evalData.empty()) || preQuantized || precision == "fp32"))
+      ((calibData.empty() && evalData.empty()) || preQuantized || floatOnly))
     return fail("--report, --sensitivity and --accuracy-budget compare against the float model "
                 "on --eval-data (or --calib-data): they need a float model, --precision int8 or "
                 "int8-dynamic and data");
@@ -360,7 +372,7 @@ int main(int argc, char **argv) {
   // The data set (calibration, and evaluation for the report), opened on the
   // graph-optimized float function whose inputs it must match.
   std::optional<qopt::calib::CalibrationSet> dataSet;
-  if (!calibData.empty() && !preQuantized && precision != "fp32") {
+  if (!calibData.empty() && !preQuantized && !floatOnly) {
     qopt::calib::CalibrationSet::Options setOptions;
     setOptions.maxSamples = calibSamples;
     if (!imagePreprocess.empty()) {
@@ -377,7 +389,7 @@ int main(int argc, char **argv) {
   // What the report, the sensitivity ranking and the budget measure on: a
   // held-out set when given, else the calibration set.
   std::optional<qopt::calib::CalibrationSet> evalSet;
-  if (!evalData.empty() && !preQuantized && precision != "fp32") {
+  if (!evalData.empty() && !preQuantized && !floatOnly) {
     qopt::calib::CalibrationSet::Options setOptions;
     if (!imagePreprocess.empty()) {
       auto spec = qopt::ref::parseImagePreprocess(imagePreprocess);
@@ -486,6 +498,16 @@ int main(int argc, char **argv) {
     sys::path::replace_extension(htmlPath, ".html");
     if (Error err = qopt::compiler::writeReportHTML(report, htmlPath))
       return fail(toString(std::move(err)));
+  }
+  if (toHalf) {
+    // After quantization and the report: calibration and the float
+    // comparison run on the f32 model; this is a storage decision.
+    mlir::PassManager pm(&context);
+    if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
+      return 1;
+    pm.nest<mlir::func::FuncOp>().addPass(qopt::createConvertFloatPrecisionPass());
+    if (mlir::failed(pm.run(*module)))
+      return 1;
   }
   if (mlir::failed(mlir::verify(*module)))
     return fail("the compiled module does not verify (a compiler bug)");

@@ -207,4 +207,26 @@ def DynamicQuantizePass : Pass<"qopt-dynamic-quantize", "mlir::func::FuncOp"> {
   ];
 }
 
+def ConvertFloatPrecisionPass : Pass<"qopt-convert-float-precision", "mlir::func::FuncOp"> {
+  let summary = "Stores every float tensor inside the model in f16";
+  let description = [{
+    Every f32 tensor inside the function (activations, weights, biases, and
+    the float layers an int8 program keeps) becomes f16; the inputs and
+    outputs stay f32, with a `qnn.cast` after each input and before each
+    output. Quantized ops are untouched: a `quant.dcast` still produces f32
+    (its expressed type) and is followed by a cast to f16, a `quant.qcast`
+    is preceded by a cast back to f32. Kernels compute in f32 and store f16
+    (docs/codegen.md), so this halves float memory traffic and weight size at
+    fp16 rounding of every stored value; weights round to nearest even.
+
+    ```mlir
+    %0 = qnn.relu %x : tensor<8xf32> -> tensor<8xf32>
+    // becomes
+    %h = qnn.cast %x : tensor<8xf32> -> tensor<8xf16>
+    %0 = qnn.relu %h : tensor<8xf16> -> tensor<8xf16>
+    ```
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD

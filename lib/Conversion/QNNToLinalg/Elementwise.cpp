@@ -243,6 +243,44 @@ FailureOr<Value> lowerFloatUnary(OpBuilder &b, Operation *op, Operands in) {
   });
 }
 
+/// ONNX Cast between floats, integers and bool (signless storage).
+FailureOr<Value> lowerCast(OpBuilder &b, qnn::CastOp op, Operands in) {
+  Type from = getElementTypeOrSelf(op.getInput().getType());
+  Type to = getElementTypeOrSelf(op.getResult().getType());
+  for (Type t : {from, to})
+    if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+      return op.emitError() << "cast of " << t << " is not lowered (signless integers only)",
+             failure();
+  return elementwise(b, op, {in[0]}, [&](Body &body, ValueRange, ValueRange a) -> Value {
+    OpBuilder &nb = body.b;
+    Location loc = body.loc;
+    Value v = a[0];
+    if (from == to)
+      return v;
+    bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+    if (fromFloat && toFloat)
+      return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
+                 ? arith::ExtFOp::create(nb, loc, to, v).getResult()
+                 : arith::TruncFOp::create(nb, loc, to, v).getResult();
+    if (fromFloat && to.isInteger(1))
+      return arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::UNE, v,
+                                   body.floatConst(from, 0.0));
+    if (fromFloat)
+      return arith::FPToSIOp::create(nb, loc, to, v);
+    if (toFloat)
+      return from.isInteger(1) ? arith::UIToFPOp::create(nb, loc, to, v).getResult()
+                               : arith::SIToFPOp::create(nb, loc, to, v).getResult();
+    if (to.isInteger(1))
+      return arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::ne, v,
+                                   body.intConst(from, 0));
+    unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+    if (fw > tw)
+      return arith::TruncIOp::create(nb, loc, to, v);
+    return from.isInteger(1) ? arith::ExtUIOp::create(nb, loc, to, v).getResult()
+                             : arith::ExtSIOp::create(nb, loc, to, v).getResult();
+  });
+}
+
 bool isFloatUnary(Operation *op) {
   return isa<qnn::ReluOp, qnn::ClipOp, qnn::SigmoidOp, qnn::TanhOp, qnn::ExpOp, qnn::SqrtOp,
              qnn::NegOp, qnn::AbsOp, qnn::HardSwishOp>(op);
@@ -295,6 +333,8 @@ FailureOr<Value> qopt::lowering::lowerElementwise(OpBuilder &b, Operation *op, O
     return lowerLut(b, l, in);
   if (auto s = dyn_cast<qnn::SoftmaxOp>(op))
     return lowerSoftmax(b, s, in);
+  if (auto c = dyn_cast<qnn::CastOp>(op))
+    return lowerCast(b, c, in);
   bool quantized = isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op->getResult(0).getType()));
   if (quantized) {
     if (isa<qnn::AddOp>(op))
