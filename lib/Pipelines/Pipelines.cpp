@@ -32,7 +32,8 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
   // and inspected alone (docs/codegen.md lists the stages).
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << "func.func(qopt-lower-to-linalg),";
+  os << "func.func(qopt-lower-to-linalg{tensor-cores=" << (options.tensorCores ? "true" : "false")
+     << "}),";
   if (options.fuseElementwise)
     os << "linalg-fuse-elementwise-ops,";
   os << "one-shot-bufferize{bufferize-function-boundaries "
@@ -43,7 +44,10 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
      << "func.func(convert-linalg-to-parallel-loops,qopt-map-parallel-to-gpu{block-size="
      << options.blockSize << "}),"
      << "gpu-launch-sink-index-computations,gpu-kernel-outlining,canonicalize,cse,"
-     << "gpu.module(lower-affine,convert-scf-to-cf,expand-strided-metadata,"
+     << "gpu.module(qopt-shared-memory-space,convert-nvgpu-to-nvvm,"
+     << "convert-vector-to-scf{full-unroll=true},"
+     << "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+     << "convert-vector-to-llvm{use-vector-alignment=true},"
      << "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},canonicalize,cse,"
      << "reconcile-unrealized-casts)";
   std::vector<std::string> targets(options.targets.begin(), options.targets.end());

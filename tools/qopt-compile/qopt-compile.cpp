@@ -61,6 +61,11 @@ static cl::list<std::string> targets(
     "target", cl::desc("GPU chips to build cubins for (default sm_80,sm_86,sm_89,sm_90); the "
                        "bundle also carries PTX of the first for JIT on newer chips"),
     cl::CommaSeparated, cl::cat(category));
+static cl::opt<bool> tensorCores(
+    "tensor-cores",
+    cl::desc("Integer convs (group 1, signed 8-bit) as tensor-core implicit GEMMs (mma.sync "
+             "m16n8k32); experimental until checked on a GPU, see docs/codegen.md"),
+    cl::cat(category));
 static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to assemble cubins with"),
                                       cl::cat(category));
 static cl::opt<std::string> floatLayers(
@@ -194,6 +199,7 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
     return 1;
   qopt::GPUCodegenOptions codegen;
   codegen.targets = chips;
+  codegen.tensorCores = tensorCores;
   codegen.cudaPath = cudaPath;
   if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
     return fail("invalid GPU code generation options");

@@ -28,10 +28,22 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
     ```
 
     Ops without a lowering are errors naming the op and its ONNX node.
+
+    With `tensor-cores`, integer convs that fit (group 1, signed 8-bit input
+    and weights, symmetric weights) become a tensor-core implicit GEMM kernel
+    instead (a `gpu.launch` between `bufferization.to_buffer`/`to_tensor`):
+    for the GPU pipeline only, since the host cannot run it.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::math::MathDialect"];
+                           "::mlir::math::MathDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::nvgpu::NVGPUDialect", "::mlir::affine::AffineDialect"];
+  let options = [
+    Option<"tensorCores", "tensor-cores", "bool", "false",
+           "Lower eligible integer convs to the tensor-core kernel (GPU only)">
+  ];
 }
 
 def MapParallelToGPUPass : Pass<"qopt-map-parallel-to-gpu", "mlir::func::FuncOp"> {
@@ -58,6 +70,23 @@ def MapParallelToGPUPass : Pass<"qopt-map-parallel-to-gpu", "mlir::func::FuncOp"
   let options = [
     Option<"blockSize", "block-size", "int64_t", "256", "Threads per block">
   ];
+}
+
+def SharedMemorySpacePass : Pass<"qopt-shared-memory-space", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Spells workgroup memory as address space 3 in kernels";
+  let description = [{
+    Rewrites every memref type with `#gpu.address_space<workgroup>` in a
+    `gpu.module` to the NVVM integer address space 3. The tensor-core kernels
+    are built with the attribute (vector-to-nvgpu chooses `ldmatrix` only for
+    it) but `convert-nvgpu-to-nvvm` and `convert-vector-to-llvm`, which run
+    before `convert-gpu-to-nvvm`, only convert integer memory spaces. It
+    also aligns every workgroup buffer to 16 bytes (`llvm.align`), which
+    `ldmatrix` needs and the NVVM lowering does not give byte buffers.
+
+    ```mlir
+    memref<64x32xi8, #gpu.address_space<workgroup>>  // becomes memref<64x32xi8, 3>
+    ```
+  }];
 }
 
 #endif // QOPT_CONVERSION_PASSES_TD

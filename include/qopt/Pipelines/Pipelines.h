@@ -39,6 +39,10 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
   Option<std::string> ptxFeatures{*this, "ptx-features",
                                   llvm::cl::desc("PTX ISA feature of the generated code"),
                                   llvm::cl::init("+ptx80")};
+  Option<bool> tensorCores{*this, "tensor-cores",
+                           llvm::cl::desc("Integer convs that fit run on tensor cores "
+                                          "(mma.sync s8); the rest stay SIMT"),
+                           llvm::cl::init(false)};
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("Threads per block of the SIMT kernels"),
                             llvm::cl::init(256)};

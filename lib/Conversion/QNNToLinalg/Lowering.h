@@ -22,6 +22,10 @@
 
 #include <functional>
 
+namespace qopt::qnn {
+class ConvOp;
+} // namespace qopt::qnn
+
 namespace qopt::lowering {
 
 /// What a tensor's element type means: a float, a plain integer, or a
@@ -113,6 +117,14 @@ mlir::FailureOr<mlir::Value> lowerReduction(mlir::OpBuilder &b, mlir::Operation 
                                             Operands in);
 mlir::FailureOr<mlir::Value> lowerDataMovement(mlir::OpBuilder &b, mlir::Operation *op,
                                                Operands in);
+
+/// Whether an integer conv can run as the tensor-core implicit GEMM
+/// (TensorCore.cpp); `why` says what rules it out.
+bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
+/// The tensor-core kernel of an eligible conv, as a gpu.launch between
+/// bufferization.to_buffer/to_tensor ops (GPU pipeline only).
+mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
+                                                 Operands in);
 
 /// The requantization of an integer op's result (its type and fused
 /// clamp), for an accumulator whose real scale is `accScale`.

@@ -345,7 +345,12 @@ Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
 
 namespace {
 
-FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in) {
+FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores) {
+  if (auto conv = dyn_cast<qnn::ConvOp>(op)) {
+    std::string why;
+    if (tensorCores && tensorCoreEligible(conv, &why))
+      return lowerConvTensorCore(b, conv, in);
+  }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
     return arith::ConstantOp::create(b, op->getLoc(), value).getResult();
@@ -399,7 +404,7 @@ struct LowerQNNToLinalgPass
         op.emitError("qopt-lower-to-linalg: expected a single-result op");
         return signalPassFailure();
       }
-      FailureOr<Value> r = lowerOne(b, &op, Operands{operands});
+      FailureOr<Value> r = lowerOne(b, &op, Operands{operands}, tensorCores);
       if (failed(r))
         return signalPassFailure();
       if (r->getType() != storageTensorType(op.getResult(0).getType())) {

@@ -1,0 +1,465 @@
+//===- TensorCore.cpp - int8 conv as a tensor-core implicit GEMM -*- C++ -*-===//
+//
+// An integer conv (group 1, symmetric weights, signed 8-bit input) becomes
+// one kernel: C[Cout, P] = W[Cout, K] x im2col(X)[K, P] with P = N*OH*OW
+// output pixels and K = Cin*KH*KW, in NCHW without any layout change.
+//
+// Per CTA a 64x64 tile of C, 4 warps of 32x32; K by 32. Every K step the
+// threads stage a 64x32 tile of W and a 64x32 tile of the im2col matrix
+// (pixel-major, K contiguous) in shared memory; the warps read them as
+// vectors and multiply with vector.contract, which convert-vector-to-gpu
+// turns into ldmatrix and mma.sync m16n8k32 (s8 x s8 -> s32) after
+// qopt-unroll-to-mma. The accumulators go through shared memory to an
+// epilogue that applies exactly the arithmetic of the SIMT form (Body).
+//
+// Zero points: padding taps are staged as the input zero point z_x (the
+// real 0), so sum_k w * (x - z_x) = acc - z_x * rowsum(W)[m] with one
+// compile-time constant per output channel.
+//
+// The buffers enter and leave through bufferization.to_buffer/to_tensor,
+// so the kernel sits in the tensor program until one-shot bufferization.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+#include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Reference/Executor.h"
+
+#include "mlir/Conversion/VectorToGPU/VectorToGPU.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace qopt;
+using namespace qopt::lowering;
+
+namespace {
+
+constexpr int64_t kBM = 64, kBN = 64, kBK = 32, kWarpM = 32, kWarpN = 32, kThreads = 128;
+
+/// The constant data of an operand, if it is one (weights are).
+std::optional<ref::Tensor> constantOf(Value v) {
+  while (auto cast = v.getDefiningOp<mlir::quant::StorageCastOp>())
+    v = cast.getOperand();
+  auto c = v.getDefiningOp<qnn::ConstantOp>();
+  if (!c)
+    return std::nullopt;
+  auto t = ref::tensorFromAttr(cast<ElementsAttr>(c.getValue()));
+  if (!t) {
+    llvm::consumeError(t.takeError());
+    return std::nullopt;
+  }
+  return std::move(*t);
+}
+
+/// A 2-D window of a workgroup buffer at (row, col), read and written with
+/// constant indices: upstream's vector-to-nvgpu conversion takes the index
+/// operands of the transfers into its conversion slice and only accepts
+/// constants there (the offsets live in the subview instead).
+Value window(OpBuilder &b, Location loc, Value buffer, Value row, Value col, int64_t rows,
+             int64_t cols) {
+  SmallVector<OpFoldResult> offsets{row, col};
+  SmallVector<OpFoldResult> sizes{b.getIndexAttr(rows), b.getIndexAttr(cols)};
+  SmallVector<OpFoldResult> strides{b.getIndexAttr(1), b.getIndexAttr(1)};
+  return memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
+}
+
+Value offsetBy(OpBuilder &b, Location loc, Value v, int64_t d) {
+  AffineExpr e = b.getAffineDimExpr(0);
+  return affine::AffineApplyOp::create(b, loc, AffineMap::get(1, 0, {e + d}), ValueRange{v});
+}
+
+/// Builds vector code with `body` and converts it to nvgpu ldmatrix/mma.sync
+/// right away. Upstream's conversion starts a slice at every elementwise op
+/// of the op it is given, scalar index arithmetic included, and fails on
+/// those; so the vector code is built alone in a scratch function whose
+/// arguments stand for `captured`, converted there, and cloned back.
+LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
+                       function_ref<void(OpBuilder &, ValueRange)> body) {
+  MLIRContext *ctx = b.getContext();
+  OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
+  OpBuilder mb = OpBuilder::atBlockBegin(scratch->getBody());
+  auto fn = func::FuncOp::create(mb, loc, "mma",
+                                 FunctionType::get(ctx, TypeRange(captured), {}));
+  Block *entry = fn.addEntryBlock();
+  OpBuilder fb = OpBuilder::atBlockBegin(entry);
+  body(fb, entry->getArguments());
+  func::ReturnOp::create(fb, loc);
+  RewritePatternSet patterns(ctx);
+  populatePrepareVectorToMMAPatterns(patterns, /*useNvGpu=*/true);
+  if (failed(applyPatternsGreedily(fn, std::move(patterns))))
+    return failure();
+  IRRewriter rewriter(ctx);
+  if (failed(convertVectorToNVVMCompatibleMMASync(rewriter, fn)))
+    return failure();
+  bool converted = false, hasContract = false;
+  fn.walk([&](nvgpu::MmaSyncOp) { converted = true; });
+  fn.walk([&](vector::ContractionOp) { hasContract = true; });
+  if (hasContract && !converted)
+    return emitError(loc, "tensor-core conv: the contractions did not become mma.sync");
+  // The conversion leaves the original vector values behind, dead.
+  SmallVector<Operation *> dead;
+  fn.walk<WalkOrder::PostOrder>([&](Operation *op) {
+    if (isa<vector::ContractionOp, vector::TransferReadOp>(op) && op->use_empty())
+      dead.push_back(op);
+  });
+  for (Operation *op : llvm::reverse(dead))
+    if (op->use_empty())
+      op->erase();
+  IRMapping map;
+  for (auto [arg, v] : llvm::zip(entry->getArguments(), captured))
+    map.map(arg, v);
+  for (Operation &op : entry->without_terminator())
+    b.clone(op, map);
+  return success();
+}
+
+struct Geometry {
+  int64_t n, cin, h, w, cout, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw;
+  int64_t P() const { return n * oh * ow; }
+  int64_t K() const { return cin * kh * kw; }
+};
+
+} // namespace
+
+bool qopt::lowering::tensorCoreEligible(qnn::ConvOp op, std::string *why) {
+  auto say = [&](const char *msg) {
+    if (why)
+      *why = msg;
+    return false;
+  };
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto wt = cast<RankedTensorType>(op.getWeight().getType());
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  auto xq = dyn_cast<mlir::quant::QuantizedType>(xt.getElementType());
+  auto wq = dyn_cast<mlir::quant::QuantizedType>(wt.getElementType());
+  auto yq = dyn_cast<mlir::quant::QuantizedType>(yt.getElementType());
+  if (!xq || !wq || !yq)
+    return say("not an integer conv");
+  if (xt.getRank() != 4 || op.getGroup() != 1)
+    return say("only 2-D convs with group 1 (depthwise and grouped convs stay SIMT)");
+  if (xq.getStorageTypeIntegralWidth() != 8 || !xq.isSigned() ||
+      wq.getStorageTypeIntegralWidth() != 8 || !wq.isSigned() ||
+      yq.getStorageTypeIntegralWidth() > 16)
+    return say("tensor cores take signed 8-bit inputs and weights");
+  if (op.getResidual())
+    return say("a fused residual has no integer form");
+  auto wp = ref::quantParamsOf(wt.getElementType());
+  if (!wp) {
+    llvm::consumeError(wp.takeError());
+    return say("weight parameters");
+  }
+  if (llvm::any_of(wp->zeroPoints, [](int32_t z) { return z != 0; }))
+    return say("weights with a zero point");
+  if (!constantOf(op.getWeight()))
+    return say("weights are not a constant");
+  int64_t cout = yt.getDimSize(1);
+  int64_t k = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
+  // Small problems fill no tile: the SIMT kernel is as good.
+  if (cout < 16 || k < 32)
+    return say("too small for a 64x64 tile");
+  return true;
+}
+
+FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op,
+                                                     Operands in) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto wt = cast<RankedTensorType>(op.getWeight().getType());
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  Geometry g{xt.getDimSize(0), xt.getDimSize(1), xt.getDimSize(2), xt.getDimSize(3),
+             yt.getDimSize(1), wt.getDimSize(2), wt.getDimSize(3), yt.getDimSize(2),
+             yt.getDimSize(3), op.getStrides()[0], op.getStrides()[1], op.getDilations()[0],
+             op.getDilations()[1], op.getPads()[0], op.getPads()[1]};
+  const int64_t M = g.cout, P = g.P(), K = g.K();
+
+  auto xi = elementInfo(op, op.getInput());
+  auto wi = elementInfo(op, op.getWeight());
+  auto out = outputOf(op);
+  auto yp = ref::quantParamsOf(yt.getElementType());
+  if (failed(xi) || failed(wi) || failed(out) || !yp) {
+    if (!yp)
+      op.emitError() << llvm::toString(yp.takeError());
+    return failure();
+  }
+  int32_t zx = xi->params.zeroPoint();
+  // Per output channel: the fixed-point scale (the reference's expression)
+  // and the zero-point correction z_x * rowsum(W) folded into the bias.
+  std::optional<ref::Tensor> w = constantOf(op.getWeight());
+  std::optional<ref::Tensor> bias;
+  if (op.getBias()) {
+    bias = constantOf(op.getBias());
+    if (!bias)
+      return op.emitError("tensor-core conv: the bias must be a constant"), failure();
+  }
+  SmallVector<int32_t> mults, shifts, offsets;
+  for (int64_t m = 0; m < M; ++m) {
+    auto s = qopt::quant::computeFixedPointScale(xi->params.scale() * wi->params.scale(m) /
+                                                 yp->scale());
+    if (!s)
+      return op.emitError() << "channel " << m << ": " << llvm::toString(s.takeError()),
+             failure();
+    mults.push_back(s->multiplier);
+    shifts.push_back(s->shift);
+    int64_t rowsum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      rowsum += w->data<int8_t>()[m * K + k];
+    int64_t off = (bias ? (int64_t)bias->data<int32_t>()[m] : 0) - (int64_t)zx * rowsum;
+    // The reference checks the accumulator bound before any kernel runs; the
+    // folded offset of a layer it accepts fits int32 by the same bound.
+    if (off < std::numeric_limits<int32_t>::min() || off > std::numeric_limits<int32_t>::max())
+      return op.emitError("tensor-core conv: bias correction leaves int32"), failure();
+    offsets.push_back((int32_t)off);
+  }
+
+  // Buffers.
+  auto memrefOf = [&](Value tensor) -> Value {
+    auto t = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor, /*read_only=*/true);
+  };
+  Value x = memrefOf(in[0]), wm = memrefOf(in[1]);
+  Value multT = memrefOf(i32Tensor(b, loc, mults));
+  Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
+  Value offT = memrefOf(i32Tensor(b, loc, offsets));
+  auto yStorage = storageTensorType(yt);
+  auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
+  Value y = memref::AllocOp::create(b, loc, yMem);
+  // W viewed as [Cout, K].
+  Value w2 = memref::CollapseShapeOp::create(
+      b, loc, wm, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+
+  auto cI = [&](OpBuilder &bb, int64_t v) {
+    return arith::ConstantIndexOp::create(bb, loc, v).getResult();
+  };
+  // #gpu.address_space<workgroup>: the vector-to-nvgpu conversion picks
+  // ldmatrix only for it (qopt-shared-memory-space turns it into the integer
+  // 3 before the NVVM conversions).
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto smemA = MemRefType::get({kBM, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
+  auto smemB = MemRefType::get({kBN, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
+  auto smemC = MemRefType::get({kBM, kBN}, i32, MemRefLayoutAttrInterface{}, workgroup);
+  Value one = cI(b, 1);
+  auto launch = gpu::LaunchOp::create(b, loc, cI(b, (P + kBN - 1) / kBN),
+                                      cI(b, (M + kBM - 1) / kBM), one, cI(b, kThreads), one, one,
+                                      /*dynamicSharedMemorySize=*/nullptr,
+                                      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+                                      TypeRange{smemA, smemB, smemC});
+  OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+  Value sA = launch.getWorkgroupAttributions()[0];
+  Value sB = launch.getWorkgroupAttributions()[1];
+  Value sC = launch.getWorkgroupAttributions()[2];
+  // The tile coordinates. They are rebuilt in the K loop and in the
+  // epilogue instead of being computed once above the loop: upstream's
+  // vector-to-nvgpu slice analysis takes every value a loop with vector
+  // iter_args captures from above into its conversion set, and fails on
+  // scalar index arithmetic there.
+  struct Coords {
+    Value tid, p0, m0, wmRow, wnRow;
+  };
+  auto coords = [&](OpBuilder &cb) {
+    Coords c;
+    c.tid = gpu::ThreadIdOp::create(cb, loc, gpu::Dimension::x);
+    c.p0 = arith::MulIOp::create(cb, loc, gpu::BlockIdOp::create(cb, loc, gpu::Dimension::x),
+                                 cI(cb, kBN));
+    c.m0 = arith::MulIOp::create(cb, loc, gpu::BlockIdOp::create(cb, loc, gpu::Dimension::y),
+                                 cI(cb, kBM));
+    // Warps as 2 x 2 over the 64 x 64 tile; affine.apply, like the index
+    // arithmetic upstream's own pipelines hand to vector-to-nvgpu.
+    AffineExpr t = cb.getAffineDimExpr(0);
+    c.wmRow = affine::AffineApplyOp::create(
+        cb, loc, AffineMap::get(1, 0, {t.floorDiv(64) * kWarpM}), ValueRange{c.tid});
+    c.wnRow = affine::AffineApplyOp::create(
+        cb, loc, AffineMap::get(1, 0, {(t.floorDiv(32) % 2) * kWarpN}), ValueRange{c.tid});
+    return c;
+  };
+
+  // One accumulator per mma.sync tile, 2 x 4 tiles of 16x8 per warp. They
+  // live in the shared C tile across K steps (read, multiply-accumulate,
+  // written back): upstream's vector-to-nvgpu conversion rejects a K loop
+  // that carries them as iter_args next to the scalar staging code.
+  // Registers across the loop are the next step (docs/codegen.md).
+  constexpr int64_t kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
+  auto accType = VectorType::get({16, 8}, i32);
+  int64_t kSteps = (K + kBK - 1) / kBK;
+  {
+    Coords c = coords(kb);
+    if (failed(buildMMA(kb, loc, ValueRange{sC, c.wmRow, c.wnRow},
+                        [&](OpBuilder &vb, ValueRange a) {
+          Value sC = a[0], wmRow = a[1], wnRow = a[2];
+          Value zeroAcc =
+              arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
+          SmallVector<bool> inBounds{true, true};
+          for (int64_t mi = 0; mi < kTilesM; ++mi)
+            for (int64_t ni = 0; ni < kTilesN; ++ni) {
+              Value row = offsetBy(vb, loc, wmRow, 16 * mi);
+              Value col = offsetBy(vb, loc, wnRow, 8 * ni);
+              Value c0 = cI(vb, 0);
+              vector::TransferWriteOp::create(vb, loc, zeroAcc,
+                                              window(vb, loc, sC, row, col, 16, 8),
+                                              ValueRange{c0, c0}, ArrayRef<bool>(inBounds));
+            }
+        })))
+      return failure();
+  }
+  auto kLoop = scf::ForOp::create(kb, loc, cI(kb, 0), cI(kb, kSteps), cI(kb, 1));
+  {
+    OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+    Body l{lb, loc};
+    Coords c = coords(lb);
+    Value tid = c.tid, p0 = c.p0, m0 = c.m0, wmRow = c.wmRow, wnRow = c.wnRow;
+    Value k0 = arith::MulIOp::create(lb, loc, kLoop.getInductionVar(), cI(lb, kBK));
+    // Stage A: 64 x 32 bytes of W, consecutive threads on consecutive k.
+    auto stage = [&](int64_t elems, function_ref<void(OpBuilder &, Value e)> one) {
+      auto loop = scf::ForOp::create(lb, loc, cI(lb, 0), cI(lb, elems / kThreads), cI(lb, 1));
+      OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
+      Value e = arith::AddIOp::create(
+          sb, loc, arith::MulIOp::create(sb, loc, loop.getInductionVar(), cI(sb, kThreads)), tid);
+      one(sb, e);
+    };
+    stage(kBM * kBK, [&](OpBuilder &sb, Value e) {
+      Body s{sb, loc};
+      Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, kBK));
+      Value c = arith::RemUIOp::create(sb, loc, e, cI(sb, kBK));
+      Value m = arith::AddIOp::create(sb, loc, m0, r);
+      Value k = arith::AddIOp::create(sb, loc, k0, c);
+      Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(sb, M)),
+                        s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, K)));
+      Value mc = s.select(ok, m, cI(sb, 0)), kc = s.select(ok, k, cI(sb, 0));
+      Value v = memref::LoadOp::create(sb, loc, w2, ValueRange{mc, kc});
+      v = s.select(ok, v, s.intConst(i8, 0));
+      memref::StoreOp::create(sb, loc, v, sA, ValueRange{r, c});
+    });
+    // Stage B: 64 pixels x 32 taps of im2col(X), consecutive threads on
+    // consecutive pixels (coalesced reads along the output row).
+    stage(kBN * kBK, [&](OpBuilder &sb, Value e) {
+      Body s{sb, loc};
+      Value r = arith::RemUIOp::create(sb, loc, e, cI(sb, kBN));
+      Value c = arith::DivUIOp::create(sb, loc, e, cI(sb, kBN));
+      Value p = arith::AddIOp::create(sb, loc, p0, r);
+      Value k = arith::AddIOp::create(sb, loc, k0, c);
+      Value pOk = s.cmpi(arith::CmpIPredicate::ult, p, cI(sb, P));
+      Value kOk = s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, K));
+      Value pc = s.select(pOk, p, cI(sb, 0)), kc = s.select(kOk, k, cI(sb, 0));
+      Value n = arith::DivUIOp::create(sb, loc, pc, cI(sb, g.oh * g.ow));
+      Value rem = arith::RemUIOp::create(sb, loc, pc, cI(sb, g.oh * g.ow));
+      Value oh = arith::DivUIOp::create(sb, loc, rem, cI(sb, g.ow));
+      Value ow = arith::RemUIOp::create(sb, loc, rem, cI(sb, g.ow));
+      Value ci = arith::DivUIOp::create(sb, loc, kc, cI(sb, g.kh * g.kw));
+      Value tap = arith::RemUIOp::create(sb, loc, kc, cI(sb, g.kh * g.kw));
+      Value ky = arith::DivUIOp::create(sb, loc, tap, cI(sb, g.kw));
+      Value kx = arith::RemUIOp::create(sb, loc, tap, cI(sb, g.kw));
+      auto coord = [&](Value o, Value kk, int64_t st, int64_t dl, int64_t pd) {
+        Value v = arith::AddIOp::create(sb, loc, arith::MulIOp::create(sb, loc, o, cI(sb, st)),
+                                        arith::MulIOp::create(sb, loc, kk, cI(sb, dl)));
+        return arith::SubIOp::create(sb, loc, v, cI(sb, pd)).getResult();
+      };
+      Value ih = coord(oh, ky, g.sh, g.dh, g.ph), iw = coord(ow, kx, g.sw, g.dw, g.pw);
+      Value inside = s.andi(s.andi(s.cmpi(arith::CmpIPredicate::sge, ih, cI(sb, 0)),
+                                   s.cmpi(arith::CmpIPredicate::slt, ih, cI(sb, g.h))),
+                            s.andi(s.cmpi(arith::CmpIPredicate::sge, iw, cI(sb, 0)),
+                                   s.cmpi(arith::CmpIPredicate::slt, iw, cI(sb, g.w))));
+      Value ihc = s.select(inside, ih, cI(sb, 0)), iwc = s.select(inside, iw, cI(sb, 0));
+      Value v = memref::LoadOp::create(sb, loc, x, ValueRange{n, ci, ihc, iwc});
+      // Padding is the real 0, i.e. the zero point; columns past P or K are
+      // multiplied by W = 0 or never stored.
+      v = s.select(inside, v, s.intConst(i8, zx));
+      v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
+      memref::StoreOp::create(sb, loc, v, sB, ValueRange{r, c});
+    });
+    gpu::BarrierOp::create(lb, loc);
+    if (failed(buildMMA(lb, loc, ValueRange{sA, sB, sC, wmRow, wnRow},
+                        [&](OpBuilder &vb, ValueRange a) {
+          Value sA = a[0], sB = a[1], sC = a[2], wmRow = a[3], wnRow = a[4];
+          Value zero8 = arith::ConstantIntOp::create(vb, loc, i8, 0);
+          Value zero32 = arith::ConstantIntOp::create(vb, loc, i32, 0);
+          SmallVector<bool> inBounds{true, true};
+          SmallVector<Value> aFrag, bFrag;
+          for (int64_t mi = 0; mi < kTilesM; ++mi) {
+            Value row = offsetBy(vb, loc, wmRow, 16 * mi);
+            aFrag.push_back(vector::TransferReadOp::create(
+                vb, loc, VectorType::get({16, kBK}, i8),
+                window(vb, loc, sA, row, cI(vb, 0), 16, kBK), ValueRange{cI(vb, 0), cI(vb, 0)},
+                zero8, ArrayRef<bool>(inBounds)));
+          }
+          for (int64_t ni = 0; ni < kTilesN; ++ni) {
+            Value row = offsetBy(vb, loc, wnRow, 8 * ni);
+            bFrag.push_back(vector::TransferReadOp::create(
+                vb, loc, VectorType::get({8, kBK}, i8),
+                window(vb, loc, sB, row, cI(vb, 0), 8, kBK), ValueRange{cI(vb, 0), cI(vb, 0)},
+                zero8, ArrayRef<bool>(inBounds)));
+          }
+          AffineExpr dm, dn, dk;
+          bindDims(ctx, dm, dn, dk);
+          SmallVector<AffineMap> maps{AffineMap::get(3, 0, {dm, dk}, ctx),
+                                      AffineMap::get(3, 0, {dn, dk}, ctx),
+                                      AffineMap::get(3, 0, {dm, dn}, ctx)};
+          auto iterators = ArrayAttr::get(
+              ctx, {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                    vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                    vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+          for (int64_t mi = 0; mi < kTilesM; ++mi)
+            for (int64_t ni = 0; ni < kTilesN; ++ni) {
+              Value tile = window(vb, loc, sC, offsetBy(vb, loc, wmRow, 16 * mi),
+                                  offsetBy(vb, loc, wnRow, 8 * ni), 16, 8);
+              Value c0 = cI(vb, 0);
+              Value acc = vector::TransferReadOp::create(vb, loc, accType, tile,
+                                                         ValueRange{c0, c0}, zero32,
+                                                         ArrayRef<bool>(inBounds));
+              acc = vector::ContractionOp::create(vb, loc, aFrag[mi], bFrag[ni], acc,
+                                                  vb.getAffineMapArrayAttr(maps), iterators);
+              vector::TransferWriteOp::create(vb, loc, acc, tile, ValueRange{c0, c0},
+                                              ArrayRef<bool>(inBounds));
+            }
+        })))
+      return failure();
+    // The next stage overwrites the tiles: every warp must be done reading.
+    gpu::BarrierOp::create(lb, loc);
+  }
+  gpu::BarrierOp::create(kb, loc);
+  Coords ec = coords(kb);
+  Value tid = ec.tid, p0 = ec.p0, m0 = ec.m0;
+  // Epilogue: consecutive threads on consecutive pixels (coalesced stores).
+  {
+    auto loop = scf::ForOp::create(kb, loc, cI(kb, 0), cI(kb, kBM * kBN / kThreads), cI(kb, 1));
+    OpBuilder eb = OpBuilder::atBlockBegin(loop.getBody());
+    Body s{eb, loc};
+    Value e = arith::AddIOp::create(
+        eb, loc, arith::MulIOp::create(eb, loc, loop.getInductionVar(), cI(eb, kThreads)), tid);
+    Value r = arith::DivUIOp::create(eb, loc, e, cI(eb, kBN));
+    Value c = arith::RemUIOp::create(eb, loc, e, cI(eb, kBN));
+    Value m = arith::AddIOp::create(eb, loc, m0, r);
+    Value p = arith::AddIOp::create(eb, loc, p0, c);
+    Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(eb, M)),
+                      s.cmpi(arith::CmpIPredicate::ult, p, cI(eb, P)));
+    auto guard = scf::IfOp::create(eb, loc, ok, /*withElseRegion=*/false);
+    OpBuilder gb = guard.getThenBodyBuilder();
+    Body t{gb, loc};
+    Value accV = memref::LoadOp::create(gb, loc, sC, ValueRange{r, c});
+    Value offV = memref::LoadOp::create(gb, loc, offT, ValueRange{m});
+    Value v = t.requantize(t.add(accV, offV), memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
+                           memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), *out);
+    Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, g.oh * g.ow));
+    Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, g.oh * g.ow));
+    Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, g.ow));
+    Value ow = arith::RemUIOp::create(gb, loc, rem, cI(gb, g.ow));
+    memref::StoreOp::create(gb, loc, v, y, ValueRange{n, m, oh, ow});
+  }
+  gpu::TerminatorOp::create(kb, loc);
+  (void)i32;
+  return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
+                                           /*writable=*/true)
+      .getResult();
+}
