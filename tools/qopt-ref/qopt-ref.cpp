@@ -76,7 +76,8 @@ static cl::opt<int> threads("gemm-threads", cl::desc("OpenBLAS threads (default:
 static cl::opt<std::string> engine(
     "engine",
     cl::desc("reference: the reference executor; linalg-cpu: the program lowered as for the "
-             "GPU (qopt-lower-to-linalg) and compiled for this CPU, to check the lowering"),
+             "GPU (qopt-lower-to-linalg) and compiled for this CPU, to check the lowering; "
+             "tensor-core-cpu: the same with the tensor-core convs' tile algorithm as loops"),
     cl::init("reference"), cl::cat(category));
 static cl::opt<bool> describe("describe",
                               cl::desc("For a .qbin: print what the bundle holds and exit"),
@@ -241,11 +242,12 @@ int main(int argc, char **argv) {
     if (!used.contains(name))
       return fail("the model has no input named '" + name + "'");
 
-  if (engine != "reference" && engine != "linalg-cpu")
-    return fail("--engine must be 'reference' or 'linalg-cpu', got '" + engine + "'");
+  if (engine != "reference" && engine != "linalg-cpu" && engine != "tensor-core-cpu")
+    return fail("--engine must be reference, linalg-cpu or tensor-core-cpu, got '" + engine +
+                "'");
   std::unique_ptr<qopt::CPUProgram> cpuProgram;
-  if (engine == "linalg-cpu") {
-    auto program = qopt::CPUProgram::compile(*module);
+  if (engine != "reference") {
+    auto program = qopt::CPUProgram::compile(*module, engine == "tensor-core-cpu");
     if (!program)
       return fail(toString(program.takeError()));
     cpuProgram = std::move(*program);

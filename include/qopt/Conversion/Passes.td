@@ -42,7 +42,10 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
                            "::mlir::nvgpu::NVGPUDialect", "::mlir::affine::AffineDialect"];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", "false",
-           "Lower eligible integer convs to the tensor-core kernel (GPU only)">
+           "Lower eligible integer convs to the tensor-core kernel (GPU only)">,
+    Option<"tensorCoreEmulation", "tensor-core-emulation", "bool", "false",
+           "Lower eligible integer convs to the tensor-core kernel's tile algorithm as "
+           "host loops (to check it on the CPU)">
   ];
 }
 

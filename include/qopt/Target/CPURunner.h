@@ -23,7 +23,11 @@ namespace qopt {
 class CPUProgram {
 public:
   /// Lowers and JIT-compiles a clone of `module` (which is left unchanged).
-  static llvm::Expected<std::unique_ptr<CPUProgram>> compile(mlir::ModuleOp module);
+  /// With `tensorCoreTiles`, eligible integer convs run the tensor-core
+  /// kernel's tile algorithm (staging, im2col, tile products, epilogue) as
+  /// host loops, which checks that algorithm against the reference.
+  static llvm::Expected<std::unique_ptr<CPUProgram>> compile(mlir::ModuleOp module,
+                                                             bool tensorCoreTiles = false);
   ~CPUProgram();
 
   /// Runs @main on `inputs` (in argument order); outputs in result order,

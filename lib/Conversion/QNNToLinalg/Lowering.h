@@ -122,9 +122,10 @@ mlir::FailureOr<mlir::Value> lowerDataMovement(mlir::OpBuilder &b, mlir::Operati
 /// (TensorCore.cpp); `why` says what rules it out.
 bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 /// The tensor-core kernel of an eligible conv, as a gpu.launch between
-/// bufferization.to_buffer/to_tensor ops (GPU pipeline only).
+/// bufferization.to_buffer/to_tensor ops (GPU pipeline only); with `emulate`,
+/// the same tile algorithm as host loops, to check it on the CPU.
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
-                                                 Operands in);
+                                                 Operands in, bool emulate);
 
 /// The requantization of an integer op's result (its type and fused
 /// clamp), for an accumulator whose real scale is `accScale`.

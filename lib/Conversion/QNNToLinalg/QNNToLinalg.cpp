@@ -345,11 +345,12 @@ Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
 
 namespace {
 
-FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores) {
+FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
+                          bool emulate) {
   if (auto conv = dyn_cast<qnn::ConvOp>(op)) {
     std::string why;
-    if (tensorCores && tensorCoreEligible(conv, &why))
-      return lowerConvTensorCore(b, conv, in);
+    if ((tensorCores || emulate) && tensorCoreEligible(conv, &why))
+      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores);
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
@@ -404,7 +405,8 @@ struct LowerQNNToLinalgPass
         op.emitError("qopt-lower-to-linalg: expected a single-result op");
         return signalPassFailure();
       }
-      FailureOr<Value> r = lowerOne(b, &op, Operands{operands}, tensorCores);
+      FailureOr<Value> r =
+          lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation);
       if (failed(r))
         return signalPassFailure();
       if (r->getType() != storageTensorType(op.getResult(0).getType())) {

@@ -132,6 +132,318 @@ struct Geometry {
 
 } // namespace
 
+namespace {
+
+Value cI(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v).getResult();
+}
+
+/// The kernel of one conv: the GPU form (gpu.launch, shared memory,
+/// barriers, mma.sync), and the same tile algorithm as host loops for
+/// checking it on the CPU (`emulate`): the staging and the epilogue are the
+/// same code, run per thread id by a loop instead of by threads, and each
+/// warp's product is scalar loops instead of mma.sync (whose fragment
+/// layouts upstream's conversion owns).
+struct TileKernel {
+  Location loc;
+  Geometry g;
+  int32_t zx;
+  Requant out;
+  Value x, w2, multT, shiftT, offT, y;
+
+  int64_t M() const { return g.cout; }
+  int64_t P() const { return g.P(); }
+  int64_t K() const { return g.K(); }
+
+  struct Coords {
+    Value p0, m0, wmRow, wnRow;
+  };
+  /// Tile origin and the warp's rows from the block ids and the thread id.
+  /// Rebuilt where used rather than hoisted: see buildMMA.
+  Coords coords(OpBuilder &b, Value bx, Value by, Value tid) const {
+    Coords c;
+    c.p0 = arith::MulIOp::create(b, loc, bx, cI(b, loc, kBN));
+    c.m0 = arith::MulIOp::create(b, loc, by, cI(b, loc, kBM));
+    // Warps as 2 x 2 over the 64 x 64 tile; affine.apply, like the index
+    // arithmetic upstream's own pipelines hand to vector-to-nvgpu.
+    AffineExpr t = b.getAffineDimExpr(0);
+    c.wmRow = affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(1, 0, {t.floorDiv(64) * kWarpM}), ValueRange{tid});
+    c.wnRow = affine::AffineApplyOp::create(
+        b, loc, AffineMap::get(1, 0, {(t.floorDiv(32) % 2) * kWarpN}), ValueRange{tid});
+    return c;
+  }
+
+  /// Runs `one` for the elements e = i * kThreads + tid, i < elems / kThreads.
+  void perThreadElements(OpBuilder &b, Value tid, int64_t elems,
+                         function_ref<void(OpBuilder &, Value e)> one) const {
+    auto loop = scf::ForOp::create(b, loc, cI(b, loc, 0), cI(b, loc, elems / kThreads),
+                                   cI(b, loc, 1));
+    OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
+    Value e = arith::AddIOp::create(
+        sb, loc, arith::MulIOp::create(sb, loc, loop.getInductionVar(), cI(sb, loc, kThreads)),
+        tid);
+    one(sb, e);
+  }
+
+  /// One thread's share of staging K step k0: a 64x32 tile of W (threads on
+  /// consecutive k) and a 64x32 tile of im2col(X), pixel-major (threads on
+  /// consecutive pixels, so reads are coalesced along the output row).
+  void stage(OpBuilder &b, Value tid, Value p0, Value m0, Value k0, Value sA, Value sB) const {
+    Type i8 = b.getI8Type();
+    perThreadElements(b, tid, kBM * kBK, [&](OpBuilder &sb, Value e) {
+      Body s{sb, loc};
+      Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, kBK));
+      Value c = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, kBK));
+      Value m = arith::AddIOp::create(sb, loc, m0, r);
+      Value k = arith::AddIOp::create(sb, loc, k0, c);
+      Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(sb, loc, M())),
+                        s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, loc, K())));
+      Value mc = s.select(ok, m, cI(sb, loc, 0)), kc = s.select(ok, k, cI(sb, loc, 0));
+      Value v = memref::LoadOp::create(sb, loc, w2, ValueRange{mc, kc});
+      v = s.select(ok, v, s.intConst(i8, 0));
+      memref::StoreOp::create(sb, loc, v, sA, ValueRange{r, c});
+    });
+    perThreadElements(b, tid, kBN * kBK, [&](OpBuilder &sb, Value e) {
+      Body s{sb, loc};
+      Value r = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, kBN));
+      Value c = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, kBN));
+      Value p = arith::AddIOp::create(sb, loc, p0, r);
+      Value k = arith::AddIOp::create(sb, loc, k0, c);
+      Value pOk = s.cmpi(arith::CmpIPredicate::ult, p, cI(sb, loc, P()));
+      Value kOk = s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, loc, K()));
+      Value pc = s.select(pOk, p, cI(sb, loc, 0)), kc = s.select(kOk, k, cI(sb, loc, 0));
+      Value n = arith::DivUIOp::create(sb, loc, pc, cI(sb, loc, g.oh * g.ow));
+      Value rem = arith::RemUIOp::create(sb, loc, pc, cI(sb, loc, g.oh * g.ow));
+      Value oh = arith::DivUIOp::create(sb, loc, rem, cI(sb, loc, g.ow));
+      Value ow = arith::RemUIOp::create(sb, loc, rem, cI(sb, loc, g.ow));
+      Value ci = arith::DivUIOp::create(sb, loc, kc, cI(sb, loc, g.kh * g.kw));
+      Value tap = arith::RemUIOp::create(sb, loc, kc, cI(sb, loc, g.kh * g.kw));
+      Value ky = arith::DivUIOp::create(sb, loc, tap, cI(sb, loc, g.kw));
+      Value kx = arith::RemUIOp::create(sb, loc, tap, cI(sb, loc, g.kw));
+      auto coord = [&](Value o, Value kk, int64_t st, int64_t dl, int64_t pd) {
+        Value v = arith::AddIOp::create(
+            sb, loc, arith::MulIOp::create(sb, loc, o, cI(sb, loc, st)),
+            arith::MulIOp::create(sb, loc, kk, cI(sb, loc, dl)));
+        return arith::SubIOp::create(sb, loc, v, cI(sb, loc, pd)).getResult();
+      };
+      Value ih = coord(oh, ky, g.sh, g.dh, g.ph), iw = coord(ow, kx, g.sw, g.dw, g.pw);
+      Value inside = s.andi(s.andi(s.cmpi(arith::CmpIPredicate::sge, ih, cI(sb, loc, 0)),
+                                   s.cmpi(arith::CmpIPredicate::slt, ih, cI(sb, loc, g.h))),
+                            s.andi(s.cmpi(arith::CmpIPredicate::sge, iw, cI(sb, loc, 0)),
+                                   s.cmpi(arith::CmpIPredicate::slt, iw, cI(sb, loc, g.w))));
+      Value ihc = s.select(inside, ih, cI(sb, loc, 0)), iwc = s.select(inside, iw, cI(sb, loc, 0));
+      Value v = memref::LoadOp::create(sb, loc, x, ValueRange{n, ci, ihc, iwc});
+      // Padding is the real 0, i.e. the zero point; columns past P or K are
+      // multiplied by W = 0 or never stored.
+      v = s.select(inside, v, s.intConst(i8, zx));
+      v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
+      memref::StoreOp::create(sb, loc, v, sB, ValueRange{r, c});
+    });
+  }
+
+  /// One thread's share of the epilogue: C tile + offset, requantized with
+  /// the per-channel scale, stored to y (threads on consecutive pixels).
+  void epilogue(OpBuilder &b, Value tid, Value p0, Value m0, Value sC) const {
+    perThreadElements(b, tid, kBM * kBN, [&](OpBuilder &eb, Value e) {
+      Body s{eb, loc};
+      Value r = arith::DivUIOp::create(eb, loc, e, cI(eb, loc, kBN));
+      Value c = arith::RemUIOp::create(eb, loc, e, cI(eb, loc, kBN));
+      Value m = arith::AddIOp::create(eb, loc, m0, r);
+      Value p = arith::AddIOp::create(eb, loc, p0, c);
+      Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(eb, loc, M())),
+                        s.cmpi(arith::CmpIPredicate::ult, p, cI(eb, loc, P())));
+      auto guard = scf::IfOp::create(eb, loc, ok, /*withElseRegion=*/false);
+      OpBuilder gb = guard.getThenBodyBuilder();
+      Body t{gb, loc};
+      Value accV = memref::LoadOp::create(gb, loc, sC, ValueRange{r, c});
+      Value offV = memref::LoadOp::create(gb, loc, offT, ValueRange{m});
+      Value v = t.requantize(t.add(accV, offV),
+                             memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
+                             memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
+      Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
+      Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
+      Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
+      Value ow = arith::RemUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
+      memref::StoreOp::create(gb, loc, v, y, ValueRange{n, m, oh, ow});
+    });
+  }
+
+  int64_t kSteps() const { return (K() + kBK - 1) / kBK; }
+
+  /// The GPU kernel.
+  LogicalResult emitGPU(OpBuilder &b) const {
+    MLIRContext *ctx = b.getContext();
+    // #gpu.address_space<workgroup>: the vector-to-nvgpu conversion picks
+    // ldmatrix only for it (qopt-shared-memory-space turns it into the
+    // integer 3 before the NVVM conversions).
+    auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    auto smemA = MemRefType::get({kBM, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
+    auto smemB = MemRefType::get({kBN, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
+    auto smemC = MemRefType::get({kBM, kBN}, i32, MemRefLayoutAttrInterface{}, workgroup);
+    Value one = cI(b, loc, 1);
+    auto launch = gpu::LaunchOp::create(
+        b, loc, cI(b, loc, (P() + kBN - 1) / kBN), cI(b, loc, (M() + kBM - 1) / kBM), one,
+        cI(b, loc, kThreads), one, one, /*dynamicSharedMemorySize=*/nullptr,
+        /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{}, TypeRange{smemA, smemB, smemC});
+    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value sA = launch.getWorkgroupAttributions()[0];
+    Value sB = launch.getWorkgroupAttributions()[1];
+    Value sC = launch.getWorkgroupAttributions()[2];
+    auto ids = [&](OpBuilder &cb) {
+      Value tid = gpu::ThreadIdOp::create(cb, loc, gpu::Dimension::x);
+      Value bx = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::x);
+      Value by = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::y);
+      return std::make_pair(tid, coords(cb, bx, by, tid));
+    };
+    // One accumulator per mma.sync tile, 2 x 4 tiles of 16x8 per warp. They
+    // live in the shared C tile across K steps (read, multiply-accumulate,
+    // written back): upstream's vector-to-nvgpu conversion rejects a K loop
+    // that carries them as iter_args next to the scalar staging code.
+    // Registers across the loop are the next step (docs/codegen.md).
+    auto accType = VectorType::get({16, 8}, i32);
+    {
+      auto [tid, c] = ids(kb);
+      if (failed(buildMMA(kb, loc, ValueRange{sC, c.wmRow, c.wnRow},
+                          [&](OpBuilder &vb, ValueRange a) {
+            Value zeroAcc =
+                arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
+            SmallVector<bool> inBounds{true, true};
+            for (int64_t mi = 0; mi < kWarpM / 16; ++mi)
+              for (int64_t ni = 0; ni < kWarpN / 8; ++ni) {
+                Value c0 = cI(vb, loc, 0);
+                vector::TransferWriteOp::create(
+                    vb, loc, zeroAcc,
+                    window(vb, loc, a[0], offsetBy(vb, loc, a[1], 16 * mi),
+                           offsetBy(vb, loc, a[2], 8 * ni), 16, 8),
+                    ValueRange{c0, c0}, ArrayRef<bool>(inBounds));
+              }
+          })))
+        return failure();
+    }
+    auto kLoop = scf::ForOp::create(kb, loc, cI(kb, loc, 0), cI(kb, loc, kSteps()),
+                                    cI(kb, loc, 1));
+    {
+      OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+      auto [tid, c] = ids(lb);
+      Value k0 = arith::MulIOp::create(lb, loc, kLoop.getInductionVar(), cI(lb, loc, kBK));
+      stage(lb, tid, c.p0, c.m0, k0, sA, sB);
+      gpu::BarrierOp::create(lb, loc);
+      if (failed(buildMMA(lb, loc, ValueRange{sA, sB, sC, c.wmRow, c.wnRow},
+                          [&](OpBuilder &vb, ValueRange a) { warpProduct(vb, ctx, a); })))
+        return failure();
+      // The next stage overwrites the tiles: every warp must be done reading.
+      gpu::BarrierOp::create(lb, loc);
+    }
+    gpu::BarrierOp::create(kb, loc);
+    auto [tid, c] = ids(kb);
+    epilogue(kb, tid, c.p0, c.m0, sC);
+    gpu::TerminatorOp::create(kb, loc);
+    return success();
+  }
+
+  /// One warp's 32x32 product for one K step, as vector ops (turned into
+  /// ldmatrix + mma.sync): a = [sA, sB, sC, wmRow, wnRow].
+  void warpProduct(OpBuilder &vb, MLIRContext *ctx, ValueRange a) const {
+    Value sA = a[0], sB = a[1], sC = a[2], wmRow = a[3], wnRow = a[4];
+    Type i8 = vb.getI8Type(), i32 = vb.getI32Type();
+    Value zero8 = arith::ConstantIntOp::create(vb, loc, i8, 0);
+    Value zero32 = arith::ConstantIntOp::create(vb, loc, i32, 0);
+    SmallVector<bool> inBounds{true, true};
+    SmallVector<Value> aFrag, bFrag;
+    for (int64_t mi = 0; mi < kWarpM / 16; ++mi)
+      aFrag.push_back(vector::TransferReadOp::create(
+          vb, loc, VectorType::get({16, kBK}, i8),
+          window(vb, loc, sA, offsetBy(vb, loc, wmRow, 16 * mi), cI(vb, loc, 0), 16, kBK),
+          ValueRange{cI(vb, loc, 0), cI(vb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
+    for (int64_t ni = 0; ni < kWarpN / 8; ++ni)
+      bFrag.push_back(vector::TransferReadOp::create(
+          vb, loc, VectorType::get({8, kBK}, i8),
+          window(vb, loc, sB, offsetBy(vb, loc, wnRow, 8 * ni), cI(vb, loc, 0), 8, kBK),
+          ValueRange{cI(vb, loc, 0), cI(vb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
+    AffineExpr dm, dn, dk;
+    bindDims(ctx, dm, dn, dk);
+    SmallVector<AffineMap> maps{AffineMap::get(3, 0, {dm, dk}, ctx),
+                                AffineMap::get(3, 0, {dn, dk}, ctx),
+                                AffineMap::get(3, 0, {dm, dn}, ctx)};
+    auto iterators = ArrayAttr::get(
+        ctx, {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+              vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+              vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+    auto accType = VectorType::get({16, 8}, i32);
+    for (int64_t mi = 0; mi < kWarpM / 16; ++mi)
+      for (int64_t ni = 0; ni < kWarpN / 8; ++ni) {
+        Value tile = window(vb, loc, sC, offsetBy(vb, loc, wmRow, 16 * mi),
+                            offsetBy(vb, loc, wnRow, 8 * ni), 16, 8);
+        Value c0 = cI(vb, loc, 0);
+        Value acc = vector::TransferReadOp::create(vb, loc, accType, tile, ValueRange{c0, c0},
+                                                   zero32, ArrayRef<bool>(inBounds));
+        acc = vector::ContractionOp::create(vb, loc, aFrag[mi], bFrag[ni], acc,
+                                            vb.getAffineMapArrayAttr(maps), iterators);
+        vector::TransferWriteOp::create(vb, loc, acc, tile, ValueRange{c0, c0},
+                                        ArrayRef<bool>(inBounds));
+      }
+  }
+
+  /// The same algorithm as host loops (for checking on the CPU).
+  LogicalResult emitHost(OpBuilder &b) const {
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    Value sA = memref::AllocOp::create(b, loc, MemRefType::get({kBM, kBK}, i8));
+    Value sB = memref::AllocOp::create(b, loc, MemRefType::get({kBN, kBK}, i8));
+    Value sC = memref::AllocOp::create(b, loc, MemRefType::get({kBM, kBN}, i32));
+    auto loop = [&](OpBuilder &ob, int64_t n) {
+      auto l = scf::ForOp::create(ob, loc, cI(ob, loc, 0), cI(ob, loc, n), cI(ob, loc, 1));
+      return std::make_pair(OpBuilder::atBlockBegin(l.getBody()), l.getInductionVar());
+    };
+    auto [byb, by] = loop(b, (M() + kBM - 1) / kBM);
+    auto [bxb, bx] = loop(byb, (P() + kBN - 1) / kBN);
+    {
+      auto [zb, e] = loop(bxb, kBM * kBN);
+      memref::StoreOp::create(zb, loc, arith::ConstantIntOp::create(zb, loc, i32, 0), sC,
+                              ValueRange{arith::DivUIOp::create(zb, loc, e, cI(zb, loc, kBN)),
+                                         arith::RemUIOp::create(zb, loc, e, cI(zb, loc, kBN))});
+    }
+    auto [kb, ks] = loop(bxb, kSteps());
+    Value k0 = arith::MulIOp::create(kb, loc, ks, cI(kb, loc, kBK));
+    {
+      auto [tb, tid] = loop(kb, kThreads);
+      Coords c = coords(tb, bx, by, tid);
+      stage(tb, tid, c.p0, c.m0, k0, sA, sB);
+    }
+    {
+      // Each warp's 32x32 tile: the product mma.sync computes.
+      auto [wb, warp] = loop(kb, kThreads / 32);
+      Value tid = arith::MulIOp::create(wb, loc, warp, cI(wb, loc, 32));
+      Coords c = coords(wb, bx, by, tid);
+      auto [mb, mi] = loop(wb, kWarpM);
+      auto [nb, ni] = loop(mb, kWarpN);
+      Value row = arith::AddIOp::create(nb, loc, c.wmRow, mi);
+      Value col = arith::AddIOp::create(nb, loc, c.wnRow, ni);
+      Value acc0 = memref::LoadOp::create(nb, loc, sC, ValueRange{row, col});
+      auto kl = scf::ForOp::create(nb, loc, cI(nb, loc, 0), cI(nb, loc, kBK), cI(nb, loc, 1),
+                                   ValueRange{acc0});
+      {
+        OpBuilder ib = OpBuilder::atBlockBegin(kl.getBody());
+        Body s{ib, loc};
+        Value av = memref::LoadOp::create(ib, loc, sA, ValueRange{row, kl.getInductionVar()});
+        Value bv = memref::LoadOp::create(ib, loc, sB, ValueRange{col, kl.getInductionVar()});
+        Value prod = s.mul(s.toI32(av, true), s.toI32(bv, true));
+        scf::YieldOp::create(ib, loc, ValueRange{s.add(kl.getRegionIterArgs()[0], prod)});
+      }
+      memref::StoreOp::create(nb, loc, kl.getResult(0), sC, ValueRange{row, col});
+    }
+    {
+      auto [tb, tid] = loop(bxb, kThreads);
+      Coords c = coords(tb, bx, by, tid);
+      epilogue(tb, tid, c.p0, c.m0, sC);
+    }
+    return success();
+  }
+};
+
+} // namespace
+
 bool qopt::lowering::tensorCoreEligible(qnn::ConvOp op, std::string *why) {
   auto say = [&](const char *msg) {
     if (why)
@@ -171,10 +483,9 @@ bool qopt::lowering::tensorCoreEligible(qnn::ConvOp op, std::string *why) {
   return true;
 }
 
-FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op,
-                                                     Operands in) {
+FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
+                                                     bool emulate) {
   Location loc = op.getLoc();
-  MLIRContext *ctx = b.getContext();
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -182,7 +493,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
              yt.getDimSize(1), wt.getDimSize(2), wt.getDimSize(3), yt.getDimSize(2),
              yt.getDimSize(3), op.getStrides()[0], op.getStrides()[1], op.getDilations()[0],
              op.getDilations()[1], op.getPads()[0], op.getPads()[1]};
-  const int64_t M = g.cout, P = g.P(), K = g.K();
+  const int64_t M = g.cout, K = g.K();
 
   auto xi = elementInfo(op, op.getInput());
   auto wi = elementInfo(op, op.getWeight());
@@ -240,225 +551,9 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   Value w2 = memref::CollapseShapeOp::create(
       b, loc, wm, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
 
-  auto cI = [&](OpBuilder &bb, int64_t v) {
-    return arith::ConstantIndexOp::create(bb, loc, v).getResult();
-  };
-  // #gpu.address_space<workgroup>: the vector-to-nvgpu conversion picks
-  // ldmatrix only for it (qopt-shared-memory-space turns it into the integer
-  // 3 before the NVVM conversions).
-  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  Type i8 = b.getI8Type(), i32 = b.getI32Type();
-  auto smemA = MemRefType::get({kBM, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
-  auto smemB = MemRefType::get({kBN, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
-  auto smemC = MemRefType::get({kBM, kBN}, i32, MemRefLayoutAttrInterface{}, workgroup);
-  Value one = cI(b, 1);
-  auto launch = gpu::LaunchOp::create(b, loc, cI(b, (P + kBN - 1) / kBN),
-                                      cI(b, (M + kBM - 1) / kBM), one, cI(b, kThreads), one, one,
-                                      /*dynamicSharedMemorySize=*/nullptr,
-                                      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
-                                      TypeRange{smemA, smemB, smemC});
-  OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
-  Value sA = launch.getWorkgroupAttributions()[0];
-  Value sB = launch.getWorkgroupAttributions()[1];
-  Value sC = launch.getWorkgroupAttributions()[2];
-  // The tile coordinates. They are rebuilt in the K loop and in the
-  // epilogue instead of being computed once above the loop: upstream's
-  // vector-to-nvgpu slice analysis takes every value a loop with vector
-  // iter_args captures from above into its conversion set, and fails on
-  // scalar index arithmetic there.
-  struct Coords {
-    Value tid, p0, m0, wmRow, wnRow;
-  };
-  auto coords = [&](OpBuilder &cb) {
-    Coords c;
-    c.tid = gpu::ThreadIdOp::create(cb, loc, gpu::Dimension::x);
-    c.p0 = arith::MulIOp::create(cb, loc, gpu::BlockIdOp::create(cb, loc, gpu::Dimension::x),
-                                 cI(cb, kBN));
-    c.m0 = arith::MulIOp::create(cb, loc, gpu::BlockIdOp::create(cb, loc, gpu::Dimension::y),
-                                 cI(cb, kBM));
-    // Warps as 2 x 2 over the 64 x 64 tile; affine.apply, like the index
-    // arithmetic upstream's own pipelines hand to vector-to-nvgpu.
-    AffineExpr t = cb.getAffineDimExpr(0);
-    c.wmRow = affine::AffineApplyOp::create(
-        cb, loc, AffineMap::get(1, 0, {t.floorDiv(64) * kWarpM}), ValueRange{c.tid});
-    c.wnRow = affine::AffineApplyOp::create(
-        cb, loc, AffineMap::get(1, 0, {(t.floorDiv(32) % 2) * kWarpN}), ValueRange{c.tid});
-    return c;
-  };
-
-  // One accumulator per mma.sync tile, 2 x 4 tiles of 16x8 per warp. They
-  // live in the shared C tile across K steps (read, multiply-accumulate,
-  // written back): upstream's vector-to-nvgpu conversion rejects a K loop
-  // that carries them as iter_args next to the scalar staging code.
-  // Registers across the loop are the next step (docs/codegen.md).
-  constexpr int64_t kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
-  auto accType = VectorType::get({16, 8}, i32);
-  int64_t kSteps = (K + kBK - 1) / kBK;
-  {
-    Coords c = coords(kb);
-    if (failed(buildMMA(kb, loc, ValueRange{sC, c.wmRow, c.wnRow},
-                        [&](OpBuilder &vb, ValueRange a) {
-          Value sC = a[0], wmRow = a[1], wnRow = a[2];
-          Value zeroAcc =
-              arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
-          SmallVector<bool> inBounds{true, true};
-          for (int64_t mi = 0; mi < kTilesM; ++mi)
-            for (int64_t ni = 0; ni < kTilesN; ++ni) {
-              Value row = offsetBy(vb, loc, wmRow, 16 * mi);
-              Value col = offsetBy(vb, loc, wnRow, 8 * ni);
-              Value c0 = cI(vb, 0);
-              vector::TransferWriteOp::create(vb, loc, zeroAcc,
-                                              window(vb, loc, sC, row, col, 16, 8),
-                                              ValueRange{c0, c0}, ArrayRef<bool>(inBounds));
-            }
-        })))
-      return failure();
-  }
-  auto kLoop = scf::ForOp::create(kb, loc, cI(kb, 0), cI(kb, kSteps), cI(kb, 1));
-  {
-    OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
-    Body l{lb, loc};
-    Coords c = coords(lb);
-    Value tid = c.tid, p0 = c.p0, m0 = c.m0, wmRow = c.wmRow, wnRow = c.wnRow;
-    Value k0 = arith::MulIOp::create(lb, loc, kLoop.getInductionVar(), cI(lb, kBK));
-    // Stage A: 64 x 32 bytes of W, consecutive threads on consecutive k.
-    auto stage = [&](int64_t elems, function_ref<void(OpBuilder &, Value e)> one) {
-      auto loop = scf::ForOp::create(lb, loc, cI(lb, 0), cI(lb, elems / kThreads), cI(lb, 1));
-      OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
-      Value e = arith::AddIOp::create(
-          sb, loc, arith::MulIOp::create(sb, loc, loop.getInductionVar(), cI(sb, kThreads)), tid);
-      one(sb, e);
-    };
-    stage(kBM * kBK, [&](OpBuilder &sb, Value e) {
-      Body s{sb, loc};
-      Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, kBK));
-      Value c = arith::RemUIOp::create(sb, loc, e, cI(sb, kBK));
-      Value m = arith::AddIOp::create(sb, loc, m0, r);
-      Value k = arith::AddIOp::create(sb, loc, k0, c);
-      Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(sb, M)),
-                        s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, K)));
-      Value mc = s.select(ok, m, cI(sb, 0)), kc = s.select(ok, k, cI(sb, 0));
-      Value v = memref::LoadOp::create(sb, loc, w2, ValueRange{mc, kc});
-      v = s.select(ok, v, s.intConst(i8, 0));
-      memref::StoreOp::create(sb, loc, v, sA, ValueRange{r, c});
-    });
-    // Stage B: 64 pixels x 32 taps of im2col(X), consecutive threads on
-    // consecutive pixels (coalesced reads along the output row).
-    stage(kBN * kBK, [&](OpBuilder &sb, Value e) {
-      Body s{sb, loc};
-      Value r = arith::RemUIOp::create(sb, loc, e, cI(sb, kBN));
-      Value c = arith::DivUIOp::create(sb, loc, e, cI(sb, kBN));
-      Value p = arith::AddIOp::create(sb, loc, p0, r);
-      Value k = arith::AddIOp::create(sb, loc, k0, c);
-      Value pOk = s.cmpi(arith::CmpIPredicate::ult, p, cI(sb, P));
-      Value kOk = s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, K));
-      Value pc = s.select(pOk, p, cI(sb, 0)), kc = s.select(kOk, k, cI(sb, 0));
-      Value n = arith::DivUIOp::create(sb, loc, pc, cI(sb, g.oh * g.ow));
-      Value rem = arith::RemUIOp::create(sb, loc, pc, cI(sb, g.oh * g.ow));
-      Value oh = arith::DivUIOp::create(sb, loc, rem, cI(sb, g.ow));
-      Value ow = arith::RemUIOp::create(sb, loc, rem, cI(sb, g.ow));
-      Value ci = arith::DivUIOp::create(sb, loc, kc, cI(sb, g.kh * g.kw));
-      Value tap = arith::RemUIOp::create(sb, loc, kc, cI(sb, g.kh * g.kw));
-      Value ky = arith::DivUIOp::create(sb, loc, tap, cI(sb, g.kw));
-      Value kx = arith::RemUIOp::create(sb, loc, tap, cI(sb, g.kw));
-      auto coord = [&](Value o, Value kk, int64_t st, int64_t dl, int64_t pd) {
-        Value v = arith::AddIOp::create(sb, loc, arith::MulIOp::create(sb, loc, o, cI(sb, st)),
-                                        arith::MulIOp::create(sb, loc, kk, cI(sb, dl)));
-        return arith::SubIOp::create(sb, loc, v, cI(sb, pd)).getResult();
-      };
-      Value ih = coord(oh, ky, g.sh, g.dh, g.ph), iw = coord(ow, kx, g.sw, g.dw, g.pw);
-      Value inside = s.andi(s.andi(s.cmpi(arith::CmpIPredicate::sge, ih, cI(sb, 0)),
-                                   s.cmpi(arith::CmpIPredicate::slt, ih, cI(sb, g.h))),
-                            s.andi(s.cmpi(arith::CmpIPredicate::sge, iw, cI(sb, 0)),
-                                   s.cmpi(arith::CmpIPredicate::slt, iw, cI(sb, g.w))));
-      Value ihc = s.select(inside, ih, cI(sb, 0)), iwc = s.select(inside, iw, cI(sb, 0));
-      Value v = memref::LoadOp::create(sb, loc, x, ValueRange{n, ci, ihc, iwc});
-      // Padding is the real 0, i.e. the zero point; columns past P or K are
-      // multiplied by W = 0 or never stored.
-      v = s.select(inside, v, s.intConst(i8, zx));
-      v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
-      memref::StoreOp::create(sb, loc, v, sB, ValueRange{r, c});
-    });
-    gpu::BarrierOp::create(lb, loc);
-    if (failed(buildMMA(lb, loc, ValueRange{sA, sB, sC, wmRow, wnRow},
-                        [&](OpBuilder &vb, ValueRange a) {
-          Value sA = a[0], sB = a[1], sC = a[2], wmRow = a[3], wnRow = a[4];
-          Value zero8 = arith::ConstantIntOp::create(vb, loc, i8, 0);
-          Value zero32 = arith::ConstantIntOp::create(vb, loc, i32, 0);
-          SmallVector<bool> inBounds{true, true};
-          SmallVector<Value> aFrag, bFrag;
-          for (int64_t mi = 0; mi < kTilesM; ++mi) {
-            Value row = offsetBy(vb, loc, wmRow, 16 * mi);
-            aFrag.push_back(vector::TransferReadOp::create(
-                vb, loc, VectorType::get({16, kBK}, i8),
-                window(vb, loc, sA, row, cI(vb, 0), 16, kBK), ValueRange{cI(vb, 0), cI(vb, 0)},
-                zero8, ArrayRef<bool>(inBounds)));
-          }
-          for (int64_t ni = 0; ni < kTilesN; ++ni) {
-            Value row = offsetBy(vb, loc, wnRow, 8 * ni);
-            bFrag.push_back(vector::TransferReadOp::create(
-                vb, loc, VectorType::get({8, kBK}, i8),
-                window(vb, loc, sB, row, cI(vb, 0), 8, kBK), ValueRange{cI(vb, 0), cI(vb, 0)},
-                zero8, ArrayRef<bool>(inBounds)));
-          }
-          AffineExpr dm, dn, dk;
-          bindDims(ctx, dm, dn, dk);
-          SmallVector<AffineMap> maps{AffineMap::get(3, 0, {dm, dk}, ctx),
-                                      AffineMap::get(3, 0, {dn, dk}, ctx),
-                                      AffineMap::get(3, 0, {dm, dn}, ctx)};
-          auto iterators = ArrayAttr::get(
-              ctx, {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-                    vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-                    vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
-          for (int64_t mi = 0; mi < kTilesM; ++mi)
-            for (int64_t ni = 0; ni < kTilesN; ++ni) {
-              Value tile = window(vb, loc, sC, offsetBy(vb, loc, wmRow, 16 * mi),
-                                  offsetBy(vb, loc, wnRow, 8 * ni), 16, 8);
-              Value c0 = cI(vb, 0);
-              Value acc = vector::TransferReadOp::create(vb, loc, accType, tile,
-                                                         ValueRange{c0, c0}, zero32,
-                                                         ArrayRef<bool>(inBounds));
-              acc = vector::ContractionOp::create(vb, loc, aFrag[mi], bFrag[ni], acc,
-                                                  vb.getAffineMapArrayAttr(maps), iterators);
-              vector::TransferWriteOp::create(vb, loc, acc, tile, ValueRange{c0, c0},
-                                              ArrayRef<bool>(inBounds));
-            }
-        })))
-      return failure();
-    // The next stage overwrites the tiles: every warp must be done reading.
-    gpu::BarrierOp::create(lb, loc);
-  }
-  gpu::BarrierOp::create(kb, loc);
-  Coords ec = coords(kb);
-  Value tid = ec.tid, p0 = ec.p0, m0 = ec.m0;
-  // Epilogue: consecutive threads on consecutive pixels (coalesced stores).
-  {
-    auto loop = scf::ForOp::create(kb, loc, cI(kb, 0), cI(kb, kBM * kBN / kThreads), cI(kb, 1));
-    OpBuilder eb = OpBuilder::atBlockBegin(loop.getBody());
-    Body s{eb, loc};
-    Value e = arith::AddIOp::create(
-        eb, loc, arith::MulIOp::create(eb, loc, loop.getInductionVar(), cI(eb, kThreads)), tid);
-    Value r = arith::DivUIOp::create(eb, loc, e, cI(eb, kBN));
-    Value c = arith::RemUIOp::create(eb, loc, e, cI(eb, kBN));
-    Value m = arith::AddIOp::create(eb, loc, m0, r);
-    Value p = arith::AddIOp::create(eb, loc, p0, c);
-    Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(eb, M)),
-                      s.cmpi(arith::CmpIPredicate::ult, p, cI(eb, P)));
-    auto guard = scf::IfOp::create(eb, loc, ok, /*withElseRegion=*/false);
-    OpBuilder gb = guard.getThenBodyBuilder();
-    Body t{gb, loc};
-    Value accV = memref::LoadOp::create(gb, loc, sC, ValueRange{r, c});
-    Value offV = memref::LoadOp::create(gb, loc, offT, ValueRange{m});
-    Value v = t.requantize(t.add(accV, offV), memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
-                           memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), *out);
-    Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, g.oh * g.ow));
-    Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, g.oh * g.ow));
-    Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, g.ow));
-    Value ow = arith::RemUIOp::create(gb, loc, rem, cI(gb, g.ow));
-    memref::StoreOp::create(gb, loc, v, y, ValueRange{n, m, oh, ow});
-  }
-  gpu::TerminatorOp::create(kb, loc);
-  (void)i32;
+  TileKernel kernel{loc, g, zx, *out, x, w2, multT, shiftT, offT, y};
+  if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
+    return failure();
   return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
                                            /*writable=*/true)
       .getResult();

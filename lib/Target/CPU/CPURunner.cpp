@@ -13,6 +13,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace qopt;
 using llvm::Expected;
@@ -65,7 +67,8 @@ struct CPUProgram::Impl {
 CPUProgram::CPUProgram() : impl(std::make_unique<Impl>()) {}
 CPUProgram::~CPUProgram() = default;
 
-Expected<std::unique_ptr<CPUProgram>> CPUProgram::compile(ModuleOp original) {
+Expected<std::unique_ptr<CPUProgram>> CPUProgram::compile(ModuleOp original,
+                                                         bool tensorCoreTiles) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -103,7 +106,11 @@ Expected<std::unique_ptr<CPUProgram>> CPUProgram::compile(ModuleOp original) {
     return success();
   });
   PassManager pm(module->getContext());
-  if (failed(parsePassPipeline(kPipeline, pm, diagStream)))
+  std::string pipeline = kPipeline;
+  if (tensorCoreTiles)
+    pipeline.replace(pipeline.find("qopt-lower-to-linalg"), strlen("qopt-lower-to-linalg"),
+                     "qopt-lower-to-linalg{tensor-core-emulation}");
+  if (failed(parsePassPipeline(pipeline, pm, diagStream)))
     return llvm::createStringError("CPU pipeline: " + diagnostics);
   if (failed(pm.run(*module)))
     return llvm::createStringError("lowering for the CPU failed:\n" + diagnostics);
