@@ -198,7 +198,14 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return 1;
   qopt::GPUCodegenOptions codegen;
-  codegen.targets = chips;
+  // LLVM generates PTX once, for the oldest chip; ptxas builds every chip's
+  // cubin from it (the bundle writer's extraTargets).
+  std::vector<std::string> sorted = chips;
+  llvm::sort(sorted, [](const std::string &a, const std::string &b) {
+    return std::atoi(a.c_str() + 3) < std::atoi(b.c_str() + 3);
+  });
+  codegen.targets = {sorted.front()};
+  options.extraTargets.assign(sorted.begin() + 1, sorted.end());
   codegen.tensorCores = tensorCores;
   codegen.cudaPath = cudaPath;
   if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
@@ -214,7 +221,7 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
       return fail(error);
     for (auto bin : gpu->getOps<mlir::gpu::BinaryOp>()) {
       auto obj = cast<mlir::gpu::ObjectAttr>(bin.getObjects()[0]);
-      output->os() << "// ---- module @" << bin.getName() << " (" << chips.front() << ")\n"
+      output->os() << "// ---- module @" << bin.getName() << " (" << sorted.front() << ")\n"
                    << obj.getObject().getValue() << "\n";
     }
     output->keep();

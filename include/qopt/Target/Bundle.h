@@ -41,6 +41,9 @@ llvm::Expected<std::string> findPTXAS(llvm::StringRef preferred);
 struct BundleOptions {
   std::string compilerVersion, sourceModel, precision;
   std::string ptxas;        // path to ptxas
+  /// Chips to assemble cubins for beyond those the gpu.binary objects name,
+  /// from the first object's PTX (which must target the oldest chip).
+  std::vector<std::string> extraTargets;
   unsigned threads = 0;     // parallel ptxas runs (0: hardware concurrency)
   /// The qnn program (carried as MLIR bytecode); its dense_resource
   /// constants that the weights blob holds byte for byte are not repeated.

@@ -378,6 +378,12 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
     }
     if (m.ptxByTarget.empty())
       return errorAt(bin, "bundle writer: gpu.binary has no objects");
+    // Chips without their own PTX are assembled from the first one's: ptxas
+    // compiles PTX for an older target for any newer chip, and LLVM's NVPTX
+    // code generation then runs once per kernel instead of once per chip.
+    for (const std::string &chip : options.extraTargets)
+      if (llvm::none_of(m.ptxByTarget, [&](auto &e) { return e.first == chip; }))
+        m.ptxByTarget.push_back({chip, m.ptxByTarget.front().second});
     // JIT fallback: the PTX of the first (lowest) target runs on every later chip.
     m.ptxTarget = m.ptxByTarget.front().first;
     m.ptx = m.ptxByTarget.front().second;
