@@ -84,7 +84,8 @@ def SharedMemorySpacePass : Pass<"qopt-shared-memory-space", "mlir::gpu::GPUModu
     it) but `convert-nvgpu-to-nvvm` and `convert-vector-to-llvm`, which run
     before `convert-gpu-to-nvvm`, only convert integer memory spaces. It
     also aligns every workgroup buffer to 16 bytes (`llvm.align`), which
-    `ldmatrix` needs and the NVVM lowering does not give byte buffers.
+    `ldmatrix` needs and the NVVM lowering does not give byte buffers, and
+    gives kernels with workgroup memory a register budget of 168 (`nvvm.maxnreg`).
 
     ```mlir
     memref<64x32xi8, #gpu.address_space<workgroup>>  // becomes memref<64x32xi8, 3>

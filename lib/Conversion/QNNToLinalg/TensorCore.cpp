@@ -84,11 +84,21 @@ Value offsetBy(OpBuilder &b, Location loc, Value v, int64_t d) {
 /// of the op it is given, scalar index arithmetic included, and fails on
 /// those; so the vector code is built alone in a scratch function whose
 /// arguments stand for `captured`, converted there, and cloned back.
+///
+/// Scalar code that must sit among the vector ops (the staging of each K
+/// step) is a call to @stage(k0) in the scratch function, which the
+/// conversion ignores; `expandStage` builds the real code in its place once
+/// the function is cloned back.
+constexpr llvm::StringLiteral kStageCallee = "stage";
 LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
-                       function_ref<void(OpBuilder &, ValueRange)> body) {
+                       function_ref<void(OpBuilder &, ValueRange)> body,
+                       function_ref<void(OpBuilder &, Value k0)> expandStage = nullptr) {
   MLIRContext *ctx = b.getContext();
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
   OpBuilder mb = OpBuilder::atBlockBegin(scratch->getBody());
+  auto stageFn = func::FuncOp::create(mb, loc, kStageCallee,
+                                      FunctionType::get(ctx, {b.getIndexType()}, {}));
+  stageFn.setPrivate();
   auto fn = func::FuncOp::create(mb, loc, "mma",
                                  FunctionType::get(ctx, TypeRange(captured), {}));
   Block *entry = fn.addEntryBlock();
@@ -119,8 +129,22 @@ LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
   IRMapping map;
   for (auto [arg, v] : llvm::zip(entry->getArguments(), captured))
     map.map(arg, v);
+  SmallVector<Operation *> cloned;
   for (Operation &op : entry->without_terminator())
-    b.clone(op, map);
+    cloned.push_back(b.clone(op, map));
+  SmallVector<func::CallOp> calls;
+  for (Operation *op : cloned)
+    op->walk([&](func::CallOp call) {
+      if (call.getCallee() == kStageCallee)
+        calls.push_back(call);
+    });
+  if (!calls.empty() && !expandStage)
+    return emitError(loc, "tensor-core conv: a stage call without its expansion");
+  for (func::CallOp call : calls) {
+    OpBuilder sb(call);
+    expandStage(sb, call.getOperand(0));
+    call.erase();
+  }
   return success();
 }
 
@@ -297,44 +321,19 @@ struct TileKernel {
       Value by = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::y);
       return std::make_pair(tid, coords(cb, bx, by, tid));
     };
-    // One accumulator per mma.sync tile, 2 x 4 tiles of 16x8 per warp. They
-    // live in the shared C tile across K steps (read, multiply-accumulate,
-    // written back): upstream's vector-to-nvgpu conversion rejects a K loop
-    // that carries them as iter_args next to the scalar staging code.
-    // Registers across the loop are the next step (docs/codegen.md).
-    auto accType = VectorType::get({16, 8}, i32);
+    // One accumulator per mma.sync tile, 2 x 4 tiles of 16x8 per warp, in
+    // registers across the K loop (its iter_args); written to the shared C
+    // tile once at the end for the epilogue.
     {
       auto [tid, c] = ids(kb);
-      if (failed(buildMMA(kb, loc, ValueRange{sC, c.wmRow, c.wnRow},
-                          [&](OpBuilder &vb, ValueRange a) {
-            Value zeroAcc =
-                arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
-            SmallVector<bool> inBounds{true, true};
-            for (int64_t mi = 0; mi < kWarpM / 16; ++mi)
-              for (int64_t ni = 0; ni < kWarpN / 8; ++ni) {
-                Value c0 = cI(vb, loc, 0);
-                vector::TransferWriteOp::create(
-                    vb, loc, zeroAcc,
-                    window(vb, loc, a[0], offsetBy(vb, loc, a[1], 16 * mi),
-                           offsetBy(vb, loc, a[2], 8 * ni), 16, 8),
-                    ValueRange{c0, c0}, ArrayRef<bool>(inBounds));
-              }
-          })))
+      if (failed(buildMMA(
+              kb, loc, ValueRange{sA, sB, sC, c.wmRow, c.wnRow},
+              [&](OpBuilder &vb, ValueRange a) { warpLoop(vb, ctx, a); },
+              [&](OpBuilder &sb, Value k0) {
+                auto [stid, sc] = ids(sb);
+                stage(sb, stid, sc.p0, sc.m0, k0, sA, sB);
+              })))
         return failure();
-    }
-    auto kLoop = scf::ForOp::create(kb, loc, cI(kb, loc, 0), cI(kb, loc, kSteps()),
-                                    cI(kb, loc, 1));
-    {
-      OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
-      auto [tid, c] = ids(lb);
-      Value k0 = arith::MulIOp::create(lb, loc, kLoop.getInductionVar(), cI(lb, loc, kBK));
-      stage(lb, tid, c.p0, c.m0, k0, sA, sB);
-      gpu::BarrierOp::create(lb, loc);
-      if (failed(buildMMA(lb, loc, ValueRange{sA, sB, sC, c.wmRow, c.wnRow},
-                          [&](OpBuilder &vb, ValueRange a) { warpProduct(vb, ctx, a); })))
-        return failure();
-      // The next stage overwrites the tiles: every warp must be done reading.
-      gpu::BarrierOp::create(lb, loc);
     }
     gpu::BarrierOp::create(kb, loc);
     auto [tid, c] = ids(kb);
@@ -343,46 +342,67 @@ struct TileKernel {
     return success();
   }
 
-  /// One warp's 32x32 product for one K step, as vector ops (turned into
-  /// ldmatrix + mma.sync): a = [sA, sB, sC, wmRow, wnRow].
-  void warpProduct(OpBuilder &vb, MLIRContext *ctx, ValueRange a) const {
+  /// One warp's K loop as vector ops (turned into ldmatrix + mma.sync):
+  /// a = [sA, sB, sC, wmRow, wnRow]. Each step calls @stage (the threads'
+  /// staging of the tiles), waits, multiplies, and waits again before the
+  /// next stage overwrites the tiles.
+  void warpLoop(OpBuilder &vb, MLIRContext *ctx, ValueRange a) const {
     Value sA = a[0], sB = a[1], sC = a[2], wmRow = a[3], wnRow = a[4];
     Type i8 = vb.getI8Type(), i32 = vb.getI32Type();
-    Value zero8 = arith::ConstantIntOp::create(vb, loc, i8, 0);
-    Value zero32 = arith::ConstantIntOp::create(vb, loc, i32, 0);
-    SmallVector<bool> inBounds{true, true};
-    SmallVector<Value> aFrag, bFrag;
-    for (int64_t mi = 0; mi < kWarpM / 16; ++mi)
-      aFrag.push_back(vector::TransferReadOp::create(
-          vb, loc, VectorType::get({16, kBK}, i8),
-          window(vb, loc, sA, offsetBy(vb, loc, wmRow, 16 * mi), cI(vb, loc, 0), 16, kBK),
-          ValueRange{cI(vb, loc, 0), cI(vb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
-    for (int64_t ni = 0; ni < kWarpN / 8; ++ni)
-      bFrag.push_back(vector::TransferReadOp::create(
-          vb, loc, VectorType::get({8, kBK}, i8),
-          window(vb, loc, sB, offsetBy(vb, loc, wnRow, 8 * ni), cI(vb, loc, 0), 8, kBK),
-          ValueRange{cI(vb, loc, 0), cI(vb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
-    AffineExpr dm, dn, dk;
-    bindDims(ctx, dm, dn, dk);
-    SmallVector<AffineMap> maps{AffineMap::get(3, 0, {dm, dk}, ctx),
-                                AffineMap::get(3, 0, {dn, dk}, ctx),
-                                AffineMap::get(3, 0, {dm, dn}, ctx)};
-    auto iterators = ArrayAttr::get(
-        ctx, {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-              vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
-              vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+    constexpr int64_t kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
     auto accType = VectorType::get({16, 8}, i32);
-    for (int64_t mi = 0; mi < kWarpM / 16; ++mi)
-      for (int64_t ni = 0; ni < kWarpN / 8; ++ni) {
-        Value tile = window(vb, loc, sC, offsetBy(vb, loc, wmRow, 16 * mi),
-                            offsetBy(vb, loc, wnRow, 8 * ni), 16, 8);
+    Value zeroAcc =
+        arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
+    SmallVector<Value> zeros(kTilesM * kTilesN, zeroAcc);
+    auto kLoop = scf::ForOp::create(vb, loc, cI(vb, loc, 0), cI(vb, loc, kSteps()),
+                                    cI(vb, loc, 1), zeros);
+    {
+      OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+      AffineExpr d = lb.getAffineDimExpr(0);
+      Value k0 = affine::AffineApplyOp::create(lb, loc, AffineMap::get(1, 0, {d * kBK}),
+                                               ValueRange{kLoop.getInductionVar()});
+      func::CallOp::create(lb, loc, kStageCallee, TypeRange{}, ValueRange{k0});
+      gpu::BarrierOp::create(lb, loc);
+      Value zero8 = arith::ConstantIntOp::create(lb, loc, i8, 0);
+      SmallVector<bool> inBounds{true, true};
+      SmallVector<Value> aFrag, bFrag;
+      for (int64_t mi = 0; mi < kTilesM; ++mi)
+        aFrag.push_back(vector::TransferReadOp::create(
+            lb, loc, VectorType::get({16, kBK}, i8),
+            window(lb, loc, sA, offsetBy(lb, loc, wmRow, 16 * mi), cI(lb, loc, 0), 16, kBK),
+            ValueRange{cI(lb, loc, 0), cI(lb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
+      for (int64_t ni = 0; ni < kTilesN; ++ni)
+        bFrag.push_back(vector::TransferReadOp::create(
+            lb, loc, VectorType::get({8, kBK}, i8),
+            window(lb, loc, sB, offsetBy(lb, loc, wnRow, 8 * ni), cI(lb, loc, 0), 8, kBK),
+            ValueRange{cI(lb, loc, 0), cI(lb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
+      AffineExpr dm, dn, dk;
+      bindDims(ctx, dm, dn, dk);
+      SmallVector<AffineMap> maps{AffineMap::get(3, 0, {dm, dk}, ctx),
+                                  AffineMap::get(3, 0, {dn, dk}, ctx),
+                                  AffineMap::get(3, 0, {dm, dn}, ctx)};
+      auto iterators = ArrayAttr::get(
+          ctx, {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
+                vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
+      SmallVector<Value> next;
+      for (int64_t mi = 0; mi < kTilesM; ++mi)
+        for (int64_t ni = 0; ni < kTilesN; ++ni)
+          next.push_back(vector::ContractionOp::create(
+              lb, loc, aFrag[mi], bFrag[ni], kLoop.getRegionIterArgs()[mi * kTilesN + ni],
+              lb.getAffineMapArrayAttr(maps), iterators));
+      gpu::BarrierOp::create(lb, loc);
+      scf::YieldOp::create(lb, loc, next);
+    }
+    SmallVector<bool> inBounds{true, true};
+    for (int64_t mi = 0; mi < kTilesM; ++mi)
+      for (int64_t ni = 0; ni < kTilesN; ++ni) {
         Value c0 = cI(vb, loc, 0);
-        Value acc = vector::TransferReadOp::create(vb, loc, accType, tile, ValueRange{c0, c0},
-                                                   zero32, ArrayRef<bool>(inBounds));
-        acc = vector::ContractionOp::create(vb, loc, aFrag[mi], bFrag[ni], acc,
-                                            vb.getAffineMapArrayAttr(maps), iterators);
-        vector::TransferWriteOp::create(vb, loc, acc, tile, ValueRange{c0, c0},
-                                        ArrayRef<bool>(inBounds));
+        vector::TransferWriteOp::create(
+            vb, loc, kLoop.getResult(mi * kTilesN + ni),
+            window(vb, loc, sC, offsetBy(vb, loc, wmRow, 16 * mi),
+                   offsetBy(vb, loc, wnRow, 8 * ni), 16, 8),
+            ValueRange{c0, c0}, ArrayRef<bool>(inBounds));
       }
   }
 
