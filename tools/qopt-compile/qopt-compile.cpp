@@ -531,7 +531,7 @@ int main(int argc, char **argv) {
       return rc;
     if (remarkCount && !::remarks)
       errs() << "qopt-compile: " << remarkCount
-             << " remarks on quantization decisions (see them with --remarks)\n";
+             << " remarks on fusion and quantization decisions (see them with --remarks)\n";
     return 0;
   }
   auto output = mlir::openOutputFile(outputFile, &error);
@@ -546,6 +546,6 @@ int main(int argc, char **argv) {
   output->keep();
   if (remarkCount && !::remarks)
     errs() << "qopt-compile: " << remarkCount
-           << " remarks on quantization decisions (see them with --remarks)\n";
+           << " remarks on fusion and quantization decisions (see them with --remarks)\n";
   return 0;
 }
