@@ -24,16 +24,12 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from int8_classifiers import structured  # noqa: E402  (the same inputs as accuracy.md)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("QOPT_BIN", os.path.join(ROOT, "build", "bin"))
 PY = sys.executable
-
-
-def structured(n: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    small = rng.standard_normal((n, 3, 28, 28))
-    return (np.kron(small, np.ones((1, 1, 8, 8))) +
-            0.3 * rng.standard_normal((n, 3, 224, 224))).astype(np.float32)
 
 
 def run(cmd: list[str]) -> str:

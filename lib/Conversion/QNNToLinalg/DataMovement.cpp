@@ -235,15 +235,11 @@ FailureOr<Value> lowerResize(OpBuilder &b, qnn::ResizeOp op, Operands in) {
             bounds.push_back(dims[d].taps);
             active.push_back(d);
           }
-        SmallVector<Value> lbs, ubs, steps;
-        for (int64_t n : bounds) {
-          lbs.push_back(body.idx(0));
-          ubs.push_back(body.idx(n));
-          steps.push_back(body.idx(1));
-        }
-        scf::LoopNest nest = scf::buildLoopNest(
-            nb, loc, lbs, ubs, steps, ValueRange{body.f32(0.0)},
-            [&](OpBuilder &lb, Location lloc, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
+        if (bounds.empty())
+          return body.fromF32(body.toF32(body.extract(x, idx)), yt.getElementType());
+        Value r = loopNest(
+            nb, loc, bounds, body.f32(0.0),
+            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) -> Value {
               Body l{lb, lloc};
               SmallVector<Value> at(idx.begin(), idx.end());
               Value w = l.f32(1.0);
@@ -253,9 +249,8 @@ FailureOr<Value> lowerResize(OpBuilder &b, qnn::ResizeOp op, Operands in) {
                 at[d] = arith::IndexCastOp::create(lb, lloc, lb.getIndexType(), i);
                 w = l.mul(w, l.extract(dims[d].weight, {pos}));
               }
-              return {l.add(iter[0], l.mul(w, l.toF32(l.extract(x, at))))};
+              return l.add(acc, l.mul(w, l.toF32(l.extract(x, at))));
             });
-        Value r = nest.results.empty() ? body.toF32(body.extract(x, idx)) : nest.results[0];
         return body.fromF32(r, yt.getElementType());
       });
 }

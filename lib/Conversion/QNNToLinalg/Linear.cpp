@@ -82,37 +82,83 @@ struct ChannelParam {
   }
 };
 
-/// Builds an scf.for nest over [0, bounds[i]) carrying one accumulator.
-Value reduce(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds, Value init,
-             function_ref<Value(OpBuilder &, Location, ValueRange, Value)> step) {
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t n : bounds) {
-    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
-    ubs.push_back(arith::ConstantIndexOp::create(b, loc, n));
-    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+/// The three per-channel parameters of a contraction (float ones have none).
+struct ChannelParams {
+  ChannelParam zw, mult, shift;
+  ChannelParams(OpBuilder &b, Location loc, const IntContraction *ic)
+      : zw(b, loc, ic ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0}),
+        mult(b, loc, ic ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0}),
+        shift(b, loc, ic ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0}) {}
+};
+
+/// The accumulator before the taps: the bias of channel m, or 0.
+Value initAccumulator(Body &body, Value bias, Value m, bool quantized) {
+  if (bias)
+    return quantized ? body.toI32(body.extract(bias, {m}), true)
+                     : body.toF32(body.extract(bias, {m}));
+  return quantized ? body.i32(0) : body.f32(0.0);
+}
+
+/// One tap of a convolution: acc + (x - z_x)(w - z_w) in i32, or x * w in
+/// f32; a tap outside the input (`inside` false) adds the real 0.
+Value accumulateTap(Body &l, Value acc, Value xv, Value wv, Value inside,
+                    const IntContraction *ic, Value zwm) {
+  if (ic) {
+    Value xc = l.select(inside, l.sub(l.toI32(xv, ic->xSigned), l.i32(ic->zx)), l.i32(0));
+    Value wc = l.sub(l.toI32(wv, ic->wSigned), zwm);
+    return l.add(acc, l.mul(xc, wc));
   }
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{init},
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
-        return {step(nb, nloc, ivs, iter[0])};
-      });
-  return nest.results[0];
+  Value xf = l.select(inside, l.toF32(xv), l.f32(0.0));
+  return l.add(acc, l.mul(xf, l.toF32(wv)));
+}
+
+/// One K step of a matrix product (no padding).
+Value accumulateProduct(Body &l, Value acc, Value av, Value bv, const IntContraction *ic,
+                        Value zwj) {
+  if (ic)
+    return l.add(acc, l.mul(l.sub(l.toI32(av, ic->xSigned), l.i32(ic->zx)),
+                            l.sub(l.toI32(bv, ic->wSigned), zwj)));
+  return l.add(acc, l.mul(l.toF32(av), l.toF32(bv)));
+}
+
+/// The geometry of a conv or conv_transpose, validated: 1 to 3 spatial
+/// dims, one stride and dilation per dim, begin and end pads.
+struct ConvShape {
+  RankedTensorType xt, wt, yt;
+  int64_t sp = 0;
+  SmallVector<int64_t> kernel, strides, dil, pads, inSpatial;
+};
+
+template <typename ConvLike>
+FailureOr<ConvShape> convShape(ConvLike op, StringRef what) {
+  ConvShape c;
+  c.xt = cast<RankedTensorType>(op.getInput().getType());
+  c.wt = cast<RankedTensorType>(op.getWeight().getType());
+  c.yt = cast<RankedTensorType>(op.getResult().getType());
+  c.sp = c.xt.getRank() - 2;
+  if (c.sp < 1 || c.sp > 3 || (int64_t)op.getStrides().size() != c.sp ||
+      (int64_t)op.getDilations().size() != c.sp || (int64_t)op.getPads().size() != 2 * c.sp)
+    return op.emitError() << what << " lowering: unsupported geometry", failure();
+  c.kernel.assign(c.wt.getShape().begin() + 2, c.wt.getShape().end());
+  c.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  c.dil.assign(op.getDilations().begin(), op.getDilations().end());
+  c.pads.assign(op.getPads().begin(), op.getPads().end());
+  c.inSpatial.assign(c.xt.getShape().begin() + 2, c.xt.getShape().end());
+  return c;
 }
 
 FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
   Location loc = op.getLoc();
-  auto xt = cast<RankedTensorType>(op.getInput().getType());
-  auto wt = cast<RankedTensorType>(op.getWeight().getType());
-  auto yt = cast<RankedTensorType>(op.getResult().getType());
-  int64_t rank = xt.getRank(), sp = rank - 2;
-  if (sp < 1 || sp > 3 || (int64_t)op.getStrides().size() != sp ||
-      (int64_t)op.getDilations().size() != sp || (int64_t)op.getPads().size() != 2 * sp)
-    return op.emitError("conv lowering: unsupported geometry"), failure();
+  FailureOr<ConvShape> shape = convShape(op, "conv");
+  if (failed(shape))
+    return failure();
+  const ConvShape &cs = *shape;
+  RankedTensorType xt = cs.xt, wt = cs.wt, yt = cs.yt;
+  int64_t sp = cs.sp;
+  const SmallVector<int64_t> &kernel = cs.kernel, &strides = cs.strides, &dil = cs.dil,
+                             &pads = cs.pads, &inSpatial = cs.inSpatial;
   int64_t groups = op.getGroup();
   int64_t cg = wt.getDimSize(1), mg = yt.getDimSize(1) / groups;
-  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
-  SmallVector<int64_t> strides(op.getStrides()), dil(op.getDilations()), pads(op.getPads());
-  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
   bool quantized = isa<mlir::quant::QuantizedType>(xt.getElementType());
   if (quantized && op.getResidual())
     return op.emitError("integer conv with a fused residual has no integer form"), failure();
@@ -120,9 +166,9 @@ FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
   FailureOr<IntContraction> ic = IntContraction{};
   if (quantized && failed(ic = intContraction(op, op.getInput(), op.getWeight(), yt.getDimSize(1))))
     return failure();
-  ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
-  ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
-  ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
+  const IntContraction *icp = quantized ? &*ic : nullptr;
+  ChannelParams cp(b, loc, icp);
+  ChannelParam &zw = cp.zw, &mult = cp.mult, &shift = cp.shift;
   // Optional operands are absent from the operand list, not null in it.
   Value x = in[0], w = in[1];
   Value bias = op.getBias() ? in[2] : Value();
@@ -137,14 +183,9 @@ FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
         Value n = idx[0], m = idx[1];
         Value cbase = arith::MulIOp::create(
             nb, nloc, arith::DivUIOp::create(nb, nloc, m, body.idx(mg)), body.idx(cg));
-        Value init;
-        if (bias)
-          init = quantized ? body.toI32(body.extract(bias, {m}), true)
-                           : body.toF32(body.extract(bias, {m}));
-        else
-          init = quantized ? body.i32(0) : body.f32(0.0);
+        Value init = initAccumulator(body, bias, m, quantized);
         Value zwm = quantized ? zw.at(body, m) : Value();
-        Value acc = reduce(nb, nloc, bounds, init,
+        Value acc = loopNest(nb, nloc, bounds, init,
                            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) -> Value {
           Body l{lb, lloc};
           Value inside = arith::ConstantIntOp::create(lb, lloc, lb.getI1Type(), 1);
@@ -166,15 +207,7 @@ FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
           // masked afterwards (no out-of-bounds load, even speculatively).
           for (int64_t i = 0; i < sp; ++i)
             xIdx[2 + i] = l.select(inside, xIdx[2 + i], l.idx(0));
-          Value xv = l.extract(x, xIdx), wv = l.extract(w, wIdx);
-          if (quantized) {
-            Value xc = l.sub(l.toI32(xv, ic->xSigned), l.i32(ic->zx));
-            xc = l.select(inside, xc, l.i32(0));
-            Value wc = l.sub(l.toI32(wv, ic->wSigned), zwm);
-            return l.add(a, l.mul(xc, wc));
-          }
-          Value xf = l.select(inside, l.toF32(xv), l.f32(0.0));
-          return l.add(a, l.mul(xf, l.toF32(wv)));
+          return accumulateTap(l, a, l.extract(x, xIdx), l.extract(w, wIdx), inside, icp, zwm);
         });
         if (quantized)
           return body.requantize(acc, mult.at(body, m), shift.at(body, m), ic->out);
@@ -190,18 +223,16 @@ FailureOr<Value> lowerConv(OpBuilder &b, qnn::ConvOp op, Operands in) {
 /// stride when that divides exactly and lands inside the input.
 FailureOr<Value> lowerConvTranspose(OpBuilder &b, qnn::ConvTransposeOp op, Operands in) {
   Location loc = op.getLoc();
-  auto xt = cast<RankedTensorType>(op.getInput().getType());
-  auto wt = cast<RankedTensorType>(op.getWeight().getType());
-  auto yt = cast<RankedTensorType>(op.getResult().getType());
-  int64_t rank = xt.getRank(), sp = rank - 2;
-  if (sp < 1 || sp > 3 || (int64_t)op.getStrides().size() != sp ||
-      (int64_t)op.getDilations().size() != sp || (int64_t)op.getPads().size() != 2 * sp)
-    return op.emitError("conv_transpose lowering: unsupported geometry"), failure();
+  FailureOr<ConvShape> shape = convShape(op, "conv_transpose");
+  if (failed(shape))
+    return failure();
+  const ConvShape &cs = *shape;
+  RankedTensorType xt = cs.xt, wt = cs.wt, yt = cs.yt;
+  int64_t sp = cs.sp;
+  const SmallVector<int64_t> &kernel = cs.kernel, &strides = cs.strides, &dil = cs.dil,
+                             &pads = cs.pads, &inSpatial = cs.inSpatial;
   int64_t groups = op.getGroup();
   int64_t mg = wt.getDimSize(1), cg = xt.getDimSize(1) / groups;
-  SmallVector<int64_t> kernel(wt.getShape().drop_front(2));
-  SmallVector<int64_t> strides(op.getStrides()), dil(op.getDilations()), pads(op.getPads());
-  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
   bool quantized = isa<mlir::quant::QuantizedType>(xt.getElementType());
   FailureOr<IntContraction> ic = IntContraction{};
   if (quantized) {
@@ -222,9 +253,9 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, qnn::ConvTransposeOp op, Opera
     widen(ic->multipliers);
     widen(ic->shifts);
   }
-  ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
-  ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
-  ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
+  const IntContraction *icp = quantized ? &*ic : nullptr;
+  ChannelParams cp(b, loc, icp);
+  ChannelParam &zw = cp.zw, &mult = cp.mult, &shift = cp.shift;
   Value x = in[0], w = in[1];
   Value bias = op.getBias() ? in[2] : Value();
   SmallVector<int64_t> bounds{cg};
@@ -237,14 +268,9 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, qnn::ConvTransposeOp op, Opera
         Value g = arith::DivUIOp::create(nb, nloc, m, body.idx(mg));
         Value mi = arith::RemUIOp::create(nb, nloc, m, body.idx(mg));
         Value cbase = arith::MulIOp::create(nb, nloc, g, body.idx(cg));
-        Value init;
-        if (bias)
-          init = quantized ? body.toI32(body.extract(bias, {m}), true)
-                           : body.toF32(body.extract(bias, {m}));
-        else
-          init = quantized ? body.i32(0) : body.f32(0.0);
+        Value init = initAccumulator(body, bias, m, quantized);
         Value zwm = quantized ? zw.at(body, m) : Value();
-        Value acc = reduce(nb, nloc, bounds, init,
+        Value acc = loopNest(nb, nloc, bounds, init,
                            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) -> Value {
           Body l{lb, lloc};
           Value c = arith::AddIOp::create(lb, lloc, cbase, ivs[0]);
@@ -269,15 +295,7 @@ FailureOr<Value> lowerConvTranspose(OpBuilder &b, qnn::ConvTransposeOp op, Opera
           }
           for (int64_t i = 0; i < sp; ++i)
             xIdx[2 + i] = l.select(inside, xIdx[2 + i], l.idx(0));
-          Value xv = l.extract(x, xIdx), wv = l.extract(w, wIdx);
-          if (quantized) {
-            Value xc = l.sub(l.toI32(xv, ic->xSigned), l.i32(ic->zx));
-            xc = l.select(inside, xc, l.i32(0));
-            Value wc = l.sub(l.toI32(wv, ic->wSigned), zwm);
-            return l.add(a, l.mul(xc, wc));
-          }
-          Value xf = l.select(inside, l.toF32(xv), l.f32(0.0));
-          return l.add(a, l.mul(xf, l.toF32(wv)));
+          return accumulateTap(l, a, l.extract(x, xIdx), l.extract(w, wIdx), inside, icp, zwm);
         });
         if (quantized)
           return body.requantize(acc, mult.at(body, m), shift.at(body, m), ic->out);
@@ -312,9 +330,9 @@ FailureOr<Value> lowerGemm(OpBuilder &b, qnn::GemmOp op, Operands in) {
     if (failed(ic = intContraction(op, op.getA(), op.getB(), N)))
       return failure();
   }
-  ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
-  ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
-  ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
+  const IntContraction *icp = quantized ? &*ic : nullptr;
+  ChannelParams cp(b, loc, icp);
+  ChannelParam &zw = cp.zw, &mult = cp.mult, &shift = cp.shift;
   Value A = in[0], B = in[1], C = op.getC() ? in[2] : Value();
   SmallVector<int64_t> cShape;
   if (C)
@@ -327,16 +345,13 @@ FailureOr<Value> lowerGemm(OpBuilder &b, qnn::GemmOp op, Operands in) {
         Body body{nb, nloc};
         Value i = idx[0], j = idx[1];
         Value zwj = quantized ? zw.at(body, j) : Value();
-        Value acc = reduce(nb, nloc, {K}, quantized ? body.i32(0) : body.f32(0.0),
+        Value acc = loopNest(nb, nloc, {K}, quantized ? body.i32(0) : body.f32(0.0),
                            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) -> Value {
           Body l{lb, lloc};
           Value k = ivs[0];
           Value av = l.extract(A, transA ? ValueRange{k, i} : ValueRange{i, k});
           Value bv = l.extract(B, transB ? ValueRange{j, k} : ValueRange{k, j});
-          if (quantized)
-            return l.add(a, l.mul(l.sub(l.toI32(av, ic->xSigned), l.i32(ic->zx)),
-                                  l.sub(l.toI32(bv, ic->wSigned), zwj)));
-          return l.add(a, l.mul(l.toF32(av), l.toF32(bv)));
+          return accumulateProduct(l, a, av, bv, icp, zwj);
         });
         Value cv;
         if (C)
@@ -369,9 +384,9 @@ FailureOr<Value> lowerMatMul(OpBuilder &b, qnn::MatMulOp op, Operands in) {
   FailureOr<IntContraction> ic = IntContraction{};
   if (quantized && failed(ic = intContraction(op, op.getLhs(), op.getRhs(), N)))
     return failure();
-  ChannelParam zw(b, loc, quantized ? ArrayRef<int32_t>(ic->zw) : ArrayRef<int32_t>{0});
-  ChannelParam mult(b, loc, quantized ? ArrayRef<int32_t>(ic->multipliers) : ArrayRef<int32_t>{0});
-  ChannelParam shift(b, loc, quantized ? ArrayRef<int32_t>(ic->shifts) : ArrayRef<int32_t>{0});
+  const IntContraction *icp = quantized ? &*ic : nullptr;
+  ChannelParams cp(b, loc, icp);
+  ChannelParam &zw = cp.zw, &mult = cp.mult, &shift = cp.shift;
   Value A = in[0], B = in[1];
   SmallVector<int64_t> aBatch(at.getShape().drop_back(2)), bBatch(bt.getShape().drop_back(2));
   SmallVector<int64_t> yBatch(yt.getShape().drop_back(2));
@@ -383,17 +398,14 @@ FailureOr<Value> lowerMatMul(OpBuilder &b, qnn::MatMulOp op, Operands in) {
         SmallVector<Value> aIdx = broadcastIndex(body, aBatch, yBatch, idx.take_front(R - 2));
         SmallVector<Value> bIdx = broadcastIndex(body, bBatch, yBatch, idx.take_front(R - 2));
         Value zwj = quantized ? zw.at(body, j) : Value();
-        Value acc = reduce(nb, nloc, {K}, quantized ? body.i32(0) : body.f32(0.0),
+        Value acc = loopNest(nb, nloc, {K}, quantized ? body.i32(0) : body.f32(0.0),
                            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) -> Value {
           Body l{lb, lloc};
           SmallVector<Value> ai(aIdx), bi(bIdx);
           ai.append({i, ivs[0]});
           bi.append({ivs[0], j});
           Value av = l.extract(A, ai), bv = l.extract(B, bi);
-          if (quantized)
-            return l.add(a, l.mul(l.sub(l.toI32(av, ic->xSigned), l.i32(ic->zx)),
-                                  l.sub(l.toI32(bv, ic->wSigned), zwj)));
-          return l.add(a, l.mul(l.toF32(av), l.toF32(bv)));
+          return accumulateProduct(l, a, av, bv, icp, zwj);
         });
         if (quantized)
           return body.requantize(acc, mult.at(body, j), shift.at(body, j), ic->out);

@@ -61,6 +61,14 @@ mlir::Value buildGeneric(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::RankedTensorType resultType, mlir::ValueRange inputs,
                          llvm::ArrayRef<mlir::AffineMap> inputMaps, const BodyFn &body);
 
+/// An scf.for nest over [0, bounds[i]) carrying one value: `step` gets the
+/// induction variables and the carried value and returns the next one.
+/// With no bounds, returns `init`.
+using StepFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange ivs, mlir::Value carried)>;
+mlir::Value loopNest(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> bounds,
+                     mlir::Value init, StepFn step);
+
 /// The affine map reading an operand of `operandShape` broadcast (NumPy
 /// rules) to a result of rank `resultRank`.
 mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> operandShape,

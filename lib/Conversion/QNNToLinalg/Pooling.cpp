@@ -46,37 +46,32 @@ Value windowLoop(OpBuilder &b, Location loc, const Window &w, ArrayRef<int64_t> 
                  ValueRange outIdx, Value init,
                  function_ref<Value(Body &, SmallVector<Value> &, Value inside, Value acc)> step) {
   int64_t sp = inSpatial.size();
-  SmallVector<Value> lbs, ubs, steps;
-  for (int64_t i = 0; i < sp; ++i) {
-    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
-    ubs.push_back(arith::ConstantIndexOp::create(b, loc, w.global ? inSpatial[i] : w.kernel[i]));
-    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
-  }
-  scf::LoopNest nest = scf::buildLoopNest(
-      b, loc, lbs, ubs, steps, ValueRange{init},
-      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
-        Body l{nb, nloc};
-        SmallVector<Value> xIdx{outIdx[0], outIdx[1]};
-        Value inside = arith::ConstantIntOp::create(nb, nloc, nb.getI1Type(), 1);
-        for (int64_t i = 0; i < sp; ++i) {
-          if (w.global) {
-            xIdx.push_back(ivs[i]);
-            continue;
-          }
-          Value pos = arith::AddIOp::create(
-              nb, nloc, arith::MulIOp::create(nb, nloc, outIdx[2 + i], l.idx(w.strides[i])),
-              arith::MulIOp::create(nb, nloc, ivs[i], l.idx(w.dilations[i])));
-          pos = arith::SubIOp::create(nb, nloc, pos, l.idx(w.pads[i]));
-          Value ge = l.cmpi(arith::CmpIPredicate::sge, pos, l.idx(0));
-          Value lt = l.cmpi(arith::CmpIPredicate::slt, pos, l.idx(inSpatial[i]));
-          inside = l.andi(inside, l.andi(ge, lt));
-          xIdx.push_back(pos);
-        }
-        for (int64_t i = 0; i < sp; ++i)
-          xIdx[2 + i] = l.select(inside, xIdx[2 + i], l.idx(0));
-        return {step(l, xIdx, inside, iter[0])};
-      });
-  return nest.results[0];
+  SmallVector<int64_t> bounds;
+  for (int64_t i = 0; i < sp; ++i)
+    bounds.push_back(w.global ? inSpatial[i] : w.kernel[i]);
+  return loopNest(b, loc, bounds, init,
+                  [&](OpBuilder &nb, Location nloc, ValueRange ivs, Value acc) -> Value {
+    Body l{nb, nloc};
+    SmallVector<Value> xIdx{outIdx[0], outIdx[1]};
+    Value inside = arith::ConstantIntOp::create(nb, nloc, nb.getI1Type(), 1);
+    for (int64_t i = 0; i < sp; ++i) {
+      if (w.global) {
+        xIdx.push_back(ivs[i]);
+        continue;
+      }
+      Value pos = arith::AddIOp::create(
+          nb, nloc, arith::MulIOp::create(nb, nloc, outIdx[2 + i], l.idx(w.strides[i])),
+          arith::MulIOp::create(nb, nloc, ivs[i], l.idx(w.dilations[i])));
+      pos = arith::SubIOp::create(nb, nloc, pos, l.idx(w.pads[i]));
+      Value ge = l.cmpi(arith::CmpIPredicate::sge, pos, l.idx(0));
+      Value lt = l.cmpi(arith::CmpIPredicate::slt, pos, l.idx(inSpatial[i]));
+      inside = l.andi(inside, l.andi(ge, lt));
+      xIdx.push_back(pos);
+    }
+    for (int64_t i = 0; i < sp; ++i)
+      xIdx[2 + i] = l.select(inside, xIdx[2 + i], l.idx(0));
+    return step(l, xIdx, inside, acc);
+  });
 }
 
 FailureOr<Value> lowerMax(OpBuilder &b, Operation *op, const Window &w, Value x) {

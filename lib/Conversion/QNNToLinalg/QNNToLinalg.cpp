@@ -85,6 +85,24 @@ Value qopt::lowering::buildGeneric(OpBuilder &b, Location loc, RankedTensorType 
   return generic.getResult(0);
 }
 
+Value qopt::lowering::loopNest(OpBuilder &b, Location loc, ArrayRef<int64_t> bounds, Value init,
+                               StepFn step) {
+  if (bounds.empty())
+    return init;
+  SmallVector<Value> lbs, ubs, steps;
+  for (int64_t n : bounds) {
+    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    ubs.push_back(arith::ConstantIndexOp::create(b, loc, n));
+    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  scf::LoopNest nest = scf::buildLoopNest(
+      b, loc, lbs, ubs, steps, ValueRange{init},
+      [&](OpBuilder &nb, Location nloc, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
+        return {step(nb, nloc, ivs, iter[0])};
+      });
+  return nest.results[0];
+}
+
 AffineMap qopt::lowering::broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> operandShape,
                                        ArrayRef<int64_t> resultShape) {
   int64_t offset = (int64_t)resultShape.size() - (int64_t)operandShape.size();

@@ -50,16 +50,9 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
       [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
         Body body{nb, loc};
         double initValue = kind == Kind::Max ? -INFINITY : kind == Kind::Min ? INFINITY : 0.0;
-        SmallVector<Value> lbs, ubs, steps;
-        for (int64_t n : bounds) {
-          lbs.push_back(body.idx(0));
-          ubs.push_back(body.idx(n));
-          steps.push_back(body.idx(1));
-        }
-        scf::LoopNest nest = scf::buildLoopNest(
-            nb, loc, lbs, ubs, steps, ValueRange{body.f32(initValue)},
-            [&](OpBuilder &lb, Location lloc, ValueRange ivs,
-                ValueRange iter) -> scf::ValueVector {
+        Value r = loopNest(
+            nb, loc, bounds, body.f32(initValue),
+            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) -> Value {
               Body l{lb, lloc};
               SmallVector<Value> at;
               size_t r = 0, o = 0;
@@ -73,14 +66,12 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
                 }
               }
               Value v = l.toF32(l.extract(x, at));
-              Value acc = iter[0];
               switch (kind) {
-              case Kind::Max: return {arith::MaximumFOp::create(lb, lloc, acc, v).getResult()};
-              case Kind::Min: return {arith::MinimumFOp::create(lb, lloc, acc, v).getResult()};
-              default: return {l.add(acc, v)};
+              case Kind::Max: return arith::MaximumFOp::create(lb, lloc, acc, v).getResult();
+              case Kind::Min: return arith::MinimumFOp::create(lb, lloc, acc, v).getResult();
+              default: return l.add(acc, v);
               }
             });
-        Value r = nest.results.empty() ? body.f32(initValue) : nest.results[0];
         if (kind == Kind::Mean)
           r = arith::DivFOp::create(nb, loc, r, body.f32((double)std::max<int64_t>(count, 1)));
         return body.fromF32(r, outElt);

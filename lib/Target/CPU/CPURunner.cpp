@@ -134,9 +134,13 @@ Expected<llvm::SmallVector<ref::Tensor>> CPUProgram::run(llvm::ArrayRef<ref::Ten
   llvm::SmallVector<ref::Tensor> ins, outs;
   for (auto [i, t] : llvm::enumerate(given)) {
     const Impl::Sig &s = impl->inputs[i];
-    if (t.shape() != llvm::ArrayRef<int64_t>(s.shape))
-      return llvm::createStringError("input %zu has shape %s, expected another shape", i,
-                                     t.describe().c_str());
+    if (t.shape() != llvm::ArrayRef<int64_t>(s.shape)) {
+      std::string want;
+      for (int64_t d : s.shape)
+        want += (want.empty() ? "" : "x") + std::to_string(d);
+      return llvm::createStringError("input %zu is %s, the program takes %s", i,
+                                     t.describe().c_str(), want.c_str());
+    }
     ref::Tensor copy = t.dtype() == s.dtype ? t : t.castTo(s.dtype);
     // The program writes nothing to its inputs, but the descriptor needs a
     // mutable pointer: give it a private copy.
