@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qopt/Target/ArenaPlan.h"
 #include "qopt/Target/Bundle.h"
 #include "qopt/runtime/BundleFile.h"
 #include "qopt/runtime/qbin_generated.h"
@@ -136,43 +137,6 @@ struct Location2 {
   uint64_t offset = 0;
 };
 
-struct Allocation {
-  uint64_t bytes = 0, offset = 0;
-  size_t first = 0, last = 0;
-};
-
-/// Greedy best-fit by size: each buffer takes the lowest aligned offset that
-/// no buffer with an overlapping lifetime occupies.
-uint64_t planArena(std::vector<Allocation> &allocs, uint64_t align) {
-  std::vector<size_t> order(allocs.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return allocs[a].bytes > allocs[b].bytes; });
-  std::vector<size_t> placed;
-  uint64_t peak = 0;
-  for (size_t i : order) {
-    Allocation &a = allocs[i];
-    std::vector<std::pair<uint64_t, uint64_t>> busy;
-    for (size_t j : placed) {
-      const Allocation &b = allocs[j];
-      if (a.first <= b.last && b.first <= a.last)
-        busy.push_back({b.offset, b.offset + b.bytes});
-    }
-    std::sort(busy.begin(), busy.end());
-    uint64_t offset = 0;
-    for (auto [lo, hi] : busy) {
-      if (offset + a.bytes <= lo)
-        break;
-      offset = std::max(offset, alignTo(hi, align));
-    }
-    a.offset = offset;
-    peak = std::max(peak, offset + a.bytes);
-    placed.push_back(i);
-  }
-  return alignTo(peak, align);
-}
-
 struct ModuleImage {
   std::string name;
   std::vector<std::string> kernels;
@@ -219,7 +183,7 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   llvm::StringMap<uint64_t> globalOffsets;
   // dense_resource key -> (offset, size) in the weights blob.
   llvm::StringMap<std::pair<uint64_t, uint64_t>> resourceOffsets;
-  std::vector<Allocation> allocs;
+  std::vector<ArenaBuffer> allocs;
   struct PendingStep {
     qbin::StepKind kind;
     std::string module, kernel, origin;
@@ -253,7 +217,7 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       if (!bytes)
         return bytes.takeError();
       where[alloc] = {qbin::BufferKind::Arena, (uint32_t)allocs.size(), 0};
-      allocs.push_back({*bytes, 0, pos, pos});
+      allocs.push_back({*bytes, pos, pos, 0});
       continue;
     }
     if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
@@ -358,6 +322,8 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   // Outputs that are views or aliases of arena buffers would need a copy;
   // buffer-results-to-out-params writes them in place, so there is none.
   uint64_t arenaBytes = planArena(allocs, qbin::kAlignment);
+  if (std::string err = verifyArena(allocs, qbin::kAlignment, arenaBytes); !err.empty())
+    return llvm::createStringError("bundle writer: arena plan is wrong (a compiler bug): " + err);
 
   // Modules: PTX per target from gpu-module-to-binary, cubin per target
   // from ptxas (in parallel: the kernels are independent).
@@ -553,7 +519,7 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   if (summary) {
     local.arenaBytes = arenaBytes;
     local.weightsBytes = weights.size();
-    for (const Allocation &a : allocs)
+    for (const ArenaBuffer &a : allocs)
       local.unplannedBytes += alignTo(a.bytes, qbin::kAlignment);
     local.modules = images.size();
     *summary = std::move(local);
