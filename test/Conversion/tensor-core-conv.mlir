@@ -1,6 +1,7 @@
 // RUN: qopt %S/Inputs/conv-int8-16x8.mlir --pass-pipeline='builtin.module(func.func(qopt-lower-to-linalg{tensor-cores}))' | FileCheck %s
 // RUN: qopt %S/Inputs/conv-int8-16x8.mlir --pass-pipeline='builtin.module(qopt-gpu-codegen{targets=sm_80 tensor-cores=true})' | FileCheck %s --check-prefix=PTX
 // RUN: qopt %S/Inputs/tiny-int8.mlir --pass-pipeline='builtin.module(func.func(qopt-lower-to-linalg{tensor-cores}))' | FileCheck %s --check-prefix=SMALL
+// RUN: qopt %S/Inputs/gemm-int8-3x40x20.mlir --pass-pipeline='builtin.module(func.func(qopt-lower-to-linalg{tensor-cores}))' | FileCheck %s --check-prefix=GEMM
 
 // A 16-channel int8 conv becomes one tensor-core kernel: weights and the
 // im2col tile staged in shared memory, ldmatrix + mma.sync m16n8k32 per warp,
@@ -30,3 +31,12 @@
 // Convs too small for a tile (4 output channels) and depthwise convs stay SIMT.
 // SMALL-NOT: gpu.launch
 // SMALL-NOT: nvgpu.mma.sync
+
+// An int8 gemm is the same kernel over the rows of A, with B transposed to
+// [N, K] at compile time (a new constant) and the result stored row-major.
+// GEMM-LABEL: func.func @main
+// GEMM: arith.constant dense_resource<{{.+}}> : tensor<20x40xi8>
+// GEMM: gpu.launch
+// GEMM: nvgpu.mma.sync
+// GEMM: memref.store %{{.+}}, %{{[a-z0-9_]+}}[%{{.+}}, %{{.+}}] : memref<3x20xi8>
+

@@ -24,6 +24,7 @@
 
 namespace qopt::qnn {
 class ConvOp;
+class GemmOp;
 } // namespace qopt::qnn
 
 namespace qopt::lowering {
@@ -133,6 +134,11 @@ bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 /// bufferization.to_buffer/to_tensor ops (GPU pipeline only); with `emulate`,
 /// the same tile algorithm as host loops, to check it on the CPU.
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
+                                                 Operands in, bool emulate);
+/// The same for an integer gemm (constant B, C with 1 or N elements), as a
+/// 1x1 conv over the rows of A.
+bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);
+mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp op,
                                                  Operands in, bool emulate);
 
 /// The requantization of an integer op's result (its type and fused

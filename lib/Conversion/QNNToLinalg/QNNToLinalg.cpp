@@ -370,6 +370,11 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
     if ((tensorCores || emulate) && tensorCoreEligible(conv, &why))
       return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores);
   }
+  if (auto gemm = dyn_cast<qnn::GemmOp>(op)) {
+    std::string why;
+    if ((tensorCores || emulate) && tensorCoreEligible(gemm, &why))
+      return lowerGemmTensorCore(b, gemm, in, /*emulate=*/!tensorCores);
+  }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
     return arith::ConstantOp::create(b, op->getLoc(), value).getResult();

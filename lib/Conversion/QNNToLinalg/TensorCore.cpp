@@ -174,6 +174,9 @@ struct TileKernel {
   int32_t zx;
   Requant out;
   Value x, w2, multT, shiftT, offT, y;
+  /// A gemm: x is the [P, K] activation matrix (rows are the "pixels") and y
+  /// the [P, Cout] result; otherwise x and y are NCHW and x is read as im2col.
+  bool gemm = false;
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -237,6 +240,13 @@ struct TileKernel {
       Value pOk = s.cmpi(arith::CmpIPredicate::ult, p, cI(sb, loc, P()));
       Value kOk = s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, loc, K()));
       Value pc = s.select(pOk, p, cI(sb, loc, 0)), kc = s.select(kOk, k, cI(sb, loc, 0));
+      if (gemm) {
+        // Rows of the activation matrix: no padding; past P or K reads 0.
+        Value v = memref::LoadOp::create(sb, loc, x, ValueRange{pc, kc});
+        v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
+        memref::StoreOp::create(sb, loc, v, sB, ValueRange{r, c});
+        return;
+      }
       Value n = arith::DivUIOp::create(sb, loc, pc, cI(sb, loc, g.oh * g.ow));
       Value rem = arith::RemUIOp::create(sb, loc, pc, cI(sb, loc, g.oh * g.ow));
       Value oh = arith::DivUIOp::create(sb, loc, rem, cI(sb, loc, g.ow));
@@ -285,6 +295,10 @@ struct TileKernel {
       Value v = t.requantize(t.add(accV, offV),
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
+      if (gemm) {
+        memref::StoreOp::create(gb, loc, v, y, ValueRange{p, m});
+        return;
+      }
       Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
       Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
       Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
@@ -503,9 +517,96 @@ bool qopt::lowering::tensorCoreEligible(qnn::ConvOp op, std::string *why) {
   return true;
 }
 
+namespace {
+
+/// The kernel of a contraction whose weights are the constant [Cout, K]
+/// int8 matrix `w`: per-channel scales, the zero-point correction folded
+/// into the bias, buffers, and the kernel (or its host-loop form).
+/// `wTensor` is the lowered weight tensor when it already is [Cout, K] row
+/// by row (any shape that collapses to it); else null and a constant is made
+/// from `w`. Reusing the program's own weight constant keeps its resource
+/// in the bundle's weights, which the bundle's program IR then refers to.
+FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTensor, Value xOrig,
+                                       Value wOrig, Value wTensor, const ref::Tensor &w,
+                                       const ref::Tensor *bias, Geometry g, bool gemm,
+                                       bool emulate) {
+  Location loc = op->getLoc();
+  auto yt = cast<RankedTensorType>(op->getResult(0).getType());
+  const int64_t M = g.cout, K = g.K();
+  auto xi = elementInfo(op, xOrig);
+  auto wi = elementInfo(op, wOrig);
+  auto out = outputOf(op);
+  auto yp = ref::quantParamsOf(yt.getElementType());
+  if (failed(xi) || failed(wi) || failed(out) || !yp) {
+    if (!yp)
+      op->emitError() << llvm::toString(yp.takeError());
+    return failure();
+  }
+  int32_t zx = xi->params.zeroPoint();
+  // Per output channel: the fixed-point scale (the reference's expression)
+  // and the zero-point correction z_x * rowsum(W) folded into the bias.
+  SmallVector<int32_t> mults, shifts, offsets;
+  for (int64_t m = 0; m < M; ++m) {
+    auto s = qopt::quant::computeFixedPointScale(xi->params.scale() * wi->params.scale(m) /
+                                                 yp->scale());
+    if (!s)
+      return op->emitError() << "channel " << m << ": " << llvm::toString(s.takeError()),
+             failure();
+    mults.push_back(s->multiplier);
+    shifts.push_back(s->shift);
+    int64_t rowsum = 0;
+    for (int64_t k = 0; k < K; ++k)
+      rowsum += w.data<int8_t>()[m * K + k];
+    int64_t b0 = 0;
+    if (bias)
+      b0 = bias->data<int32_t>()[bias->numElements() == 1 ? 0 : m];
+    int64_t off = b0 - (int64_t)zx * rowsum;
+    // The reference checks the accumulator bound before any kernel runs; the
+    // folded offset of a layer it accepts fits int32 by the same bound.
+    if (off < std::numeric_limits<int32_t>::min() || off > std::numeric_limits<int32_t>::max())
+      return op->emitError("tensor-core kernel: bias correction leaves int32"), failure();
+    offsets.push_back((int32_t)off);
+  }
+  auto memrefOf = [&](Value tensor) -> Value {
+    auto t = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor, /*read_only=*/true);
+  };
+  Value x = memrefOf(xTensor);
+  Value w2;
+  if (wTensor) {
+    Value wm = memrefOf(wTensor);
+    auto shape = cast<MemRefType>(wm.getType()).getShape();
+    ReassociationIndices tail;
+    for (size_t i = 1; i < shape.size(); ++i)
+      tail.push_back(i);
+    w2 = shape.size() == 2 ? wm
+                           : memref::CollapseShapeOp::create(
+                                 b, loc, wm, SmallVector<ReassociationIndices>{{0}, tail})
+                                 .getResult();
+  } else {
+    Value wConst = arith::ConstantOp::create(
+        b, loc, ref::attrFromTensor(b.getContext(), w.reshaped({M, K}), "tc.weights"));
+    w2 = memrefOf(wConst);
+  }
+  Value multT = memrefOf(i32Tensor(b, loc, mults));
+  Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
+  Value offT = memrefOf(i32Tensor(b, loc, offsets));
+  auto yStorage = storageTensorType(yt);
+  auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
+  Value y = memref::AllocOp::create(b, loc, yMem);
+  TileKernel kernel{loc, g, zx, *out, x, w2, multT, shiftT, offT, y, gemm};
+  if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
+    return failure();
+  return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
+                                           /*writable=*/true)
+      .getResult();
+}
+
+} // namespace
+
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
                                                      bool emulate) {
-  Location loc = op.getLoc();
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -513,68 +614,73 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
              yt.getDimSize(1), wt.getDimSize(2), wt.getDimSize(3), yt.getDimSize(2),
              yt.getDimSize(3), op.getStrides()[0], op.getStrides()[1], op.getDilations()[0],
              op.getDilations()[1], op.getPads()[0], op.getPads()[1]};
-  const int64_t M = g.cout, K = g.K();
-
-  auto xi = elementInfo(op, op.getInput());
-  auto wi = elementInfo(op, op.getWeight());
-  auto out = outputOf(op);
-  auto yp = ref::quantParamsOf(yt.getElementType());
-  if (failed(xi) || failed(wi) || failed(out) || !yp) {
-    if (!yp)
-      op.emitError() << llvm::toString(yp.takeError());
-    return failure();
-  }
-  int32_t zx = xi->params.zeroPoint();
-  // Per output channel: the fixed-point scale (the reference's expression)
-  // and the zero-point correction z_x * rowsum(W) folded into the bias.
   std::optional<ref::Tensor> w = constantOf(op.getWeight());
   std::optional<ref::Tensor> bias;
-  if (op.getBias()) {
-    bias = constantOf(op.getBias());
-    if (!bias)
-      return op.emitError("tensor-core conv: the bias must be a constant"), failure();
-  }
-  SmallVector<int32_t> mults, shifts, offsets;
-  for (int64_t m = 0; m < M; ++m) {
-    auto s = qopt::quant::computeFixedPointScale(xi->params.scale() * wi->params.scale(m) /
-                                                 yp->scale());
-    if (!s)
-      return op.emitError() << "channel " << m << ": " << llvm::toString(s.takeError()),
-             failure();
-    mults.push_back(s->multiplier);
-    shifts.push_back(s->shift);
-    int64_t rowsum = 0;
-    for (int64_t k = 0; k < K; ++k)
-      rowsum += w->data<int8_t>()[m * K + k];
-    int64_t off = (bias ? (int64_t)bias->data<int32_t>()[m] : 0) - (int64_t)zx * rowsum;
-    // The reference checks the accumulator bound before any kernel runs; the
-    // folded offset of a layer it accepts fits int32 by the same bound.
-    if (off < std::numeric_limits<int32_t>::min() || off > std::numeric_limits<int32_t>::max())
-      return op.emitError("tensor-core conv: bias correction leaves int32"), failure();
-    offsets.push_back((int32_t)off);
-  }
+  if (op.getBias() && !(bias = constantOf(op.getBias())))
+    return op.emitError("tensor-core conv: the bias must be a constant"), failure();
+  return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), in[1], *w,
+                               bias ? &*bias : nullptr, g, /*gemm=*/false, emulate);
+}
 
-  // Buffers.
-  auto memrefOf = [&](Value tensor) -> Value {
-    auto t = cast<RankedTensorType>(tensor.getType());
-    return bufferization::ToBufferOp::create(
-        b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor, /*read_only=*/true);
+bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
+  auto say = [&](const char *msg) {
+    if (why)
+      *why = msg;
+    return false;
   };
-  Value x = memrefOf(in[0]), wm = memrefOf(in[1]);
-  Value multT = memrefOf(i32Tensor(b, loc, mults));
-  Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
-  Value offT = memrefOf(i32Tensor(b, loc, offsets));
-  auto yStorage = storageTensorType(yt);
-  auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
-  Value y = memref::AllocOp::create(b, loc, yMem);
-  // W viewed as [Cout, K].
-  Value w2 = memref::CollapseShapeOp::create(
-      b, loc, wm, SmallVector<ReassociationIndices>{{0}, {1, 2, 3}});
+  auto at = cast<RankedTensorType>(op.getA().getType());
+  auto bt = cast<RankedTensorType>(op.getB().getType());
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  auto aq = dyn_cast<mlir::quant::QuantizedType>(at.getElementType());
+  auto bq = dyn_cast<mlir::quant::QuantizedType>(bt.getElementType());
+  if (!aq || !bq || !isa<mlir::quant::QuantizedType>(yt.getElementType()))
+    return say("not an integer gemm");
+  if (op.getTransA() || op.getAlpha().convertToDouble() != 1.0 ||
+      op.getBeta().convertToDouble() != 1.0)
+    return say("transposed A or alpha/beta other than 1");
+  if (aq.getStorageTypeIntegralWidth() != 8 || !aq.isSigned() ||
+      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned())
+    return say("tensor cores take signed 8-bit operands");
+  auto bp = ref::quantParamsOf(bt.getElementType());
+  if (!bp) {
+    llvm::consumeError(bp.takeError());
+    return say("B parameters");
+  }
+  if (llvm::any_of(bp->zeroPoints, [](int32_t z) { return z != 0; }))
+    return say("B with a zero point");
+  if (!constantOf(op.getB()))
+    return say("B is not a constant");
+  int64_t n = yt.getDimSize(1), k = op.getTransB() ? bt.getDimSize(1) : bt.getDimSize(0);
+  if (op.getC()) {
+    auto c = constantOf(op.getC());
+    if (!c || (c->numElements() != 1 && c->numElements() != n))
+      return say("C is not a constant with 1 or N elements");
+  }
+  if (n < 16 || k < 32)
+    return say("too small for a 64x64 tile");
+  return true;
+}
 
-  TileKernel kernel{loc, g, zx, *out, x, w2, multT, shiftT, offT, y};
-  if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
-    return failure();
-  return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
-                                           /*writable=*/true)
-      .getResult();
+FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp op, Operands in,
+                                                     bool emulate) {
+  auto at = cast<RankedTensorType>(op.getA().getType());
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  int64_t rows = at.getDimSize(0), k = at.getDimSize(1), n = yt.getDimSize(1);
+  // B as the [N, K] weight matrix: transposed at compile time when given [K, N].
+  std::optional<ref::Tensor> bw = constantOf(op.getB());
+  ref::Tensor w = *bw;
+  if (!op.getTransB()) {
+    auto t = ref::transpose(*bw, {1, 0});
+    if (!t)
+      return op.emitError() << llvm::toString(t.takeError()), failure();
+    w = std::move(*t);
+  }
+  std::optional<ref::Tensor> bias;
+  if (op.getC() && !(bias = constantOf(op.getC())))
+    return op.emitError("tensor-core gemm: C must be a constant"), failure();
+  // A gemm is a 1x1 conv over `rows` pixels with Cin = K.
+  Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+  return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
+                               op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
+                               /*gemm=*/true, emulate);
 }

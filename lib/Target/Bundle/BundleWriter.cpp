@@ -475,6 +475,9 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   std::vector<uint8_t> programIR;
   std::vector<fb::Offset<qbin::ProgramResource>> programResources;
   if (mlir::ModuleOp program = options.program) {
+    // Resources the kernels do not read (a bias folded into a tensor-core
+    // kernel's offsets, say) join the weights blob too, so that every byte
+    // of the program is stored once and its IR can always leave them out.
     llvm::StringMap<bool> keys;
     bool allCovered = true;
     program.walk([&](Operation *op) {
@@ -482,7 +485,18 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
         if (auto r = dyn_cast<DenseResourceElementsAttr>(a.getValue())) {
           StringRef key = r.getRawHandle().getKey();
           keys[key] = true;
-          allCovered &= resourceOffsets.count(key) > 0;
+          if (resourceOffsets.count(key))
+            continue;
+          const AsmResourceBlob *blob = r.getRawHandle().getBlob();
+          if (!blob) {
+            allCovered = false;
+            continue;
+          }
+          ArrayRef<char> d = blob->getData();
+          uint64_t offset = alignTo(weights.size(), qbin::kAlignment);
+          weights.resize(offset);
+          weights.insert(weights.end(), d.begin(), d.end());
+          resourceOffsets[key] = {offset, d.size()};
         }
     });
     BytecodeWriterConfig config(options.compilerVersion);
