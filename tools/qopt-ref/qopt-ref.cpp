@@ -82,6 +82,9 @@ static cl::opt<std::string> engine(
 static cl::opt<bool> describe("describe",
                               cl::desc("For a .qbin: print what the bundle holds and exit"),
                               cl::cat(category));
+static cl::opt<bool> describeSteps(
+    "steps", cl::desc("With --describe: one line per step (kernel, launch, registers, nodes)"),
+    cl::cat(category));
 static cl::opt<int> benchRuns("bench", cl::desc("Time N runs and print latency statistics"),
                               cl::init(0), cl::cat(category));
 static cl::opt<int> warmupRuns("warmup", cl::desc("Untimed runs before --bench"), cl::init(1),
@@ -174,7 +177,7 @@ int main(int argc, char **argv) {
     if (!bundle)
       return fail("'" + modelFile + "': " + toString(bundle.takeError()));
     if (describe) {
-      qopt::describeBundle(*bundle, outs());
+      qopt::describeBundle(*bundle, outs(), describeSteps);
       return 0;
     }
     auto program = qopt::readBundleProgram(*bundle, &context);

@@ -74,8 +74,10 @@ llvm::Expected<const qbin::Bundle *> readBundle(llvm::ArrayRef<uint8_t> file);
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> readBundleProgram(const qbin::Bundle *bundle,
                                                                   mlir::MLIRContext *context);
 
-/// A human-readable summary: boundary tensors, memory, kernels, steps.
-void describeBundle(const qbin::Bundle *bundle, llvm::raw_ostream &os);
+/// A human-readable summary: boundary tensors, memory, kernels, steps; with
+/// `steps`, one line per step (kernel kind, launch shape, registers per
+/// chip, the ONNX nodes it computes).
+void describeBundle(const qbin::Bundle *bundle, llvm::raw_ostream &os, bool steps = false);
 
 } // namespace qopt
 

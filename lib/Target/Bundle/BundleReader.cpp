@@ -187,7 +187,7 @@ qopt::readBundleProgram(const qbin::Bundle *b, mlir::MLIRContext *context) {
     llvm::Error missing = llvm::Error::success();
     module->walk([&](mlir::Operation *op) {
       for (mlir::NamedAttribute a : op->getAttrs()) {
-        auto attr = dyn_cast<mlir::DenseResourceElementsAttr>(a.getValue());
+        auto attr = llvm::dyn_cast<mlir::DenseResourceElementsAttr>(a.getValue());
         if (!attr || attr.getRawHandle().getBlob())
           continue;
         auto it = table.find(attr.getRawHandle().getKey());
@@ -210,7 +210,7 @@ qopt::readBundleProgram(const qbin::Bundle *b, mlir::MLIRContext *context) {
   return module;
 }
 
-void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os) {
+void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os, bool steps) {
   auto str = [](const flatbuffers::String *s) { return s ? s->str() : std::string(); };
   os << "compiler: " << str(b->compiler_version()) << "\n";
   os << "model: " << str(b->source_model()) << " (" << str(b->precision()) << ")\n";
@@ -255,4 +255,25 @@ void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os) {
     (s->kind() == qbin::StepKind::Launch ? launches : copies) += 1;
   os << "steps: " << launches << " launches, " << copies << " copies\n";
   os << "program: " << (b->program_ir() ? b->program_ir()->size() : 0) << " bytes of qnn IR\n";
+  if (!steps)
+    return;
+  // One line per step: what it computes, how it runs, what ptxas made of it.
+  for (auto [i, s] : llvm::enumerate(*b->steps())) {
+    os << llvm::format("step %3zu  ", i);
+    if (s->kind() == qbin::StepKind::Copy) {
+      os << "copy " << s->copy_bytes() << " bytes";
+    } else {
+      const auto *m = b->modules()->Get(s->module_());
+      bool tensorCores = m->ptx() && m->ptx()->string_view().find("mma.sync") != std::string::npos;
+      os << (tensorCores ? "tensor-core" : "simt") << " " << str(m->name()) << " grid "
+         << s->grid()->Get(0) << "x" << s->grid()->Get(1) << "x" << s->grid()->Get(2)
+         << " block " << s->block()->Get(0) << "x" << s->block()->Get(1) << "x"
+         << s->block()->Get(2) << " registers";
+      if (m->images())
+        for (const auto *img : *m->images())
+          os << " " << str(img->target()) << ":" << img->registers()
+             << (img->spill_bytes() ? "(spills " + std::to_string(img->spill_bytes()) + ")" : "");
+    }
+    os << "  <- " << (s->origin() && s->origin()->size() ? str(s->origin()) : "?") << "\n";
+  }
 }

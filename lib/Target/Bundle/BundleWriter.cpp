@@ -25,6 +25,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ThreadPool.h"
 
 #include <mutex>
@@ -61,9 +62,22 @@ void collectNames(Location loc, llvm::SmallVectorImpl<std::string> &names) {
     collectNames(c.getCallee(), names);
 }
 
+/// The ONNX node names in a location, or its file:line when it has none
+/// (a program read from an .mlir file without them).
 std::string originOf(Location loc) {
   llvm::SmallVector<std::string> names;
   collectNames(loc, names);
+  if (names.empty()) {
+    std::string where;
+    loc->walk([&](Location l) {
+      if (auto f = dyn_cast<FileLineColLoc>(l); f && where.empty())
+        where = (llvm::sys::path::filename(f.getFilename().strref()) + ":" +
+                 llvm::Twine(f.getLine()))
+                    .str();
+      return WalkResult::advance();
+    });
+    return where;
+  }
   return llvm::join(names, ",");
 }
 
