@@ -19,53 +19,6 @@ using namespace qopt::lowering;
 
 namespace {
 
-/// Zero points and requantization of a contraction whose weights are
-/// quantized along `channelAxis` with `channels` entries.
-struct IntContraction {
-  int32_t zx = 0;
-  bool xSigned = true, wSigned = true;
-  SmallVector<int32_t> zw;                  // one per channel, or one
-  SmallVector<int32_t> multipliers, shifts; // one per channel, or one
-  Requant out;
-};
-
-FailureOr<IntContraction> intContraction(Operation *op, Value x, Value w, int64_t channels) {
-  auto xi = elementInfo(op, x), wi = elementInfo(op, w);
-  if (failed(xi) || failed(wi))
-    return failure();
-  if (!xi->quantized || !wi->quantized) {
-    op->emitError("integer contraction needs quantized input and weights");
-    return failure();
-  }
-  IntContraction c;
-  c.zx = xi->params.zeroPoint();
-  c.xSigned = xi->isSigned;
-  c.wSigned = wi->isSigned;
-  auto out = outputOf(op);
-  if (failed(out))
-    return failure();
-  c.out = *out;
-  auto outParams = ref::quantParamsOf(getElementTypeOrSelf(op->getResult(0).getType()));
-  if (!outParams) {
-    op->emitError() << llvm::toString(outParams.takeError());
-    return failure();
-  }
-  int64_t n = wi->params.perAxis() ? channels : 1;
-  for (int64_t ch = 0; ch < n; ++ch) {
-    // Same expression and order as the reference's channelMultipliers.
-    auto s = qopt::quant::computeFixedPointScale(xi->params.scale() * wi->params.scale(ch) /
-                                                 outParams->scale());
-    if (!s) {
-      op->emitError() << "channel " << ch << ": " << llvm::toString(s.takeError());
-      return failure();
-    }
-    c.multipliers.push_back(s->multiplier);
-    c.shifts.push_back(s->shift);
-    c.zw.push_back(wi->params.zeroPoint(ch));
-  }
-  return c;
-}
-
 /// Reads a per-channel i32 parameter: a constant when there is one value,
 /// else an element of a constant table.
 struct ChannelParam {
@@ -424,4 +377,42 @@ FailureOr<Value> qopt::lowering::lowerLinear(OpBuilder &b, Operation *op, Operan
       .Default([](Operation *o) -> FailureOr<Value> {
         return o->emitError("no linear lowering"), failure();
       });
+}
+
+FailureOr<IntContraction> qopt::lowering::intContraction(Operation *op, Value x, Value w,
+                                                          int64_t channels) {
+  auto xi = elementInfo(op, x), wi = elementInfo(op, w);
+  if (failed(xi) || failed(wi))
+    return failure();
+  if (!xi->quantized || !wi->quantized) {
+    op->emitError("integer contraction needs quantized input and weights");
+    return failure();
+  }
+  IntContraction c;
+  c.zx = xi->params.zeroPoint();
+  c.xSigned = xi->isSigned;
+  c.wSigned = wi->isSigned;
+  auto out = outputOf(op);
+  if (failed(out))
+    return failure();
+  c.out = *out;
+  auto outParams = ref::quantParamsOf(getElementTypeOrSelf(op->getResult(0).getType()));
+  if (!outParams) {
+    op->emitError() << llvm::toString(outParams.takeError());
+    return failure();
+  }
+  int64_t n = wi->params.perAxis() ? channels : 1;
+  for (int64_t ch = 0; ch < n; ++ch) {
+    // Same expression and order as the reference's channelMultipliers.
+    auto s = qopt::quant::computeFixedPointScale(xi->params.scale() * wi->params.scale(ch) /
+                                                 outParams->scale());
+    if (!s) {
+      op->emitError() << "channel " << ch << ": " << llvm::toString(s.takeError());
+      return failure();
+    }
+    c.multipliers.push_back(s->multiplier);
+    c.shifts.push_back(s->shift);
+    c.zw.push_back(wi->params.zeroPoint(ch));
+  }
+  return c;
 }

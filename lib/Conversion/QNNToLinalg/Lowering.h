@@ -141,6 +141,20 @@ bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp op,
                                                  Operands in, bool emulate);
 
+/// Zero points and requantization of an integer contraction (conv, gemm,
+/// matmul) whose weights have `channels` output channels: per channel (or
+/// one for per-tensor weights) the weight zero point and the fixed-point
+/// scale s_x * s_w[c] / s_y, the reference's own expression.
+struct IntContraction {
+  int32_t zx = 0;
+  bool xSigned = true, wSigned = true;
+  llvm::SmallVector<int32_t> zw;                  // one per channel, or one
+  llvm::SmallVector<int32_t> multipliers, shifts; // one per channel, or one
+  Requant out;
+};
+mlir::FailureOr<IntContraction> intContraction(mlir::Operation *op, mlir::Value x,
+                                               mlir::Value w, int64_t channels);
+
 /// The requantization of an integer op's result (its type and fused
 /// clamp), for an accumulator whose real scale is `accScale`.
 mlir::FailureOr<Requant> requantFor(mlir::Operation *op, double accScale);

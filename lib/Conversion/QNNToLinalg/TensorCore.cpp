@@ -533,27 +533,19 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   Location loc = op->getLoc();
   auto yt = cast<RankedTensorType>(op->getResult(0).getType());
   const int64_t M = g.cout, K = g.K();
-  auto xi = elementInfo(op, xOrig);
-  auto wi = elementInfo(op, wOrig);
-  auto out = outputOf(op);
-  auto yp = ref::quantParamsOf(yt.getElementType());
-  if (failed(xi) || failed(wi) || failed(out) || !yp) {
-    if (!yp)
-      op->emitError() << llvm::toString(yp.takeError());
+  FailureOr<IntContraction> ic = intContraction(op, xOrig, wOrig, M);
+  if (failed(ic))
     return failure();
-  }
-  int32_t zx = xi->params.zeroPoint();
-  // Per output channel: the fixed-point scale (the reference's expression)
+  int32_t zx = ic->zx;
+  // Per output channel: the fixed-point scale (one for per-tensor weights)
   // and the zero-point correction z_x * rowsum(W) folded into the bias.
+  auto perChannel = [&](const SmallVector<int32_t> &v, int64_t m) {
+    return v.size() == 1 ? v[0] : v[m];
+  };
   SmallVector<int32_t> mults, shifts, offsets;
   for (int64_t m = 0; m < M; ++m) {
-    auto s = qopt::quant::computeFixedPointScale(xi->params.scale() * wi->params.scale(m) /
-                                                 yp->scale());
-    if (!s)
-      return op->emitError() << "channel " << m << ": " << llvm::toString(s.takeError()),
-             failure();
-    mults.push_back(s->multiplier);
-    shifts.push_back(s->shift);
+    mults.push_back(perChannel(ic->multipliers, m));
+    shifts.push_back(perChannel(ic->shifts, m));
     int64_t rowsum = 0;
     for (int64_t k = 0; k < K; ++k)
       rowsum += w.data<int8_t>()[m * K + k];
@@ -595,7 +587,7 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   auto yStorage = storageTensorType(yt);
   auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
   Value y = memref::AllocOp::create(b, loc, yMem);
-  TileKernel kernel{loc, g, zx, *out, x, w2, multT, shiftT, offT, y, gemm};
+  TileKernel kernel{loc, g, zx, ic->out, x, w2, multT, shiftT, offT, y, gemm};
   if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
     return failure();
   return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
