@@ -30,7 +30,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.qopt_tools_dir, config.llvm_tools_dir]
-tools = ["qopt", "qopt-translate", "qopt-ref", "qopt-compile"]
+tools = ["qopt", "qopt-translate", "qopt-ref", "qopt-compile", "qopt-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # ptxas (the CUDA toolkit) assembles the generated kernels; without it the
@@ -43,3 +43,13 @@ if ptxas:
     config.substitutions.append(("%ptxas", ptxas))
 else:
     lit_config.note("ptxas not found: cubin tests are unsupported")
+
+# The runtime's host-memory stand-in for libcuda (runtime/test/FakeCuda.cpp):
+# qopt-run goes through loading, sessions and launches without a GPU.
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.qopt_lib_dir, "libqopt_fake_cuda.so")))
+# `qopt-run` on a machine without a driver must say so; on a GPU machine that
+# check does not apply.
+if not any(os.path.exists(os.path.join(d, "libcuda.so.1"))
+           for d in ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64"]):
+    config.available_features.add("no-cuda-driver")

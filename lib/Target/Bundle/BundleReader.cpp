@@ -1,14 +1,13 @@
 //===- BundleReader.cpp - Verify and describe a .qbin -----------*- C++ -*-===//
 //
 // The compiler-side reader (qopt-ref runs a bundle's qnn program, tests read
-// what the writer wrote). The runtime has its own reader without LLVM; both
-// check the same things: header, checksum, FlatBuffer verifier, and every
-// index and offset a step uses.
+// what the writer wrote). Verification is the runtime's own (BundleVerify),
+// so the compiler and the runtime refuse the same files with the same words.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Target/Bundle.h"
-#include "qopt/runtime/BundleFile.h"
+#include "qopt/runtime/BundleVerify.h"
 #include "qopt/runtime/qbin_generated.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -22,139 +21,11 @@
 using namespace qopt;
 using llvm::Expected;
 
-namespace {
-
-uint64_t dtypeBytes(qbin::DType t) {
-  switch (t) {
-  case qbin::DType::F64:
-  case qbin::DType::I64:
-  case qbin::DType::U64: return 8;
-  case qbin::DType::F32:
-  case qbin::DType::I32:
-  case qbin::DType::U32: return 4;
-  case qbin::DType::F16:
-  case qbin::DType::BF16:
-  case qbin::DType::I16:
-  case qbin::DType::U16: return 2;
-  default: return 1;
-  }
-}
-
-/// Byte size of a boundary tensor, or an error for a malformed shape.
-Expected<uint64_t> tensorBytes(const qbin::TensorSpec *t) {
-  if (!t || !t->shape() || !t->name())
-    return llvm::createStringError("a boundary tensor lacks its name or shape");
-  uint64_t n = dtypeBytes(t->dtype());
-  for (int64_t d : *t->shape()) {
-    if (d < 0 || (d > 0 && n > (uint64_t(1) << 40) / (uint64_t)d))
-      return llvm::createStringError("tensor '" + t->name()->str() + "' has a bad shape");
-    n *= (uint64_t)d;
-  }
-  return n;
-}
-
-} // namespace
-
 Expected<const qbin::Bundle *> qopt::readBundle(llvm::ArrayRef<uint8_t> file) {
-  const uint8_t *payload = nullptr;
-  size_t size = 0;
-  if (const char *err = qbin::checkHeader(file.data(), file.size(), &payload, &size))
+  qbin::VerifiedBundle verified;
+  if (std::string err = qbin::verifyBundle(file.data(), file.size(), verified); !err.empty())
     return llvm::createStringError(err);
-  if (!qbin::BundleBufferHasIdentifier(payload))
-    return llvm::createStringError("payload is not a QOpt bundle (identifier)");
-  flatbuffers::Verifier verifier(payload, size);
-  if (!qbin::VerifyBundleBuffer(verifier))
-    return llvm::createStringError("the bundle's FlatBuffer does not verify");
-  const qbin::Bundle *b = qbin::GetBundle(payload);
-  if (!b->inputs() || !b->outputs() || !b->modules() || !b->steps())
-    return llvm::createStringError("the bundle lacks inputs, outputs, modules or steps");
-  if (b->arena_alignment() != qbin::kAlignment)
-    return llvm::createStringError("unexpected arena alignment");
-  std::vector<uint64_t> inBytes, outBytes;
-  for (const auto *t : *b->inputs()) {
-    auto n = tensorBytes(t);
-    if (!n)
-      return n.takeError();
-    inBytes.push_back(*n);
-  }
-  for (const auto *t : *b->outputs()) {
-    auto n = tensorBytes(t);
-    if (!n)
-      return n.takeError();
-    outBytes.push_back(*n);
-  }
-  uint64_t weightBytes = b->weights() ? b->weights()->size() : 0;
-  for (const auto *m : *b->modules())
-    if (!m->name() || !m->kernels() || !m->ptx())
-      return llvm::createStringError("a module lacks its name, kernels or PTX");
-  for (auto [i, s] : llvm::enumerate(*b->steps())) {
-    auto bad = [&, i = i](const llvm::Twine &why) {
-      return llvm::createStringError(("step " + llvm::Twine(i) + ": " + why).str());
-    };
-    if (!s->args())
-      return bad("no arguments");
-    // Every pointer a step forms must land inside its buffer.
-    auto check = [&](const qbin::BufferRef *r, uint64_t bytes) -> llvm::Error {
-      uint64_t limit = 0;
-      if (r->kind() > qbin::BufferKind::MAX)
-        return bad("unknown buffer kind");
-      switch (r->kind()) {
-      case qbin::BufferKind::Arena: limit = b->arena_bytes(); break;
-      case qbin::BufferKind::Weights: limit = weightBytes; break;
-      case qbin::BufferKind::Input:
-        if (r->index() >= inBytes.size())
-          return bad("input index out of range");
-        limit = inBytes[r->index()];
-        break;
-      case qbin::BufferKind::Output:
-        if (r->index() >= outBytes.size())
-          return bad("output index out of range");
-        limit = outBytes[r->index()];
-        break;
-      case qbin::BufferKind::Scalar:
-        if (r->index() != 4 && r->index() != 8)
-          return bad("scalar argument of size " + llvm::Twine(r->index()));
-        return llvm::Error::success();
-      }
-      if (r->offset() > limit || bytes > limit - r->offset())
-        return bad("buffer reference past the end of its buffer");
-      return llvm::Error::success();
-    };
-    if (s->kind() == qbin::StepKind::Launch) {
-      if (s->module_() >= b->modules()->size())
-        return bad("module index out of range");
-      const auto *m = b->modules()->Get(s->module_());
-      bool found = false;
-      for (const auto *k : *m->kernels())
-        found |= s->kernel() && k->string_view() == s->kernel()->string_view();
-      if (!found)
-        return bad("kernel not in its module");
-      if (!s->grid() || !s->block() || s->grid()->size() != 3 || s->block()->size() != 3)
-        return bad("grid and block need 3 values");
-      for (uint32_t v : *s->grid())
-        if (v == 0)
-          return bad("empty grid");
-      uint64_t threads = 1;
-      for (uint32_t v : *s->block())
-        threads *= v;
-      if (threads == 0 || threads > 1024)
-        return bad("block of " + llvm::Twine(threads) + " threads");
-      for (const auto *r : *s->args())
-        if (auto err = check(r, 0))
-          return std::move(err);
-    } else if (s->kind() == qbin::StepKind::Copy) {
-      if (s->args()->size() != 2)
-        return bad("a copy needs a source and a destination");
-      for (const auto *r : *s->args())
-        if (r->kind() == qbin::BufferKind::Scalar)
-          return bad("a copy between scalars");
-        else if (auto err = check(r, s->copy_bytes()))
-          return std::move(err);
-    } else {
-      return bad("unknown step kind");
-    }
-  }
-  return b;
+  return verified.bundle;
 }
 
 Expected<mlir::OwningOpRef<mlir::ModuleOp>>

@@ -62,26 +62,6 @@ inline void writeHeader(uint8_t *out, const uint8_t *payload, uint64_t size) {
   storeLE(out + 24, 0, 8);
 }
 
-/// Checks the header of a whole file image; on success `payload` and
-/// `payloadSize` locate the FlatBuffer. Returns nullptr or what is wrong.
-inline const char *checkHeader(const uint8_t *file, size_t fileSize, const uint8_t **payload,
-                               size_t *payloadSize) {
-  if (fileSize < kHeaderSize)
-    return "file is shorter than the 32-byte .qbin header";
-  if (std::memcmp(file, kMagic, 4) != 0)
-    return "not a .qbin file (bad magic)";
-  if (loadLE(file + 4, 4) != kFormatVersion)
-    return "unsupported .qbin format version";
-  uint64_t size = loadLE(file + 8, 8);
-  if (size != fileSize - kHeaderSize)
-    return "payload size in the header does not match the file size (truncated or padded)";
-  if (loadLE(file + 16, 8) != checksum(file + kHeaderSize, size))
-    return "checksum mismatch (the file is corrupt)";
-  *payload = file + kHeaderSize;
-  *payloadSize = size;
-  return nullptr;
-}
-
 } // namespace qopt::qbin
 
 #endif // QOPT_RUNTIME_BUNDLEFILE_H
