@@ -49,6 +49,10 @@ const CudaDriver *qopt::rt::loadCudaDriver(std::string &error) {
 #undef QOPT_CUDA_RESOLVE
     if (!complete)
       return; // the handle stays open: a half-resolved table is never used
+    using ElapsedTime = std::add_pointer_t<CUresult(float *, CUevent, CUevent)>;
+    for (const char *symbol : {"cuEventElapsedTime_v2", "cuEventElapsedTime"})
+      if (!driver.cuEventElapsedTime)
+        driver.cuEventElapsedTime = reinterpret_cast<ElapsedTime>(dlsym(handle, symbol));
     if (CUresult r = driver.cuInit(0); r != CUDA_SUCCESS) {
       loadError = "the CUDA driver is present but cannot start: " + driver.describe("cuInit", r);
       return;

@@ -31,12 +31,14 @@ struct CUfunc_st;
 struct CUstream_st;
 struct CUgraph_st;
 struct CUgraphExec_st;
+struct CUevent_st;
 using CUcontext = CUctx_st *;
 using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
 using CUstream = CUstream_st *;
 using CUgraph = CUgraph_st *;
 using CUgraphExec = CUgraphExec_st *;
+using CUevent = CUevent_st *;
 
 inline constexpr CUresult CUDA_SUCCESS = 0;
 inline constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
@@ -95,11 +97,18 @@ struct CudaDriver {
     CUresult(CUgraphExec *, CUgraph, unsigned long long))                                     \
   X(cuGraphLaunch, "cuGraphLaunch", CUresult(CUgraphExec, CUstream))                          \
   X(cuGraphExecDestroy, "cuGraphExecDestroy", CUresult(CUgraphExec))                          \
-  X(cuGraphDestroy, "cuGraphDestroy", CUresult(CUgraph))
+  X(cuGraphDestroy, "cuGraphDestroy", CUresult(CUgraph))                                          \
+  X(cuEventCreate, "cuEventCreate", CUresult(CUevent *, unsigned))                                \
+  X(cuEventRecord, "cuEventRecord", CUresult(CUevent, CUstream))                                  \
+  X(cuEventSynchronize, "cuEventSynchronize", CUresult(CUevent))                                  \
+  X(cuEventDestroy, "cuEventDestroy_v2", CUresult(CUevent))
 
 #define QOPT_CUDA_MEMBER(name, symbol, ...) std::add_pointer_t<__VA_ARGS__> name = nullptr;
   QOPT_CUDA_FUNCTIONS(QOPT_CUDA_MEMBER)
 #undef QOPT_CUDA_MEMBER
+
+  /// cuEventElapsedTime_v2 (CUDA 12.8+) or the original; nullptr: no profiling.
+  std::add_pointer_t<CUresult(float *, CUevent, CUevent)> cuEventElapsedTime = nullptr;
 
   int driverVersion = 0;
 

@@ -82,6 +82,7 @@ struct StepPlan {
   std::vector<qbin::BufferRef> args;
   uint64_t copyBytes = 0;
   std::string origin;
+  std::string name; // for profiles
 };
 
 /// Makes the model's context current for the lifetime of a call.
@@ -320,6 +321,13 @@ void load(qopt_model &model, const uint8_t *file, size_t size, int deviceIndex) 
       plan.args.push_back(*r);
     plan.copyBytes = s->copy_bytes();
     plan.origin = s->origin() ? s->origin()->str() : std::string();
+    plan.name = s->kind() == qbin::StepKind::Launch
+                    ? "launch " + s->kernel()->str() + " grid " + std::to_string(s->grid()->Get(0)) +
+                          "x" + std::to_string(s->grid()->Get(1)) + "x" +
+                          std::to_string(s->grid()->Get(2)) + " block " +
+                          std::to_string(s->block()->Get(0) * s->block()->Get(1) * s->block()->Get(2))
+                    : "copy " + std::to_string(s->copy_bytes()) + " bytes";
+    plan.name += " <- " + plan.origin;
     if (s->kind() == qbin::StepKind::Launch) {
       CUresult r = cu->cuModuleGetFunction(&plan.function, model.modules[s->module_()], s->kernel()->c_str());
       if (r != CUDA_SUCCESS)
@@ -407,16 +415,21 @@ void createSession(qopt_session &s) {
       s.values.push_back(address(r));
       ptrs.push_back(&s.values.back());
     }
+    // The driver reads as many parameters as the kernel declares; the null
+    // after them lets a test driver check that the counts agree.
+    ptrs.push_back(nullptr);
     s.params.push_back(std::move(ptrs));
   }
 }
 
 /// Puts every step on the stream (or into the graph being captured).
-void enqueue(qopt_session &s, bool syncEach) {
+void enqueue(qopt_session &s, bool syncEach, const std::vector<CUevent> *events = nullptr) {
   const qopt_model &m = *s.model;
   const CudaDriver *cu = m.cu;
   for (size_t i = 0; i < m.steps.size(); ++i) {
     const StepPlan &p = m.steps[i];
+    if (events)
+      check(cu, "cuEventRecord", cu->cuEventRecord((*events)[i], s.stream));
     CUresult r;
     const char *call;
     if (p.kind == qbin::StepKind::Launch) {
@@ -437,7 +450,27 @@ void enqueue(qopt_session &s, bool syncEach) {
       fail(r == CUDA_ERROR_OUT_OF_MEMORY ? QOPT_OUT_OF_MEMORY : QOPT_CUDA_ERROR,
            "step " + std::to_string(i) + " (" + p.origin + "): " + cu->describe(call, r));
   }
+  if (events)
+    check(cu, "cuEventRecord", cu->cuEventRecord(events->back(), s.stream));
 }
+
+/// Events that destroy themselves.
+struct EventSet {
+  const CudaDriver *cu;
+  std::vector<CUevent> events;
+  EventSet(const CudaDriver *cu, size_t n) : cu(cu) {
+    events.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      CUevent e = nullptr;
+      check(cu, "cuEventCreate", cu->cuEventCreate(&e, 0));
+      events.push_back(e);
+    }
+  }
+  ~EventSet() {
+    for (CUevent e : events)
+      cu->cuEventDestroy(e);
+  }
+};
 
 qopt_status *argumentError(const std::string &message) {
   return new (std::nothrow) qopt_status{QOPT_INVALID_ARGUMENT, message};
@@ -643,6 +676,38 @@ qopt_status *qopt_session_use_cuda_graph(qopt_session *session, int enable) {
     if (!enable)
       session->dropGraph();
   });
+}
+
+qopt_status *qopt_session_profile(qopt_session *session, int runs, double *ms, size_t numSteps) {
+  if (!session || !ms || runs < 1)
+    return argumentError("session or ms is null, or runs < 1");
+  const qopt_model &m = *session->model;
+  if (numSteps != m.steps.size())
+    return argumentError("the model has " + std::to_string(m.steps.size()) + " steps, room for " +
+                         std::to_string(numSteps) + " was given");
+  return guard([&] {
+    const CudaDriver *cu = m.cu;
+    if (!cu->cuEventElapsedTime)
+      fail(QOPT_CUDA_ERROR, "the CUDA driver has no cuEventElapsedTime");
+    ContextScope scope(cu, m.context);
+    EventSet set(cu, m.steps.size() + 1);
+    std::fill(ms, ms + numSteps, 0.0);
+    for (int run = 0; run < runs; ++run) {
+      enqueue(*session, false, &set.events);
+      check(cu, "cuEventSynchronize", cu->cuEventSynchronize(set.events.back()));
+      for (size_t i = 0; i < numSteps; ++i) {
+        float t = 0;
+        check(cu, "cuEventElapsedTime", cu->cuEventElapsedTime(&t, set.events[i], set.events[i + 1]));
+        ms[i] += t / runs;
+      }
+    }
+  });
+}
+
+size_t qopt_model_num_steps(const qopt_model *model) { return model ? model->steps.size() : 0; }
+
+const char *qopt_model_step_name(const qopt_model *model, size_t index) {
+  return model && index < model->steps.size() ? model->steps[index].name.c_str() : "";
 }
 
 qopt_status *qopt_session_sync_each_step(qopt_session *session, int enable) {

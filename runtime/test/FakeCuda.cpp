@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <vector>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -25,12 +27,15 @@ constexpr CUresult kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotFound 
 
 struct State {
   std::mutex mutex;
-  int chip = 90;
+  // QOPT_FAKE_CUDA_CHIP=100 makes every bundle load from PTX, whose kernel
+  // signatures the fake then checks at each launch.
+  int chip = std::getenv("QOPT_FAKE_CUDA_CHIP") ? std::atoi(std::getenv("QOPT_FAKE_CUDA_CHIP")) : 90;
   int sharedOptin = 227 * 1024;
   int devices = 1;
   std::map<std::string, int> failAt; // function -> call number (1-based) that fails
   std::map<std::string, int> calls;
-  std::set<uintptr_t> allocations, modules, streams, graphs, execs;
+  std::set<uintptr_t> modules, streams, graphs, execs;
+  std::map<uintptr_t, size_t> allocations; // base -> bytes
   int contexts = 0, launches = 0, ptxLoads = 0, cubinLoads = 0;
 };
 
@@ -47,9 +52,49 @@ bool failing(const char *function) {
   return it != s.failAt.end() && it->second == n;
 }
 
+/// A kernel's parameters as PTX declares them: 'p' a pointer (.u64 .ptr), 's' a scalar.
+struct Function {
+  std::string name;
+  std::string params;
+  bool known = false; // from PTX; a cubin's signature is not parsed
+};
+
 struct Module {
   std::string image;
+  std::map<std::string, Function> functions;
 };
+
+/// Reads ".entry NAME( .param .u64 .ptr ..., .param .u32 ... )" from PTX.
+void parseEntries(Module &m) {
+  const std::string &t = m.image;
+  size_t at = 0;
+  while ((at = t.find(".entry ", at)) != std::string::npos) {
+    size_t open = t.find('(', at), close = t.find(')', at);
+    if (open == std::string::npos || close == std::string::npos)
+      break;
+    std::string name = t.substr(at + 7, open - at - 7);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\n'))
+      name.pop_back();
+    Function f{name, "", true};
+    for (size_t p = t.find(".param", open); p != std::string::npos && p < close;
+         p = t.find(".param", p + 6)) {
+      size_t end = t.find_first_of(",)", p);
+      std::string decl = t.substr(p, end - p);
+      f.params += decl.find(".ptr") != std::string::npos || decl.find(".u64") != std::string::npos ? 'p' : 's';
+    }
+    m.functions[name] = f;
+    at = close;
+  }
+}
+
+bool insideAllocation(uint64_t v) {
+  State &s = state();
+  auto it = s.allocations.upper_bound((uintptr_t)v);
+  if (it == s.allocations.begin())
+    return false;
+  --it;
+  return v <= it->first + it->second;
+}
 
 } // namespace
 
@@ -149,7 +194,7 @@ CUresult cuMemAlloc_v2(uint64_t *p, size_t bytes) {
   if (!m)
     return kOutOfMemory;
   std::lock_guard<std::mutex> lock(state().mutex);
-  state().allocations.insert((uintptr_t)m);
+  state().allocations[(uintptr_t)m] = bytes;
   *p = (uintptr_t)m;
   return kSuccess;
 }
@@ -209,7 +254,9 @@ CUresult cuModuleLoadDataEx(void **module, const void *image, unsigned, int *, v
   }
   if (!elf && copy.find(".version") == std::string::npos)
     return kNoBinaryForGpu;
-  auto *m = new Module{copy};
+  auto *m = new Module{copy, {}};
+  if (!elf)
+    parseEntries(*m);
   std::lock_guard<std::mutex> lock(state().mutex);
   (elf ? state().cubinLoads : state().ptxLoads) += 1;
   state().modules.insert((uintptr_t)m);
@@ -224,10 +271,12 @@ CUresult cuModuleUnload(void *module) {
   return kSuccess;
 }
 CUresult cuModuleGetFunction(void **f, void *module, const char *name) {
-  const std::string &image = static_cast<Module *>(module)->image;
-  if (image.find(name) == std::string::npos)
+  Module *m = static_cast<Module *>(module);
+  if (m->image.find(name) == std::string::npos)
     return kNotFound;
-  *f = module;
+  Function &fn = m->functions[name];
+  fn.name = name;
+  *f = &fn;
   return kSuccess;
 }
 CUresult cuFuncSetAttribute(void *, int, int) { return kSuccess; }
@@ -254,6 +303,28 @@ CUresult cuLaunchKernel(void *f, unsigned, unsigned, unsigned, unsigned, unsigne
     return kInvalidValue;
   if (!f || !params)
     return kInvalidValue;
+  // Every pointer parameter the PTX declares must point into live device memory.
+  const Function *fn = static_cast<const Function *>(f);
+  if (fn->known) {
+    std::lock_guard<std::mutex> lock(state().mutex);
+    // The runtime ends its parameter array with a null: the counts must agree.
+    for (size_t i = 0; i <= fn->params.size(); ++i) {
+      if ((params[i] == nullptr) != (i == fn->params.size())) {
+        std::fprintf(stderr, "fake libcuda: %s declares %zu parameters, the launch passes %s\n",
+                     fn->name.c_str(), fn->params.size(), params[i] ? "more" : "fewer");
+        return kInvalidValue;
+      }
+      if (i == fn->params.size())
+        break;
+      uint64_t v;
+      std::memcpy(&v, params[i], 8);
+      if (fn->params[i] == 'p' && !insideAllocation(v)) {
+        std::fprintf(stderr, "fake libcuda: %s parameter %zu (0x%llx) points outside every allocation\n",
+                     fn->name.c_str(), i, (unsigned long long)v);
+        return kInvalidValue;
+      }
+    }
+  }
   ++state().launches;
   return kSuccess;
 }
@@ -288,6 +359,26 @@ CUresult cuGraphDestroy(void *g) {
   std::lock_guard<std::mutex> lock(state().mutex);
   state().graphs.erase((uintptr_t)g);
   delete static_cast<int *>(g);
+  return kSuccess;
+}
+
+CUresult cuEventCreate(void **e, unsigned) {
+  auto *ev = new int(0);
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().graphs.insert((uintptr_t)ev); // counted with the other live objects
+  *e = ev;
+  return kSuccess;
+}
+CUresult cuEventDestroy_v2(void *e) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  state().graphs.erase((uintptr_t)e);
+  delete static_cast<int *>(e);
+  return kSuccess;
+}
+CUresult cuEventRecord(void *, void *) { return kSuccess; }
+CUresult cuEventSynchronize(void *) { return kSuccess; }
+CUresult cuEventElapsedTime_v2(float *ms, void *, void *) {
+  *ms = 0.5f;
   return kSuccess;
 }
 

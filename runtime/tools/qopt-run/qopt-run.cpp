@@ -35,7 +35,7 @@ namespace {
 struct Options {
   std::string bundle, outputDir, compareDir;
   std::vector<std::pair<std::string, std::string>> inputs; // name (may be empty), path
-  int bench = 0, warmup = -1, device = 0;
+  int bench = 0, warmup = -1, device = 0, profile = 0;
   bool info = false, verify = false, cudaGraph = false, exact = false, randomInputs = false,
        syncSteps = false;
   double rtol = 0, atol = 0;
@@ -46,13 +46,14 @@ const char *kUsage =
     "usage: qopt-run model.qbin [--input name=x.npy ...] [--output-dir DIR]\n"
     "                [--bench N] [--warmup M] [--cuda-graph] [--device K]\n"
     "                [--compare DIR (--exact | --rtol R --atol A)] [--random-inputs]\n"
-    "                [--sync-steps] [--info] [--verify]\n"
+    "                [--profile N] [--sync-steps] [--info] [--verify]\n"
     "  --input name=x.npy  an input by name (name= may be left out for a one-input model)\n"
     "  --random-inputs     fill inputs not given with deterministic pseudo-random values\n"
     "  --output-dir DIR    write each output to DIR/<name>.npy\n"
     "  --bench N           run N more times and print latency p50/p90/p99 and throughput\n"
     "  --warmup M          runs before timing (default 10 with --bench)\n"
     "  --cuda-graph        capture the launches once and replay them as a CUDA graph\n"
+    "  --profile N         time every step with CUDA events over N runs; print the table\n"
     "  --compare DIR       compare each output with DIR/<name>.npy; exit 1 on a mismatch\n"
     "  --exact             ... bit for bit\n"
     "  --rtol R --atol A   ... |got - expected| <= A + R * |expected|\n"
@@ -119,14 +120,17 @@ bool parse(int argc, char **argv, Options &o, std::string &why) {
     } else if (a == "--compare") {
       if (!value(i, "--compare", o.compareDir))
         return false;
-    } else if (a == "--bench" || a == "--warmup" || a == "--device") {
+    } else if (a == "--bench" || a == "--warmup" || a == "--device" || a == "--profile") {
       if (!value(i, a.c_str(), v) || !number(v, d, a.c_str()))
         return false;
       if (d != std::floor(d) || d > 1e7) {
         why = a + " takes a whole number, not '" + v + "'";
         return false;
       }
-      (a == "--bench" ? o.bench : a == "--warmup" ? o.warmup : o.device) = (int)d;
+      (a == "--bench"    ? o.bench
+       : a == "--warmup" ? o.warmup
+       : a == "--device" ? o.device
+                         : o.profile) = (int)d;
     } else if (a == "--rtol" || a == "--atol") {
       if (!value(i, a.c_str(), v) || !number(v, d, a.c_str()))
         return false;
@@ -390,6 +394,22 @@ int runModel(const Options &o) {
                 o.cudaGraph ? ", CUDA graph" : "");
     std::printf("throughput: %.1f runs/s, %.1f samples/s (batch %lld)\n", o.bench / total,
                 o.bench * batch / total, (long long)batch);
+  }
+  if (o.profile > 0) {
+    std::vector<double> ms = session.profile(model.numSteps(), o.profile);
+    double total = 0;
+    for (double t : ms)
+      total += t;
+    std::vector<size_t> order(ms.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return ms[a] != ms[b] ? ms[a] > ms[b] : a < b; });
+    std::printf("profile: %.4f ms in %zu steps (mean of %d runs, CUDA events)\n", total, ms.size(),
+                o.profile);
+    for (size_t i : order)
+      std::printf("  step %4zu %10.4f ms %5.1f%%  %s\n", i, ms[i], total > 0 ? 100 * ms[i] / total : 0.0,
+                  model.stepName(i).c_str());
   }
   return status;
 }

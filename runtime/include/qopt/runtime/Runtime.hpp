@@ -15,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace qopt::rt {
 
@@ -67,6 +68,8 @@ public:
     return qopt_model_find_output(model_.get(), name.c_str());
   }
   std::string describe() const { return qopt_model_describe(model_.get()); }
+  size_t numSteps() const { return qopt_model_num_steps(model_.get()); }
+  std::string stepName(size_t i) const { return qopt_model_step_name(model_.get(), i); }
   qopt_model *get() const { return model_.get(); }
 
 private:
@@ -90,6 +93,12 @@ public:
   }
   void useCudaGraph(bool enable) {
     throwIfError(qopt_session_use_cuda_graph(session_.get(), enable ? 1 : 0));
+  }
+  /// Mean milliseconds of each step over `runs` runs.
+  std::vector<double> profile(size_t numSteps, int runs) {
+    std::vector<double> ms(numSteps);
+    throwIfError(qopt_session_profile(session_.get(), runs, ms.data(), ms.size()));
+    return ms;
   }
   void syncEachStep(bool enable) {
     throwIfError(qopt_session_sync_each_step(session_.get(), enable ? 1 : 0));

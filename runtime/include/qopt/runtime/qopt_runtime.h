@@ -118,6 +118,15 @@ qopt_status *qopt_session_use_cuda_graph(qopt_session *session, int enable);
  * for debugging. */
 qopt_status *qopt_session_sync_each_step(qopt_session *session, int enable);
 
+/* Runs the program `runs` times with a CUDA event around every step and
+ * writes each step's mean time in milliseconds to `ms[0 .. num_steps)`
+ * (qopt_model_num_steps). Not with a CUDA graph. */
+qopt_status *qopt_session_profile(qopt_session *session, int runs, double *ms, size_t num_steps);
+size_t qopt_model_num_steps(const qopt_model *model);
+/* What step `index` computes: "launch main_kernel_3 grid 98x1x1 <- Conv_12",
+ * "" past the end. */
+const char *qopt_model_step_name(const qopt_model *model, size_t index);
+
 #ifdef __cplusplus
 }
 #endif

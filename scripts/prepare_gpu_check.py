@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Prepares the folder that scripts/gpu-check.sh runs on a GPU machine (no LLVM there).
+
+Run on the build machine after the test suite (the int8 programs and inputs come from the
+`int8-models` and `codegen-models` tests under build/models). Writes OUT (default gpu-check/):
+  bin/qopt-run, lib/libqopt_runtime.so   the runtime, built here (no LLVM inside)
+  bundles.tar.xz                         every bundle, its inputs and its qopt-ref outputs
+  manifest.json                          what to check and benchmark, and how
+Everything travels compressed: bundles of one model share their weights, and the benchmark
+GEMMs' constant B repeats, so xz takes ~200 MB of bundles to a few tens of MB.
+
+Usage: prepare_gpu_check.py BUILD_DIR OUT_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+import numpy as np
+
+TARGETS = "sm_80,sm_86,sm_89,sm_90"
+# name, graph input, exact (integer programs) or the tolerance of float layers
+INT8 = [
+    ("resnet50", "input", None),
+    ("mobilenetv2", "input", None),
+    ("ppocr-det", "x", None),
+    ("ppocr-cls", "x", (1e-3, 1e-5)),   # ends in a float softmax (expf differs from glibc)
+    ("ppocr-rec", "x", (1e-3, 1e-4)),   # layer norms in float
+    ("mobilenetv2-qdq", "input", None),
+]
+FLOAT = [("fp32", "mobilenetv2", (1e-3, 1e-3)), ("fp16", "mobilenetv2", (2e-2, 2e-2))]
+# The GEMMs of the benchmark: 4096^3, 8192^3 and ResNet-50's conv shapes at batch 256
+# (M = N*H*W, N = Cout, K = Cin*kh*kw; ../shared/gpu-anchors.md).
+GEMMS = [(4096, 4096, 4096), (8192, 8192, 8192), (802816, 64, 576), (200704, 128, 1152),
+         (50176, 256, 2304), (12544, 512, 4608), (802816, 256, 64)]
+
+
+def run(cmd: list[str]) -> str:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"prepare-gpu-check: {' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
+    return r.stderr
+
+
+def main() -> None:
+    build, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    bins, models = f"{build}/bin", f"{build}/models"
+    if not os.path.exists(f"{models}/int8/resnet50/int8.mlir"):
+        sys.exit("prepare-gpu-check: build/models/int8 is missing: run the tests first "
+                 "(scripts/test.sh, or ctest -R 'models|int8') so the int8 programs exist")
+    start = time.monotonic()
+    shutil.rmtree(out, ignore_errors=True)
+    stage = f"{out}/stage"
+    os.makedirs(f"{out}/bin")
+    os.makedirs(f"{out}/lib")
+    os.makedirs(stage)
+    shutil.copy2(f"{bins}/qopt-run", f"{out}/bin/")
+    shutil.copy2(f"{build}/lib/libqopt_runtime.so", f"{out}/lib/")
+    checks, benches = [], []
+
+    def bundle(src: str, name: str, extra: list[str]) -> str:
+        path = f"{stage}/{name}.qbin"
+        summary = run([f"{bins}/qopt-compile", src, "-o", path, *extra])
+        print(f"  {summary.strip().splitlines()[-1]}")
+        return f"{name}.qbin"
+
+    for name, input_name, tol in INT8:
+        d = f"{models}/int8/{name}"
+        os.makedirs(f"{stage}/{name}", exist_ok=True)
+        shutil.copy2(f"{d}/x.npy", f"{stage}/{name}/x.npy")
+        simt = bundle(f"{d}/int8.mlir", f"{name}-simt", ["--target", TARGETS])
+        tc = bundle(f"{d}/int8.mlir", f"{name}-tc", ["--target", TARGETS, "--tensor-cores"])
+        run([f"{bins}/qopt-ref", f"{stage}/{simt}", "--input", f"{input_name}={d}/x.npy",
+             "--output-dir", f"{stage}/{name}/ref"])
+        for b in (simt, tc):
+            checks.append({"bundle": b, "inputs": {input_name: f"{name}/x.npy"},
+                           "ref": f"{name}/ref", "tolerance": tol})
+    # A bundle without a cubin for the GPU's chip runs from its PTX (JIT by the driver).
+    jit = bundle(f"{models}/int8/mobilenetv2/int8.mlir", "mobilenetv2-ptx-jit",
+                 ["--target", "sm_80"])
+    checks.append({"bundle": jit, "inputs": {"input": "mobilenetv2/x.npy"},
+                   "ref": "mobilenetv2/ref", "tolerance": None, "expect_jit": True})
+    for precision, name, tol in FLOAT:
+        d = f"{models}/{precision}/{name}"
+        # The program is already in its precision; "fp32" keeps the compiler from quantizing.
+        b = bundle(f"{d}/{precision}.mlir", f"{name}-{precision}",
+                   ["--target", TARGETS, "--precision", "fp32"])
+        checks.append({"bundle": b, "inputs": {"input": f"{name}/x.npy"},
+                       "ref": f"{name}/ref-{precision}", "tolerance": tol})
+        run([f"{bins}/qopt-ref", f"{d}/{precision}.mlir", "--input",
+             f"input={models}/int8/{name}/x.npy", "--output-dir", f"{stage}/{name}/ref-{precision}"])
+
+    # ResNet-50 int8 at batch 256 (same calibration statistics as batch 1): benchmarked, and
+    # checked by feeding 256 copies of the batch-1 input, each of which must give the
+    # batch-1 reference bit for bit.
+    cache = f"{out}/resnet50-calib.json"
+    onnx = f"{models}/resnet50.onnx"
+    calib = f"{models}/int8/resnet50/calib"
+    run([f"{bins}/qopt-compile", onnx, "--input-shape", "input=1x3x224x224", "--precision",
+         "int8", "--calib-data", calib, "--calib-cache", cache, "-o", f"{out}/r50-b1.mlir"])
+    run([f"{bins}/qopt-compile", onnx, "--input-shape", "input=256x3x224x224", "--precision",
+         "int8", "--calib-cache", cache, "-o", f"{out}/r50-b256.mlir"])
+    for kind, extra in (("simt", []), ("tc", ["--tensor-cores"])):
+        b = bundle(f"{out}/r50-b256.mlir", f"resnet50-b256-{kind}", ["--target", "sm_90", *extra])
+        checks.append({"bundle": b, "replicate": {"input": "input", "from": "resnet50/x.npy",
+                                                  "batch": 256}, "ref": "resnet50/ref",
+                       "tolerance": None})
+        benches.append({"what": f"ResNet-50 int8 batch 256, {kind.upper()}", "bundle": b,
+                        "batch": 256, "graph": False})
+        benches.append({"what": f"ResNet-50 int8 batch 1, {kind.upper()}, CUDA graph",
+                        "bundle": f"resnet50-{kind}.qbin", "batch": 1, "graph": True})
+    for m, n, k in GEMMS:
+        src = f"{out}/gemm.mlir"
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "bench",
+                                                     "gemm_program.py"), str(m), str(n), str(k),
+                        src], check=True)
+        b = bundle(src, f"gemm-{m}x{n}x{k}", ["--target", "sm_90", "--tensor-cores"])
+        benches.append({"what": f"int8 GEMM {m}x{n}x{k}", "bundle": b, "gemm": [m, n, k]})
+        os.remove(src)
+    with open(f"{out}/manifest.json", "w") as f:
+        json.dump({"checks": checks, "benches": benches,
+                   "sanitize": ["ppocr-cls-tc.qbin", "ppocr-cls-simt.qbin"],
+                   "sanitize_inputs": {"x": "ppocr-cls/x.npy"}}, f, indent=1)
+    shutil.copy2(f"{out}/manifest.json", f"{stage}/manifest.json")
+    print(f"  packing {sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(stage) for x in fs) / 1e6:.0f} MB")
+    subprocess.run(f"tar -C {stage} -cf - . | xz -T2 -6 > {out}/bundles.tar.xz", shell=True,
+                   check=True)
+    shutil.rmtree(stage)
+    for f in ("r50-b1.mlir", "r50-b256.mlir"):
+        os.remove(f"{out}/{f}")
+    size = sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(out) for x in fs)
+    print(f"prepare-gpu-check: {out}: {size / 2**20:.1f} MiB in {time.monotonic() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
