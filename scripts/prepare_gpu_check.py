@@ -3,11 +3,11 @@
 
 Run on the build machine after the test suite (the int8 programs and inputs come from the
 `int8-models` and `codegen-models` tests under build/models). Writes OUT (default gpu-check/):
-  bin/qopt-run, lib/libqopt_runtime.so   the runtime, built here (no LLVM inside)
+  bin/qopt-run                           the runtime's tool, built here (no LLVM inside)
   bundles.tar.xz                         every bundle, its inputs and its qopt-ref outputs
   manifest.json                          what to check and benchmark, and how
 Everything travels compressed: bundles of one model share their weights, and the benchmark
-GEMMs' constant B repeats, so xz takes ~200 MB of bundles to a few tens of MB.
+GEMMs' constant B repeats, so xz takes ~370 MB of bundles to about 50 MB.
 
 Usage: prepare_gpu_check.py BUILD_DIR OUT_DIR
 """
@@ -34,7 +34,9 @@ INT8 = [
     ("ppocr-rec", "x", (1e-3, 1e-4)),   # layer norms in float
     ("mobilenetv2-qdq", "input", None),
 ]
-FLOAT = [("fp32", "mobilenetv2", (1e-3, 1e-3)), ("fp16", "mobilenetv2", (2e-2, 2e-2))]
+# fp16 only: float weights hardly compress, and the folder must stay under the 64 MiB a
+# device call carries (fp32 bundles are checked on the CPU by codegen-models).
+FLOAT = [("fp16", "mobilenetv2", (2e-2, 2e-2))]
 # The GEMMs of the benchmark: 4096^3, 8192^3 and ResNet-50's conv shapes at batch 256
 # (M = N*H*W, N = Cout, K = Cin*kh*kw; ../shared/gpu-anchors.md).
 GEMMS = [(4096, 4096, 4096), (8192, 8192, 8192), (802816, 64, 576), (200704, 128, 1152),
@@ -58,10 +60,8 @@ def main() -> None:
     shutil.rmtree(out, ignore_errors=True)
     stage = f"{out}/stage"
     os.makedirs(f"{out}/bin")
-    os.makedirs(f"{out}/lib")
     os.makedirs(stage)
     shutil.copy2(f"{bins}/qopt-run", f"{out}/bin/")
-    shutil.copy2(f"{build}/lib/libqopt_runtime.so", f"{out}/lib/")
     checks, benches = [], []
 
     def bundle(src: str, name: str, extra: list[str]) -> str:
@@ -99,7 +99,7 @@ def main() -> None:
     # ResNet-50 int8 at batch 256 (same calibration statistics as batch 1): benchmarked, and
     # checked by feeding 256 copies of the batch-1 input, each of which must give the
     # batch-1 reference bit for bit.
-    cache = f"{out}/resnet50-calib.json"
+    cache = f"{build}/resnet50-calib.json"
     onnx = f"{models}/resnet50.onnx"
     calib = f"{models}/int8/resnet50/calib"
     run([f"{bins}/qopt-compile", onnx, "--input-shape", "input=1x3x224x224", "--precision",
@@ -129,8 +129,10 @@ def main() -> None:
                    "sanitize_inputs": {"x": "ppocr-cls/x.npy"}}, f, indent=1)
     shutil.copy2(f"{out}/manifest.json", f"{stage}/manifest.json")
     print(f"  packing {sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(stage) for x in fs) / 1e6:.0f} MB")
-    subprocess.run(f"tar -C {stage} -cf - . | xz -T2 -6 > {out}/bundles.tar.xz", shell=True,
-                   check=True)
+    # One xz stream with a dictionary larger than any bundle: the bundles of one model share
+    # their weights, and only a window that spans them finds the repeats.
+    subprocess.run(f"tar -C {stage} -cf - . | xz -T1 --lzma2=preset=6,dict=256MiB "
+                   f"> {out}/bundles.tar.xz", shell=True, check=True)
     shutil.rmtree(stage)
     for f in ("r50-b1.mlir", "r50-b256.mlir"):
         os.remove(f"{out}/{f}")
