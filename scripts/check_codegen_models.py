@@ -120,7 +120,7 @@ def main() -> int:
                                      exact)]
             if ptxas:
                 qbin = os.path.join(d, "model.qbin")
-                failures += bundle(bins, program, qbin, [])
+                failures += bundle(bins, program, qbin, ["--tensor-cores=false"])
                 print("  with --tensor-cores:")
                 tc = os.path.join(d, "model-tc.qbin")
                 failures += bundle(bins, program, tc, ["--tensor-cores"])

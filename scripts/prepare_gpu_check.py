@@ -74,7 +74,7 @@ def main() -> None:
         d = f"{models}/int8/{name}"
         os.makedirs(f"{stage}/{name}", exist_ok=True)
         shutil.copy2(f"{d}/x.npy", f"{stage}/{name}/x.npy")
-        simt = bundle(f"{d}/int8.mlir", f"{name}-simt", ["--target", TARGETS])
+        simt = bundle(f"{d}/int8.mlir", f"{name}-simt", ["--target", TARGETS, "--tensor-cores=false"])
         tc = bundle(f"{d}/int8.mlir", f"{name}-tc", ["--target", TARGETS, "--tensor-cores"])
         run([f"{bins}/qopt-ref", f"{stage}/{simt}", "--input", f"{input_name}={d}/x.npy",
              "--output-dir", f"{stage}/{name}/ref"])
@@ -83,7 +83,7 @@ def main() -> None:
                            "ref": f"{name}/ref", "tolerance": tol})
     # A bundle without a cubin for the GPU's chip runs from its PTX (JIT by the driver).
     jit = bundle(f"{models}/int8/mobilenetv2/int8.mlir", "mobilenetv2-ptx-jit",
-                 ["--target", "sm_80"])
+                 ["--target", "sm_80", "--tensor-cores=false"])
     checks.append({"bundle": jit, "inputs": {"input": "mobilenetv2/x.npy"},
                    "ref": "mobilenetv2/ref", "tolerance": None, "expect_jit": True})
     for precision, name, tol in FLOAT:
@@ -106,7 +106,7 @@ def main() -> None:
          "int8", "--calib-data", calib, "--calib-cache", cache, "-o", f"{out}/r50-b1.mlir"])
     run([f"{bins}/qopt-compile", onnx, "--input-shape", "input=256x3x224x224", "--precision",
          "int8", "--calib-cache", cache, "-o", f"{out}/r50-b256.mlir"])
-    for kind, extra in (("simt", []), ("tc", ["--tensor-cores"])):
+    for kind, extra in (("simt", ["--tensor-cores=false"]), ("tc", ["--tensor-cores"])):
         b = bundle(f"{out}/r50-b256.mlir", f"resnet50-b256-{kind}", ["--target", "sm_90", *extra])
         checks.append({"bundle": b, "replicate": {"input": "input", "from": "resnet50/x.npy",
                                                   "batch": 256}, "ref": "resnet50/ref",

@@ -53,3 +53,5 @@ config.substitutions.append(
 if not any(os.path.exists(os.path.join(d, "libcuda.so.1"))
            for d in ["/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64"]):
     config.available_features.add("no-cuda-driver")
+else:
+    config.available_features.add("cuda-driver")

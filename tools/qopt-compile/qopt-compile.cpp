@@ -63,9 +63,10 @@ static cl::list<std::string> targets(
     cl::CommaSeparated, cl::cat(category));
 static cl::opt<bool> tensorCores(
     "tensor-cores",
-    cl::desc("Integer convs (group 1, signed 8-bit) as tensor-core implicit GEMMs (mma.sync "
-             "m16n8k32); experimental until checked on a GPU, see docs/codegen.md"),
-    cl::cat(category));
+    cl::desc("Integer convs (group 1, signed 8-bit) and gemms with a constant B as tensor-core "
+             "implicit GEMMs (mma.sync m16n8k32; bit-exact on an H100). On by default; "
+             "--tensor-cores=false gives SIMT kernels only. See docs/codegen.md"),
+    cl::init(true), cl::cat(category));
 static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to assemble cubins with"),
                                       cl::cat(category));
 static cl::opt<std::string> floatLayers(
