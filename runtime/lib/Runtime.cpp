@@ -476,13 +476,26 @@ qopt_status *argumentError(const std::string &message) {
   return new (std::nothrow) qopt_status{QOPT_INVALID_ARGUMENT, message};
 }
 
+/// Input or output `index` of `list` when it exists and `bytes` (unless 0)
+/// is its size; otherwise the error naming what is wrong.
+qopt_status *checkTensor(const std::vector<TensorInfo> &list, const char *what, size_t index,
+                         size_t bytes = 0) {
+  if (index >= list.size())
+    return argumentError(std::string(what) + " " + std::to_string(index) +
+                         " does not exist; the model has " + std::to_string(list.size()));
+  if (bytes && bytes != list[index].bytes)
+    return argumentError(std::string(what) + " '" + list[index].name + "' has " +
+                         std::to_string(list[index].bytes) + " bytes, " + std::to_string(bytes) +
+                         " were given");
+  return nullptr;
+}
+
 qopt_status *tensorInfo(const std::vector<TensorInfo> &list, const char *what, size_t index,
                         qopt_tensor_info *info) {
   if (!info)
     return argumentError("info is null");
-  if (index >= list.size())
-    return argumentError(std::string(what) + " " + std::to_string(index) + " does not exist; the model has " +
-                         std::to_string(list.size()));
+  if (qopt_status *st = checkTensor(list, what, index))
+    return st;
   const TensorInfo &t = list[index];
   *info = {t.name.c_str(), (qopt_dtype)t.dtype, qbin::dtypeName(t.dtype), t.dims.size(),
            t.dims.data(), (size_t)t.bytes, t.quantized ? 1 : 0};
@@ -602,13 +615,8 @@ qopt_status *qopt_session_set_input(qopt_session *session, size_t index, const v
   if (!session || !data)
     return argumentError("session or data is null");
   const qopt_model &m = *session->model;
-  if (index >= m.inputs.size())
-    return argumentError("input " + std::to_string(index) + " does not exist; the model has " +
-                         std::to_string(m.inputs.size()));
-  if (bytes != m.inputs[index].bytes)
-    return argumentError("input '" + m.inputs[index].name + "' takes " +
-                         std::to_string(m.inputs[index].bytes) + " bytes, " +
-                         std::to_string(bytes) + " were given");
+  if (qopt_status *st = checkTensor(m.inputs, "input", index, bytes))
+    return st;
   return guard([&] {
     ContextScope scope(m.cu, m.context);
     check(m.cu, "cuMemcpyHtoDAsync", m.cu->cuMemcpyHtoDAsync(session->inputs[index], data, bytes, session->stream));
@@ -653,13 +661,8 @@ qopt_status *qopt_session_get_output(qopt_session *session, size_t index, void *
   if (!session || !data)
     return argumentError("session or data is null");
   const qopt_model &m = *session->model;
-  if (index >= m.outputs.size())
-    return argumentError("output " + std::to_string(index) + " does not exist; the model has " +
-                         std::to_string(m.outputs.size()));
-  if (bytes != m.outputs[index].bytes)
-    return argumentError("output '" + m.outputs[index].name + "' has " +
-                         std::to_string(m.outputs[index].bytes) + " bytes, a buffer of " +
-                         std::to_string(bytes) + " was given");
+  if (qopt_status *st = checkTensor(m.outputs, "output", index, bytes))
+    return st;
   return guard([&] {
     ContextScope scope(m.cu, m.context);
     check(m.cu, "cuMemcpyDtoHAsync", m.cu->cuMemcpyDtoHAsync(data, session->outputs[index], bytes, session->stream));

@@ -342,7 +342,7 @@ TEST(RuntimeSession, RunsAndReturnsOutputs) {
       ADD_FAILURE() << "a short input was accepted";
     } catch (rt::Error &e) {
       EXPECT_EQ(e.code(), QOPT_INVALID_ARGUMENT);
-      EXPECT_STREQ(e.what(), "input 'x' takes 16 bytes, 12 were given");
+      EXPECT_STREQ(e.what(), "input 'x' has 16 bytes, 12 were given");
     }
     try {
       b.getOutput(1, y, sizeof y);
