@@ -13,6 +13,7 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qopt_obj_root, "test")
 
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%qopt_tools_dir", config.qopt_tools_dir))
 config.substitutions.append(("%scripts", os.path.join(config.qopt_src_root, "scripts")))
 config.substitutions.append(("%test_inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(

@@ -452,10 +452,31 @@ static LogicalResult importSplit(NodeImporter &n) {
   return success();
 }
 
+/// Constant indices are checked at import, so an out-of-range index names the
+/// node at compile time instead of failing (or reading astray) at run time.
+static LogicalResult checkConstantIndices(NodeImporter &n, Value data, Value indices,
+                                          int64_t axis) {
+  const ref::Tensor *t = n.constantOf(indices);
+  auto dt = cast<RankedTensorType>(data.getType());
+  int64_t rank = dt.getRank();
+  if (!t || axis < -rank || axis >= rank || !(ref::isSignedInt(t->dtype()) || ref::isUnsignedInt(t->dtype())))
+    return success(); // the op verifier reports a bad axis or index type
+  int64_t dim = dt.getDimSize(axis < 0 ? axis + rank : axis);
+  for (int64_t i = 0; i < t->numElements(); ++i) {
+    int64_t v = t->getAsInt(i);
+    if (v < -dim || v >= dim)
+      return n.error("index " + llvm::Twine(v) + " is out of range for axis " +
+                     llvm::Twine(axis) + " of size " + llvm::Twine(dim));
+  }
+  return success();
+}
+
 static LogicalResult importGather(NodeImporter &n) {
   QOPT_TRY(data, n.input(0));
   QOPT_TRY(indices, n.input(1));
   QOPT_TRY(axis, n.attrInt("axis", 0));
+  if (failed(checkConstantIndices(n, data, indices, axis)))
+    return failure();
   QOPT_TRY(v, n.build<qnn::GatherOp>({data, indices}, {n.named("axis", n.b.getI64IntegerAttr(axis))}));
   n.setOutput(0, v);
   return success();
@@ -465,6 +486,8 @@ static LogicalResult importGatherElements(NodeImporter &n) {
   QOPT_TRY(data, n.input(0));
   QOPT_TRY(indices, n.input(1));
   QOPT_TRY(axis, n.attrInt("axis", 0));
+  if (failed(checkConstantIndices(n, data, indices, axis)))
+    return failure();
   QOPT_TRY(v, n.build<qnn::GatherElementsOp>({data, indices},
                                              {n.named("axis", n.b.getI64IntegerAttr(axis))}));
   n.setOutput(0, v);

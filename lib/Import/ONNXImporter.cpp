@@ -10,6 +10,7 @@
 #include "ImporterImpl.h"
 
 #include "qopt/Reference/Executor.h"
+#include "qopt/Reference/File.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,7 +25,9 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <cstring>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace qopt;
@@ -103,20 +106,32 @@ static llvm::Expected<std::vector<char>> readExternalData(const onnx::TensorProt
   if (!fileS.starts_with(dirS) || fileS.size() <= dirS.size() || fileS[dirS.size()] != '/')
     return llvm::createStringError("external data location '%s' resolves outside the model's "
                                    "folder", location.c_str());
-  // Open first, then check what was opened, so the file cannot be swapped
-  // between the check and the read.
+  // Open first, then check what was opened: a component swapped for a
+  // symbolic link after the check above cannot redirect the read, because the
+  // open file's own path (/proc/self/fd) must still lie inside the folder.
+  // O_NONBLOCK keeps a FIFO from blocking the open; it is refused below.
   std::string fileStr = fileS.str();
-  FILE *f = std::fopen(fileStr.c_str(), "rb");
-  if (!f)
+  int fd = ::open(fileStr.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  if (fd < 0)
     return llvm::createStringError("cannot open external data file '%s'", location.c_str());
+  FILE *f = ::fdopen(fd, "rb");
+  if (!f) {
+    ::close(fd);
+    return llvm::createStringError("cannot open external data file '%s'", location.c_str());
+  }
   llvm::scope_exit closer([&] { std::fclose(f); });
   struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode))
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     return llvm::createStringError("external data '%s' is not a regular file", location.c_str());
   if (st.st_nlink > 1)
     return llvm::createStringError("external data file '%s' has %ld hard links; refusing a file "
                                    "that may live outside the model's folder",
                                    location.c_str(), (long)st.st_nlink);
+  SmallVector<char> opened;
+  if (llvm::sys::fs::real_path("/proc/self/fd/" + llvm::Twine(fd), opened) ||
+      !llvm::StringRef(opened.data(), opened.size()).starts_with((dirS + "/").str()))
+    return llvm::createStringError("external data location '%s' resolves outside the model's "
+                                   "folder", location.c_str());
   int64_t size = st.st_size;
   if (offset > size)
     return llvm::createStringError("external data offset %lld is past the end of '%s' (%lld "
@@ -358,6 +373,16 @@ Value NodeImporter::constant(const ref::Tensor &t, llvm::StringRef nameHint) {
   return op.getResult();
 }
 
+/// "2x3x4", "scalar", or "of rank N" for shapes too long to print.
+static std::string shapeToString(llvm::ArrayRef<int64_t> s) {
+  if (s.size() > 16)
+    return "of rank " + std::to_string(s.size());
+  std::string r;
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? "x" : "") + std::to_string(s[i]);
+  return r.empty() ? "scalar" : r;
+}
+
 FailureOr<Value> NodeImporter::finish(Operation *op, bool inferType) {
   if (inferType) {
     auto iface = cast<InferTypeOpInterface>(op);
@@ -384,8 +409,10 @@ FailureOr<Value> NodeImporter::finish(Operation *op, bool inferType) {
     int64_t eltBytes = std::max<int64_t>(1, (bits + 7) / 8);
     auto n = ref::checkedNumElements(rt.getShape(), options.maxTensorBytes / eltBytes);
     if (!n) {
-      emitError(loc) << "result of node '" << nodeName()
-                     << "' is too large or invalid: " << llvm::toString(n.takeError());
+      (void)error("result shape " + llvm::Twine(shapeToString(rt.getShape())) +
+                  " is invalid or exceeds the tensor "
+                  "limit of " + llvm::Twine(options.maxTensorBytes) + " bytes: " +
+                  llvm::toString(n.takeError()));
       op->erase();
       return failure();
     }
@@ -452,7 +479,8 @@ bool qopt::parseInputShape(llvm::StringRef text, std::string &name,
   for (llvm::StringRef p : parts) {
     int64_t v;
     if (p.getAsInteger(10, v) || v < 0) {
-      error = "dimension '" + p.str() + "' of input '" + name + "' is not a non-negative integer";
+      error = "'" + text.str() + "': dimension '" + p.str() + "' of input '" + name +
+              "' is not a non-negative integer";
       return false;
     }
     dims.push_back(v);
@@ -471,10 +499,16 @@ public:
       modelDir = ".";
   }
 
+  /// Imports the model file at `path`.
   OwningOpRef<ModuleOp> run();
+  /// Imports the serialized model in `bytes`; `path` only names it (and its
+  /// folder anchors external data).
+  OwningOpRef<ModuleOp> run(llvm::ArrayRef<uint8_t> bytes);
 
 private:
   LogicalResult loadModel();
+  LogicalResult parseModel(llvm::ArrayRef<uint8_t> bytes);
+  OwningOpRef<ModuleOp> importGraph();
   LogicalResult importInputs(func::FuncOp &func);
   LogicalResult importInitializer(const onnx::TensorProto &t);
   LogicalResult importNode(const onnx::NodeProto &node);
@@ -495,24 +529,23 @@ private:
 } // namespace
 
 LogicalResult GraphImporter::loadModel() {
-  uint64_t size = 0;
-  if (std::error_code ec = llvm::sys::fs::file_size(path, size))
-    return fileError() << "cannot read model: " << ec.message();
-  if ((int64_t)size > options.maxModelBytes)
-    return fileError() << "model file is " << size << " bytes, above the limit of "
+  auto buffer = ref::readRegularFile(path, options.maxModelBytes);
+  if (!buffer)
+    return fileError() << llvm::toString(buffer.takeError());
+  return parseModel({reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
+                     (*buffer)->getBufferSize()});
+}
+
+LogicalResult GraphImporter::parseModel(llvm::ArrayRef<uint8_t> bytes) {
+  if ((int64_t)bytes.size() > options.maxModelBytes)
+    return fileError() << "model is " << bytes.size() << " bytes, above the limit of "
                        << options.maxModelBytes << " bytes";
   // Protobuf messages are limited to 2 GiB; larger models keep their weights
   // in external data files.
-  if (size >= (uint64_t)INT32_MAX)
-    return fileError() << "model file is " << size
+  if (bytes.size() >= (uint64_t)INT32_MAX)
+    return fileError() << "model is " << bytes.size()
                        << " bytes; protobuf models must be below 2 GiB (use external data)";
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return fileError() << "cannot read model: " << buffer.getError().message();
-  google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>((*buffer)->getBufferStart()),
-      (int)(*buffer)->getBufferSize());
+  google::protobuf::io::CodedInputStream stream(bytes.data(), (int)bytes.size());
   stream.SetTotalBytesLimit(INT32_MAX);
   stream.SetRecursionLimit(64);
   if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
@@ -543,12 +576,6 @@ Location GraphImporter::nodeLoc(const onnx::NodeProto &node) {
   return NameLoc::get(StringAttr::get(ctx, name), fileLoc);
 }
 
-static std::string shapeToString(llvm::ArrayRef<int64_t> s) {
-  std::string r;
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? "x" : "") + std::to_string(s[i]);
-  return r.empty() ? "scalar" : r;
-}
 
 LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
   const onnx::GraphProto &g = model.graph();
@@ -608,7 +635,9 @@ LogicalResult GraphImporter::importInputs(func::FuncOp &func) {
         if (d.has_dim_value() && d.dim_value() >= 0) {
           dims.push_back(d.dim_value());
         } else if (pinned == options.inputShapes.end()) {
-          std::string sym = d.has_dim_param() ? d.dim_param() : std::string("?");
+          std::string sym = d.has_dim_param()   ? d.dim_param()
+                            : d.has_dim_value() ? std::to_string(d.dim_value())
+                                                : std::string("?");
           return fileError() << "graph input '" << in.name() << "' has dynamic dimension " << i
                              << " ('" << sym << "'); pin it with --input-shape " << in.name()
                              << "=DIMS";
@@ -715,6 +744,17 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   if (it == handlers.end())
     return emitError(loc) << "unsupported op '" << node.op_type() << "' (node '"
                           << ni.nodeName() << "', opset " << opset << ")";
+  // Errors from op verifiers and type inference know the location, not the
+  // ONNX node: name it, as the importer's own messages do.
+  std::string suffix = (" (op '" + node.op_type() + "', node '" + ni.nodeName() + "', opset " +
+                        llvm::Twine(opset) + ")")
+                           .str();
+  ScopedDiagnosticHandler nameNode(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error &&
+        d.str().find("node '") == std::string::npos)
+      d << suffix;
+    return failure(); // not handled: goes on to the tool's handler
+  });
   if (failed(it->second(ni)))
     return failure();
   for (int i = 0; i < node.output_size(); ++i)
@@ -724,13 +764,23 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
 }
 
 OwningOpRef<ModuleOp> GraphImporter::run() {
+  if (failed(loadModel()))
+    return nullptr;
+  return importGraph();
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run(llvm::ArrayRef<uint8_t> bytes) {
+  if (failed(parseModel(bytes)))
+    return nullptr;
+  return importGraph();
+}
+
+OwningOpRef<ModuleOp> GraphImporter::importGraph() {
   registerElementwiseHandlers(handlers);
   registerLinearHandlers(handlers);
   registerDataMovementHandlers(handlers);
   registerCompositeHandlers(handlers);
   registerQuantizedHandlers(handlers);
-  if (failed(loadModel()))
-    return nullptr;
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   builder.setInsertionPointToEnd(module->getBody());
   func::FuncOp func;
@@ -810,4 +860,11 @@ OwningOpRef<ModuleOp> qopt::importONNXFile(llvm::StringRef path, MLIRContext *ct
   registerONNXImportDialects(ctx);
   GraphImporter importer(ctx, path, options);
   return importer.run();
+}
+
+OwningOpRef<ModuleOp> qopt::importONNXBuffer(llvm::ArrayRef<uint8_t> bytes, llvm::StringRef path,
+                                             MLIRContext *ctx, const ONNXImportOptions &options) {
+  registerONNXImportDialects(ctx);
+  GraphImporter importer(ctx, path, options);
+  return importer.run(bytes);
 }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Npy.h"
+#include "qopt/Reference/File.h"
 #include "Kernels/KernelSupport.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -284,10 +285,13 @@ Expected<Tensor> qopt::ref::parseNpy(ArrayRef<char> bytes, int64_t maxBytes, Str
 }
 
 Expected<Tensor> qopt::ref::readNpy(StringRef path, int64_t maxBytes) {
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
+  // The header is at most 4 GiB by the format, in practice a few hundred
+  // bytes; a file far larger than its data may be is refused unread.
+  constexpr int64_t kHeaderSlack = 1 << 20;
+  auto buf = readRegularFile(path, maxBytes > INT64_MAX - kHeaderSlack ? INT64_MAX
+                                                                       : maxBytes + kHeaderSlack);
   if (!buf)
-    return makeError("cannot read '{0}': {1}", path, buf.getError().message());
+    return buf.takeError();
   ArrayRef<char> bytes((*buf)->getBufferStart(), (*buf)->getBufferSize());
   return parseNpy(bytes, maxBytes, ("'" + path + "'").str());
 }

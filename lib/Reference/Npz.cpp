@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Npy.h"
+#include "qopt/Reference/File.h"
 
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -128,10 +129,11 @@ Expected<std::vector<NamedTensor>> qopt::ref::parseNpz(ArrayRef<char> b, int64_t
 }
 
 Expected<std::vector<NamedTensor>> qopt::ref::readNpz(llvm::StringRef path, int64_t maxBytes) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
+  // An archive may hold many members of up to maxBytes each: only the
+  // members are limited (in parseNpz), the file must merely be a file.
+  auto buffer = readRegularFile(path, /*maxBytes=*/-1);
   if (!buffer)
-    return llvm::createStringError(path.str() + ": " + buffer.getError().message());
+    return buffer.takeError();
   return parseNpz(ArrayRef<char>((*buffer)->getBufferStart(), (*buffer)->getBufferSize()),
                   maxBytes, path);
 }

@@ -69,6 +69,12 @@ bool qopt::ref::isUnsignedInt(DType t) {
 
 Expected<int64_t> qopt::ref::checkedNumElements(llvm::ArrayRef<int64_t> shape,
                                                 int64_t maxElements) {
+  // Real models stay below rank 8; a hostile one declaring a million
+  // dimensions would otherwise make every shape walk (and the MLIR types
+  // built from it) proportionally slow. 16 is also the bundle format's limit.
+  constexpr size_t kMaxRank = 16;
+  if (shape.size() > kMaxRank)
+    return llvm::createStringError("rank %zu is above the limit of %zu", shape.size(), kMaxRank);
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0)

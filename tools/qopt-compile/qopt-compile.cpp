@@ -263,7 +263,8 @@ int main(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
-  cl::HideUnrelatedOptions(category);
+  qopt::registerONNXImportCLOptions();
+  cl::HideUnrelatedOptions({&category, &qopt::onnxImportCLCategory()});
   cl::ParseCommandLineOptions(argc, argv, "QOpt compiler: ONNX -> quantized qnn IR\n");
   qopt::ref::setBlasThreads(threads);
 
@@ -319,11 +320,12 @@ int main(int argc, char **argv) {
                                                    mlir::ParserConfig(&context));
   } else {
     qopt::ONNXImportOptions options;
+    qopt::applyONNXImportCLOptions(options);
     for (const std::string &text : inputShapes) {
       std::string name, error;
       SmallVector<int64_t> dims;
       if (!qopt::parseInputShape(text, name, dims, error))
-        return fail("--input-shape: " + error);
+        return fail("--input-shape " + error);
       options.inputShapes[name] = dims;
     }
     module = qopt::importONNXFile(inputFile, &context, options);

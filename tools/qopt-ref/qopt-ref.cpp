@@ -117,7 +117,8 @@ int main(int argc, char **argv) {
   qopt::registerAllPasses();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions(category);
+  qopt::registerONNXImportCLOptions();
+  cl::HideUnrelatedOptions({&category, &qopt::onnxImportCLCategory()});
   cl::ParseCommandLineOptions(argc, argv, "QOpt CPU reference executor\n");
   qopt::ref::setBlasThreads(threads);
 
@@ -186,11 +187,12 @@ int main(int argc, char **argv) {
     module = std::move(*program);
   } else if (StringRef(modelFile).ends_with(".onnx")) {
     qopt::ONNXImportOptions options;
+    qopt::applyONNXImportCLOptions(options);
     for (const std::string &text : inputShapes) {
       std::string name, error;
       SmallVector<int64_t> dims;
       if (!qopt::parseInputShape(text, name, dims, error))
-        return fail("--input-shape: " + error);
+        return fail("--input-shape " + error);
       options.inputShapes[name] = dims;
     }
     for (const std::string &name : frozen) {

@@ -30,12 +30,6 @@ static cl::opt<bool> importONNX("import-onnx", cl::desc("Import an ONNX model in
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Pin a graph input's shape: name=1x3x224x224 (repeatable)"),
     cl::cat(category));
-static cl::opt<int64_t> maxModelBytes("max-model-bytes",
-                                      cl::desc("Largest model file accepted"),
-                                      cl::init(int64_t(2) << 30), cl::cat(category));
-static cl::opt<int64_t> maxTensorBytes("max-tensor-bytes",
-                                       cl::desc("Largest single tensor accepted"),
-                                       cl::init(int64_t(2) << 30), cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode", cl::desc("Write MLIR bytecode"),
                                   cl::cat(category));
 static cl::opt<bool> elideResources(
@@ -48,20 +42,20 @@ int main(int argc, char **argv) {
   qopt::registerVersionPrinter();
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions(category);
+  qopt::registerONNXImportCLOptions();
+  cl::HideUnrelatedOptions({&category, &qopt::onnxImportCLCategory()});
   cl::ParseCommandLineOptions(argc, argv, "QOpt translator: ONNX -> qnn MLIR\n");
   if (!importONNX) {
     errs() << "qopt-translate: choose a translation (--import-onnx)\n";
     return 1;
   }
   qopt::ONNXImportOptions options;
-  options.maxModelBytes = maxModelBytes;
-  options.maxTensorBytes = maxTensorBytes;
+  qopt::applyONNXImportCLOptions(options);
   for (const std::string &text : inputShapes) {
     std::string name, error;
     SmallVector<int64_t> dims;
     if (!qopt::parseInputShape(text, name, dims, error)) {
-      errs() << "qopt-translate: --input-shape: " << error << "\n";
+      errs() << "qopt-translate: error: --input-shape " << error << "\n";
       return 1;
     }
     options.inputShapes[name] = dims;

@@ -18,6 +18,10 @@
 
 #include <cstdint>
 
+namespace llvm::cl {
+class OptionCategory;
+} // namespace llvm::cl
+
 namespace qopt {
 
 struct ONNXImportOptions {
@@ -46,6 +50,20 @@ bool parseInputShape(llvm::StringRef text, std::string &name,
 /// the ONNX node (its name) in the model file; returns null on failure.
 mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *ctx,
                                                  const ONNXImportOptions &options);
+
+/// Imports the serialized model `bytes` (the fuzzer's entry point). `path`
+/// names the model in diagnostics, and its folder is where external data
+/// must lie.
+mlir::OwningOpRef<mlir::ModuleOp> importONNXBuffer(llvm::ArrayRef<uint8_t> bytes,
+                                                   llvm::StringRef path, mlir::MLIRContext *ctx,
+                                                   const ONNXImportOptions &options);
+
+/// Registers --max-model-bytes and --max-tensor-bytes (category
+/// onnxImportCLCategory()); call before parsing the command line.
+void registerONNXImportCLOptions();
+llvm::cl::OptionCategory &onnxImportCLCategory();
+/// Copies the limits given on the command line into `options`.
+void applyONNXImportCLOptions(ONNXImportOptions &options);
 
 /// Registers the dialects the importer produces.
 void registerONNXImportDialects(mlir::MLIRContext *ctx);

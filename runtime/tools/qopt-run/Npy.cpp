@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <istream>
 
 using namespace qopt::run;
 
@@ -70,6 +71,11 @@ std::string qopt::run::readNpy(const std::string &path, NpyArray &out, uint64_t 
   std::ifstream in(path, std::ios::binary);
   if (!in)
     return "cannot open '" + path + "': " + std::strerror(errno);
+  return parseNpy(in, path, out, maxBytes);
+}
+
+std::string qopt::run::parseNpy(std::istream &in, const std::string &path, NpyArray &out,
+                                uint64_t maxBytes) {
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     return "'" + path + "' is not a .npy file (bad magic)";

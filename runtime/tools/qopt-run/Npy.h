@@ -15,6 +15,7 @@
 #include "qopt/runtime/qopt_runtime.h"
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct NpyArray {
 
 /// Reads `path`; returns an empty string or the reason it cannot be used.
 std::string readNpy(const std::string &path, NpyArray &out, uint64_t maxBytes);
+
+/// Parses a .npy file from `in` (a seekable stream); `path` names it in the
+/// messages.
+std::string parseNpy(std::istream &in, const std::string &path, NpyArray &out,
+                     uint64_t maxBytes);
 
 /// Writes `a` as a format 1.0 .npy file.
 std::string writeNpy(const std::string &path, const NpyArray &a);
