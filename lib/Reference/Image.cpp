@@ -31,7 +31,9 @@ Expected<ImagePreprocess> qopt::ref::parseImagePreprocess(StringRef spec) {
   llvm::SmallVector<StringRef> items;
   spec.split(items, ',', -1, /*KeepEmpty=*/false);
   for (StringRef item : items) {
-    auto [key, value] = item.trim().split('=');
+    // Named pairs, not structured bindings: C++17 lambdas cannot capture those.
+    std::pair<StringRef, StringRef> kv = item.trim().split('=');
+    StringRef key = kv.first, value = kv.second;
     auto three = [&](std::array<float, 3> &out) -> llvm::Error {
       llvm::SmallVector<StringRef> parts;
       value.split(parts, ':');

@@ -14,6 +14,7 @@
 #include "qopt/runtime/qopt_runtime.h"
 #include "qopt/runtime/BundleFile.h"
 #include "qopt/runtime/BundleVerify.h"
+#include "qopt/runtime/ReadFile.h"
 
 #include "CudaDriver.h"
 
@@ -158,20 +159,11 @@ struct qopt_session {
 namespace {
 
 std::vector<uint8_t> readFile(const char *path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    fail(QOPT_IO_ERROR, std::string("cannot open '") + path + "': " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0)
-    fail(QOPT_IO_ERROR, std::string("cannot read '") + path + "'");
-  if ((uint64_t)size > (uint64_t(1) << 36))
-    fail(QOPT_INVALID_BUNDLE, std::string("'") + path + "' is " + std::to_string(size) +
-                                  " bytes, larger than any bundle this runtime loads (64 GiB)");
-  std::vector<uint8_t> bytes((size_t)size);
-  in.seekg(0);
-  if (size && !in.read(reinterpret_cast<char *>(bytes.data()), size))
-    fail(QOPT_IO_ERROR, std::string("cannot read '") + path + "'");
+  std::vector<uint8_t> bytes;
+  // 64 GiB: larger than any bundle this runtime loads.
+  if (std::string err = qbin::readRegularFile(path, uint64_t(1) << 36, bytes); !err.empty())
+    fail(err.find("above the limit") != std::string::npos ? QOPT_INVALID_BUNDLE : QOPT_IO_ERROR,
+         err);
   return bytes;
 }
 

@@ -190,6 +190,15 @@ CUresult cuCtxSetCurrent(void *) { return kSuccess; }
 CUresult cuMemAlloc_v2(uint64_t *p, size_t bytes) {
   if (failing("cuMemAlloc"))
     return kOutOfMemory;
+  // A device with 1 GiB (QOPT_FAKE_CUDA_MEMORY bytes), as a real GPU has a
+  // limit: hostile bundles asking for terabytes get the driver's answer, not
+  // a host allocation.
+  static const uint64_t capacity = std::getenv("QOPT_FAKE_CUDA_MEMORY")
+                                       ? std::strtoull(std::getenv("QOPT_FAKE_CUDA_MEMORY"),
+                                                       nullptr, 10)
+                                       : uint64_t(1) << 30;
+  if (bytes > capacity)
+    return kOutOfMemory;
   void *m = std::calloc(bytes ? bytes : 1, 1); // deterministic outputs: launches do not run
   if (!m)
     return kOutOfMemory;

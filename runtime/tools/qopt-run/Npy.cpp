@@ -2,10 +2,13 @@
 
 #include "Npy.h"
 
+#include "qopt/runtime/ReadFile.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <istream>
+#include <sstream>
 
 using namespace qopt::run;
 
@@ -68,9 +71,14 @@ std::string qopt::run::describe(qopt_dtype dtype, const std::vector<int64_t> &sh
 }
 
 std::string qopt::run::readNpy(const std::string &path, NpyArray &out, uint64_t maxBytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return "cannot open '" + path + "': " + std::strerror(errno);
+  // The header is at most 1 MiB (checked below); the data exactly maxBytes.
+  constexpr uint64_t kHeaderSlack = 1 << 20;
+  std::vector<uint8_t> bytes;
+  uint64_t limit = maxBytes > UINT64_MAX - kHeaderSlack ? UINT64_MAX : maxBytes + kHeaderSlack;
+  if (std::string err = qbin::readRegularFile(path, limit, bytes); !err.empty())
+    return err;
+  std::istringstream in(std::string(bytes.begin(), bytes.end()));
+  bytes = {};
   return parseNpy(in, path, out, maxBytes);
 }
 
