@@ -1,6 +1,7 @@
 //===- Calibrate.cpp - Calibration runs over real data ---------*- C++ -*-===//
 
 #include "qopt/Calibration/Calibrate.h"
+#include "qopt/Reference/File.h"
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/Npy.h"
 
@@ -92,9 +93,9 @@ Expected<CalibrationTable> qopt::calib::readCalibrationCache(StringRef path) {
   auto fail = [&](const llvm::Twine &why) {
     return llvm::createStringError("calibration cache '" + path.str() + "': " + why.str());
   };
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  auto buf = ref::readRegularFile(path, /*maxBytes=*/int64_t(1) << 30);
   if (!buf)
-    return fail(buf.getError().message());
+    return fail(llvm::toString(buf.takeError()));
   auto parsed = llvm::json::parse((*buf)->getBuffer());
   if (!parsed)
     return fail("not JSON: " + llvm::toString(parsed.takeError()));

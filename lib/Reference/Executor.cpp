@@ -104,7 +104,8 @@ Expected<Tensor> qopt::ref::tensorFromAttr(ElementsAttr attr) {
     if (raw.size() != t->byteSize())
       return llvm::createStringError("constant holds %zu bytes, expected %zu", raw.size(),
                                      t->byteSize());
-    std::memcpy(t->bytes(), raw.data(), raw.size());
+    if (!raw.empty()) // an empty tensor may have no storage: memcpy(null, null, 0) is UB
+      std::memcpy(t->bytes(), raw.data(), raw.size());
   }
   return t;
 }

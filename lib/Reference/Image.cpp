@@ -1,6 +1,7 @@
 //===- Image.cpp - Images as model inputs ----------------------*- C++ -*-===//
 
 #include "qopt/Reference/Image.h"
+#include "qopt/Reference/File.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -100,8 +101,16 @@ float sample(const unsigned char *img, int64_t h, int64_t w, double y, double x,
 Expected<Tensor> qopt::ref::loadImage(StringRef path, const ImagePreprocess &spec,
                                       int64_t maxPixels) {
   std::string file = path.str();
+  // Read once through the checked reader (regular files only, bounded), then
+  // decode from memory: stb's own fopen would wait on a FIFO forever.
+  constexpr int64_t kMaxImageFileBytes = int64_t(1) << 30;
+  auto buffer = readRegularFile(path, kMaxImageFileBytes);
+  if (!buffer)
+    return buffer.takeError();
+  const auto *data = reinterpret_cast<const stbi_uc *>((*buffer)->getBufferStart());
+  int size = (int)(*buffer)->getBufferSize();
   int w = 0, h = 0, channels = 0;
-  if (!stbi_info(file.c_str(), &w, &h, &channels))
+  if (!stbi_info_from_memory(data, size, &w, &h, &channels))
     return llvm::createStringError(file + ": cannot decode image: " +
                                    (stbi_failure_reason() ? stbi_failure_reason() : "unknown"));
   if (w <= 0 || h <= 0 || (int64_t)w * h > maxPixels)
@@ -109,7 +118,7 @@ Expected<Tensor> qopt::ref::loadImage(StringRef path, const ImagePreprocess &spe
                                    std::to_string(h) + " pixels exceeds the limit of " +
                                    std::to_string(maxPixels));
   std::unique_ptr<unsigned char, void (*)(void *)> pixels(
-      stbi_load(file.c_str(), &w, &h, &channels, 3), stbi_image_free);
+      stbi_load_from_memory(data, size, &w, &h, &channels, 3), stbi_image_free);
   if (!pixels)
     return llvm::createStringError(file + ": cannot decode image: " +
                                    (stbi_failure_reason() ? stbi_failure_reason() : "unknown"));

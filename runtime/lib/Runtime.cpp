@@ -160,8 +160,8 @@ namespace {
 
 std::vector<uint8_t> readFile(const char *path) {
   std::vector<uint8_t> bytes;
-  // 64 GiB: larger than any bundle this runtime loads.
-  if (std::string err = qbin::readRegularFile(path, uint64_t(1) << 36, bytes); !err.empty())
+  if (std::string err = qbin::readRegularFile(path, qbin::kMaxBundleFileBytes, bytes);
+      !err.empty())
     fail(err.find("above the limit") != std::string::npos ? QOPT_INVALID_BUNDLE : QOPT_IO_ERROR,
          err);
   return bytes;

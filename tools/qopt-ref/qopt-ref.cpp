@@ -13,9 +13,11 @@
 #include "qopt/InitAll.h"
 #include "qopt/Reference/Blas.h"
 #include "qopt/Reference/Executor.h"
+#include "qopt/Reference/File.h"
 #include "qopt/Reference/Image.h"
 #include "qopt/Reference/Npy.h"
 #include "qopt/Target/Bundle.h"
+#include "qopt/runtime/BundleFile.h"
 #include "qopt/runtime/qbin_generated.h"
 #include "qopt/Target/CPURunner.h"
 
@@ -169,10 +171,9 @@ int main(int argc, char **argv) {
   if (StringRef(modelFile).ends_with(".qbin")) {
     // The bundle carries the qnn program it was compiled from: running it
     // here gives the bit-exact reference for the very same program.
-    auto file = MemoryBuffer::getFile(modelFile, /*IsText=*/false,
-                                      /*RequiresNullTerminator=*/false);
+    auto file = qopt::ref::readRegularFile(modelFile, qopt::qbin::kMaxBundleFileBytes);
     if (!file)
-      return fail("cannot read '" + modelFile + "': " + file.getError().message());
+      return fail(toString(file.takeError()));
     auto bundle = qopt::readBundle(
         ArrayRef<uint8_t>((const uint8_t *)(*file)->getBufferStart(), (*file)->getBufferSize()));
     if (!bundle)

@@ -754,8 +754,8 @@ TEST(IntAddTest, MatchesWrittenRuleAndFloat64Model) {
       SmallVector<int64_t> idx = unravel(e, outShape);
       int64_t av = a.centered(broadcastIndex(aShape, idx));
       int64_t bv = b.centered(broadcastIndex(bShape, idx));
-      int64_t la = quant::applyScale((int32_t)(av << 20), ma);
-      int64_t lb = quant::applyScale((int32_t)(bv << 20), mb);
+      int64_t la = quant::applyScale((int32_t)(av * (1 << 20)), ma);
+      int64_t lb = quant::applyScale((int32_t)(bv * (1 << 20)), mb);
       exact.push_back(writtenRequantize(la + lb, my, out));
       real.push_back((double)av * sa + (double)bv * sb);
     }

@@ -39,7 +39,9 @@ void copyRun(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n) {
     d[i * ds] = s[i * ss];
 }
 
-void copyRunBytes(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, size_t esize) {
+// esize is signed: strides are negative for reversed slices, and a negative
+// offset times an unsigned size is a huge pointer offset (undefined behaviour).
+void copyRunBytes(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n, int64_t esize) {
   if (ds == 1 && ss == 1) {
     std::memcpy(dst, src, n * esize);
     return;
@@ -58,7 +60,7 @@ void copyRunBytes(char *dst, int64_t ds, const char *src, int64_t ss, int64_t n,
 /// Copies the box `shape` from src (element strides srcStrides) to dst
 /// (element strides dstStrides). Strides may be 0 on the source (broadcast).
 void copyBox(char *dst, ArrayRef<int64_t> dstStrides, const char *src,
-             ArrayRef<int64_t> srcStrides, ArrayRef<int64_t> shape, size_t esize) {
+             ArrayRef<int64_t> srcStrides, ArrayRef<int64_t> shape, int64_t esize) {
   SmallVector<int64_t, 6> dims, ds, ss;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 0)

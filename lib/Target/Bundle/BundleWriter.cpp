@@ -259,7 +259,9 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       auto it = where.find(op.getOperand(0));
       if (it == where.end())
         return errorAt(&op, "bundle writer: view of an unknown buffer");
-      where[op.getResult(0)] = it->second;
+      // Copy first: inserting may grow the map and invalidate `it`.
+      auto location = it->second;
+      where[op.getResult(0)] = location;
       continue;
     }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {

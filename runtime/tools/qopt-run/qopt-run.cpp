@@ -13,7 +13,9 @@
 
 #include "Npy.h"
 
+#include "qopt/runtime/BundleFile.h"
 #include "qopt/runtime/BundleVerify.h"
+#include "qopt/runtime/ReadFile.h"
 #include "qopt/runtime/Runtime.hpp"
 
 #include <algorithm>
@@ -179,10 +181,9 @@ bool parse(int argc, char **argv, Options &o, std::string &why) {
 
 /// --info and --verify: read the file and verify it, without a GPU.
 int inspect(const Options &o) {
-  std::ifstream in(o.bundle, std::ios::binary);
-  if (!in)
-    return error("cannot open '" + o.bundle + "': " + std::strerror(errno));
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  std::vector<uint8_t> bytes;
+  if (std::string err = qbin::readRegularFile(o.bundle, qbin::kMaxBundleFileBytes, bytes); !err.empty())
+    return error(err);
   qbin::VerifiedBundle vb;
   if (std::string err = qbin::verifyBundle(bytes.data(), bytes.size(), vb); !err.empty())
     return error(o.bundle + ": " + err);

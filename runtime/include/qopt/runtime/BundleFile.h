@@ -31,6 +31,9 @@ inline constexpr size_t kHeaderSize = 32;
 /// cache lines).
 inline constexpr uint32_t kAlignment = 256;
 
+/// The largest bundle file a reader loads (64 GiB); checked before reading.
+inline constexpr uint64_t kMaxBundleFileBytes = uint64_t(1) << 36;
+
 /// FNV-1a, 64 bit: detects truncation and bit rot; not a signature.
 inline uint64_t checksum(const uint8_t *data, size_t size) {
   uint64_t h = 0xcbf29ce484222325ull;
