@@ -163,6 +163,28 @@ int qopt::qbin::chipNumber(const char *target, size_t length) {
 
 const char *qopt::qbin::runtimeVersion() { return "QOpt " QOPT_VERSION; }
 
+/// cuModuleLoadDataEx takes an image without its size: the driver finds the
+/// end of a cubin from its ELF header. The header's tables must therefore lie
+/// inside the bytes the bundle holds, or the driver reads past them.
+static std::string checkCubin(const uint8_t *p, size_t size) {
+  if (size < 64 || std::memcmp(p, "\x7f" "ELF", 4) != 0)
+    return "is not an ELF file";
+  if (p[4] != 2 || p[5] != 1)
+    return "is not a 64-bit little-endian ELF file";
+  uint64_t phoff = loadLE(p + 0x20, 8), shoff = loadLE(p + 0x28, 8);
+  uint64_t phentsize = loadLE(p + 0x36, 2), phnum = loadLE(p + 0x38, 2);
+  uint64_t shentsize = loadLE(p + 0x3a, 2), shnum = loadLE(p + 0x3c, 2);
+  auto inside = [&](uint64_t offset, uint64_t entry, uint64_t count) {
+    // entry and count are 16-bit: their product cannot overflow.
+    return offset <= size && entry * count <= size - offset;
+  };
+  if ((shnum && shentsize != 64) || (phnum && phentsize != 56))
+    return "has ELF tables of an unexpected entry size";
+  if (!inside(shoff, shentsize, shnum) || !inside(phoff, phentsize, phnum))
+    return "is truncated: its ELF header points past its " + std::to_string(size) + " bytes";
+  return {};
+}
+
 std::string qopt::qbin::verifyBundle(const uint8_t *file, size_t size, VerifiedBundle &out) {
   out = VerifiedBundle();
   if (std::string err = checkHeaderFields(file, size); !err.empty())
@@ -232,6 +254,8 @@ std::string qopt::qbin::verifyBundle(const uint8_t *file, size_t size, VerifiedB
                "\", expected sm_NN";
       if (!img->cubin() || img->cubin()->size() == 0)
         return where + ": the " + str(img->target()) + " image is empty";
+      if (std::string err = checkCubin(img->cubin()->data(), img->cubin()->size()); !err.empty())
+        return where + ": the " + str(img->target()) + " image " + err;
       if (img->registers() < 0 || img->registers() > 255 || img->static_shared_bytes() < 0 ||
           img->static_shared_bytes() > 256 * 1024 || img->stack_bytes() < 0)
         return where + ": the " + str(img->target()) +

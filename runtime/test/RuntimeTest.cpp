@@ -58,11 +58,11 @@ Fake &fake() {
 
 /// A fake cubin: an ELF64 header whose section table offset is the image
 /// size (what FakeCuda reads), followed by the kernel names.
-std::vector<uint8_t> fakeCubin(const std::string &kernels) {
+std::vector<uint8_t> fakeCubin(const std::string &kernels, uint64_t pastEnd = 0) {
   std::vector<uint8_t> img(64, 0);
-  std::memcpy(img.data(), "\x7f" "ELF", 4);
+  std::memcpy(img.data(), "\x7f" "ELF\x02\x01", 6); // ELF64, little endian
   img.insert(img.end(), kernels.begin(), kernels.end());
-  uint64_t size = img.size();
+  uint64_t size = img.size() + pastEnd;
   std::memcpy(&img[0x28], &size, 8);
   return img;
 }
@@ -73,6 +73,7 @@ struct Spec {
   uint32_t version = qbin::kFormatVersion;
   std::string compiler = "QOpt 0.1.0 (test)";
   std::vector<std::string> images = {"sm_80", "sm_90"};
+  uint64_t cubinPastEnd = 0; // an ELF header pointing this far past the image
   std::string ptxTarget = "sm_80";
   bool ptx = true;
   std::string imageKernels = "main_kernel";
@@ -98,7 +99,7 @@ std::vector<uint8_t> build(const Spec &s) {
     outs.push_back(tensor("y", {1, 4}));
   std::vector<fb::Offset<qbin::KernelImage>> images;
   for (const std::string &t : s.images) {
-    std::vector<uint8_t> cubin = fakeCubin(s.imageKernels);
+    std::vector<uint8_t> cubin = fakeCubin(s.imageKernels, s.cubinPastEnd);
     images.push_back(qbin::CreateKernelImage(b, b.CreateString(t), b.CreateVector(cubin),
                                              s.registers, 0, 0, s.staticShared));
   }
@@ -215,6 +216,15 @@ TEST(RuntimeLoader, PtxNewerThanDevice) {
   s.images = {"sm_90"};
   s.ptxTarget = "sm_90";
   EXPECT_ERROR(build(s), "is sm_86 and the embedded PTX needs sm_90 or newer", 86);
+}
+
+// Found by bundle_fuzzer: the driver sizes a cubin from its ELF header, so a
+// header pointing past the image made it read beyond the bundle.
+TEST(RuntimeLoader, TruncatedCubin) {
+  Spec s;
+  s.cubinPastEnd = 4096;
+  EXPECT_ERROR(build(s), "module 0 (main_module): the sm_80 image is truncated: its ELF header "
+                         "points past its");
 }
 
 TEST(RuntimeLoader, OffsetOutOfBounds) {
