@@ -8,32 +8,14 @@ import os
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from malformed_suite import external  # noqa: E402  (one builder for both tests)
 
 
 def model_with_location(path, location, offset=None, length=None):
-    w = TensorProto()
-    w.name = "w"
-    w.data_type = TensorProto.FLOAT
-    w.dims.extend([4])
-    w.data_location = TensorProto.EXTERNAL
-    entries = [("location", location)]
-    if offset is not None:
-        entries.append(("offset", str(offset)))
-    if length is not None:
-        entries.append(("length", str(length)))
-    for k, v in entries:
-        e = w.external_data.add()
-        e.key, e.value = k, v
-    graph = helper.make_graph(
-        [helper.make_node("Add", ["x", "w"], ["y"], name="add")], "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], [w])
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    m.ir_version = 8
     with open(path, "wb") as f:
-        f.write(m.SerializeToString())
+        f.write(external(location, offset, length))
 
 
 def main():
