@@ -33,7 +33,7 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "func.func(qopt-lower-to-linalg{tensor-cores=" << (options.tensorCores ? "true" : "false")
-     << "}),";
+     << " tensor-core-tile=" << options.tensorCoreTile << "}),";
   if (options.fuseElementwise)
     os << "linalg-fuse-elementwise-ops,";
   os << "one-shot-bufferize{bufferize-function-boundaries "

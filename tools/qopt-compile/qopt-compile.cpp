@@ -67,6 +67,12 @@ static cl::opt<bool> tensorCores(
              "implicit GEMMs (mma.sync m16n8k32; bit-exact on an H100). On by default; "
              "--tensor-cores=false gives SIMT kernels only. See docs/codegen.md"),
     cl::init(true), cl::cat(category));
+static cl::opt<std::string> tensorCoreTile(
+    "tensor-core-tile",
+    cl::desc("Tile shape of every tensor-core kernel, BMxBNxBK/WMxWN/STAGES (e.g. "
+             "128x128x64/64x32/3), for tuning on a GPU; default auto, the per-shape heuristic "
+             "of docs/codegen.md"),
+    cl::init("auto"), cl::cat(category));
 static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to assemble cubins with"),
                                       cl::cat(category));
 static cl::opt<std::string> floatLayers(
@@ -208,6 +214,7 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   codegen.targets = {sorted.front()};
   options.extraTargets.assign(sorted.begin() + 1, sorted.end());
   codegen.tensorCores = tensorCores;
+  codegen.tensorCoreTile = tensorCoreTile;
   codegen.cudaPath = cudaPath;
   if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
     return fail("invalid GPU code generation options");

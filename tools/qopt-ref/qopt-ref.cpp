@@ -81,6 +81,11 @@ static cl::opt<std::string> engine(
              "GPU (qopt-lower-to-linalg) and compiled for this CPU, to check the lowering; "
              "tensor-core-cpu: the same with the tensor-core convs' tile algorithm as loops"),
     cl::init("reference"), cl::cat(category));
+static cl::opt<std::string> tensorCoreTile(
+    "tensor-core-tile",
+    cl::desc("With --engine tensor-core-cpu: the tile shape to emulate, BMxBNxBK/WMxWN/STAGES, "
+             "or auto (the heuristic qopt-compile uses)"),
+    cl::init("auto"), cl::cat(category));
 static cl::opt<bool> describe("describe",
                               cl::desc("For a .qbin: print what the bundle holds and exit"),
                               cl::cat(category));
@@ -253,7 +258,9 @@ int main(int argc, char **argv) {
                 "'");
   std::unique_ptr<qopt::CPUProgram> cpuProgram;
   if (engine != "reference") {
-    auto program = qopt::CPUProgram::compile(*module, engine == "tensor-core-cpu");
+    auto program = qopt::CPUProgram::compile(
+        *module, engine == "tensor-core-cpu" ? std::optional<std::string>(tensorCoreTile)
+                                             : std::nullopt);
     if (!program)
       return fail(toString(program.takeError()));
     cpuProgram = std::move(*program);

@@ -39,13 +39,17 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
                            "::mlir::math::MathDialect", "::mlir::gpu::GPUDialect",
                            "::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::bufferization::BufferizationDialect",
-                           "::mlir::nvgpu::NVGPUDialect", "::mlir::affine::AffineDialect"];
+                           "::mlir::nvgpu::NVGPUDialect", "::mlir::NVVM::NVVMDialect",
+                           "::mlir::affine::AffineDialect"];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", "false",
            "Lower eligible integer convs to the tensor-core kernel (GPU only)">,
     Option<"tensorCoreEmulation", "tensor-core-emulation", "bool", "false",
            "Lower eligible integer convs to the tensor-core kernel's tile algorithm as "
-           "host loops (to check it on the CPU)">
+           "host loops (to check it on the CPU)">,
+    Option<"tensorCoreTile", "tensor-core-tile", "std::string", "\"auto\"",
+           "Tile shape of every tensor-core kernel, BMxBNxBK/WMxWN/STAGES "
+           "(e.g. 128x128x64/64x32/3), or auto for the per-shape heuristic">
   ];
 }
 

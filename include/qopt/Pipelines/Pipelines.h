@@ -43,6 +43,11 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
                            llvm::cl::desc("Integer convs that fit run on tensor cores "
                                           "(mma.sync s8); the rest stay SIMT"),
                            llvm::cl::init(false)};
+  Option<std::string> tensorCoreTile{
+      *this, "tensor-core-tile",
+      llvm::cl::desc("Tile shape of the tensor-core kernels, BMxBNxBK/WMxWN/STAGES, or auto "
+                     "(the per-shape heuristic of docs/codegen.md)"),
+      llvm::cl::init("auto")};
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("Threads per block of the SIMT kernels"),
                             llvm::cl::init(256)};

@@ -17,17 +17,22 @@
 
 #include <memory>
 
+#include <optional>
+#include <string>
+
 namespace qopt {
 
 /// A program compiled for the host: the qnn function @main, lowered.
 class CPUProgram {
 public:
   /// Lowers and JIT-compiles a clone of `module` (which is left unchanged).
-  /// With `tensorCoreTiles`, eligible integer convs run the tensor-core
-  /// kernel's tile algorithm (staging, im2col, tile products, epilogue) as
-  /// host loops, which checks that algorithm against the reference.
-  static llvm::Expected<std::unique_ptr<CPUProgram>> compile(mlir::ModuleOp module,
-                                                             bool tensorCoreTiles = false);
+  /// With `tensorCoreTile` ("auto" for the per-shape heuristic, or a shape
+  /// BMxBNxBK/WMxWN/STAGES), eligible integer convs and gemms run the
+  /// tensor-core kernel's tile algorithm (pipelined staging, im2col, tile
+  /// products, epilogue) as host loops, which checks that algorithm against
+  /// the reference.
+  static llvm::Expected<std::unique_ptr<CPUProgram>>
+  compile(mlir::ModuleOp module, std::optional<std::string> tensorCoreTile = std::nullopt);
   ~CPUProgram();
 
   /// Runs @main on `inputs` (in argument order); outputs in result order,

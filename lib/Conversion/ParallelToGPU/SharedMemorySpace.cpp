@@ -34,20 +34,37 @@ struct SharedMemorySpacePass
     });
     replacer.recursivelyReplaceElementsIn(getOperation(), /*replaceAttrs=*/true,
                                           /*replaceLocs=*/false, /*replaceTypes=*/true);
+    // gpu.dynamic_shared_memory insists on the workgroup attribute: it keeps
+    // it, and a cast hands its buffer to the users in address space 3 (the
+    // NVVM conversion maps both to the same pointer, and the casts cancel).
+    getOperation().walk([&](gpu::DynamicSharedMemoryOp op) {
+      auto now = cast<MemRefType>(op.getType());
+      auto workgroupType =
+          MemRefType::get(now.getShape(), now.getElementType(), now.getLayout(),
+                          gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup));
+      OpBuilder b(op);
+      b.setInsertionPointAfter(op);
+      op.getResult().setType(workgroupType);
+      auto cast = UnrealizedConversionCastOp::create(b, op.getLoc(), TypeRange{now},
+                                                     ValueRange{op.getResult()});
+      op.getResult().replaceAllUsesExcept(cast.getResult(0), cast);
+    });
     // ldmatrix and 16-byte vector accesses need 16-byte aligned rows; the
-    // NVVM lowering aligns a workgroup buffer to its element type unless told.
+    // NVVM lowering aligns a workgroup buffer to its element type unless told
+    // (dynamic shared memory it aligns to 16 bytes itself).
     for (auto fn : getOperation().getOps<gpu::GPUFuncOp>()) {
       for (unsigned i = 0; i < fn.getNumWorkgroupAttributions(); ++i)
         fn.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
                                        IntegerAttr::get(IntegerType::get(ctx, 64), 16));
-      // With only .maxntid, ptxas for sm_90 aims at high occupancy, caps the
-      // tensor-core kernels at 72 registers and spills; an explicit register
-      // budget (PTX .maxnreg) lets them keep the 32 accumulator registers,
-      // the fragments and the staging addresses (about 170; 168 spills
-      // nothing on any test model and leaves 3 blocks of 128 threads per SM).
-      if (fn.getNumWorkgroupAttributions() > 0)
+      // The tensor-core kernels carry their register budget (TensorCore.cpp).
+      IntegerAttr budget;
+      fn.walk([&](gpu::DynamicSharedMemoryOp op) {
+        if (auto b = op->getAttrOfType<IntegerAttr>("qopt.max_registers"))
+          budget = b;
+      });
+      if (budget)
         fn->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
-                    IntegerAttr::get(IntegerType::get(ctx, 32), 168));
+                    IntegerAttr::get(IntegerType::get(ctx, 32), budget.getInt()));
     }
   }
 };

@@ -20,7 +20,10 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
+#include <algorithm>
 #include <functional>
+#include <optional>
+#include <string>
 
 namespace qopt::qnn {
 class ConvOp;
@@ -127,19 +130,61 @@ mlir::FailureOr<mlir::Value> lowerReduction(mlir::OpBuilder &b, mlir::Operation 
 mlir::FailureOr<mlir::Value> lowerDataMovement(mlir::OpBuilder &b, mlir::Operation *op,
                                                Operands in);
 
+/// The tile shape of a tensor-core kernel: a bm x bn tile of C per block
+/// (output channels x pixels), K in steps of bk, warps of wm x wn, and
+/// `stages` K steps in shared memory at once (S-1 in flight while one is
+/// multiplied). Written `BMxBNxBK/WMxWN/S`, e.g. 128x128x64/64x32/3.
+struct TileConfig {
+  int64_t bm = 64, bn = 64, bk = 32, wm = 32, wn = 32, stages = 3;
+  /// sm_86 and sm_89 give a block at most 99 KiB of shared memory.
+  static constexpr int64_t kMaxSharedBytes = 99 * 1024;
+  int64_t warpsM() const { return bm / wm; }
+  int64_t warpsN() const { return bn / wn; }
+  int64_t threads() const { return warpsM() * warpsN() * 32; }
+  /// Row pitch of the i32 C tile in shared memory: two words of padding
+  /// make the epilogue's column reads (a gemm's) 2-way instead of 32-way
+  /// bank conflicts and keep the fragments' 8-byte stores aligned.
+  int64_t cPitch() const { return bn + 2; }
+  int64_t sharedBytes() const {
+    return std::max(stages * (bm + bn) * bk, bm * cPitch() * 4);
+  }
+  /// Registers per thread (PTX .maxnreg). With only .maxntid, ptxas for
+  /// sm_90 aims at occupancy, caps the kernels near 72 registers and spills.
+  /// A 128x128 tile of 8 warps keeps 64 accumulators per thread and fits
+  /// 128 (2 blocks per SM); smaller tiles hold fewer accumulators but their
+  /// byte-wise im2col staging keeps many addresses live, which 168 covers.
+  int64_t registerBudget() const { return bm * bn >= 128 * 128 ? 128 : 168; }
+  std::string str() const;
+  /// Why the shape cannot be built, if it cannot.
+  std::optional<std::string> invalid() const;
+};
+/// `why` says what is wrong with a text that is not a buildable tile.
+/// The discardable attribute that carries TileConfig::registerBudget from
+/// the kernel body (gpu.dynamic_shared_memory) to the outlined function.
+inline constexpr llvm::StringLiteral kRegisterBudgetAttr = "qopt.max_registers";
+mlir::FailureOr<TileConfig> parseTileConfig(llvm::StringRef text, std::string *why);
+/// The documented heuristic (docs/codegen.md, "Tile choice") for a
+/// contraction of m output channels, p pixels and k reduction taps, whose
+/// activation rows are contiguous along K (a gemm's, with K % 16 == 0) or
+/// gathered as im2col.
+TileConfig chooseTileConfig(int64_t m, int64_t p, int64_t k, bool contiguousX);
+
 /// Whether an integer conv can run as the tensor-core implicit GEMM
 /// (TensorCore.cpp); `why` says what rules it out.
 bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 /// The tensor-core kernel of an eligible conv, as a gpu.launch between
 /// bufferization.to_buffer/to_tensor ops (GPU pipeline only); with `emulate`,
-/// the same tile algorithm as host loops, to check it on the CPU.
+/// the same tile algorithm as host loops, to check it on the CPU. `tile`
+/// overrides the heuristic's tile shape.
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
-                                                 Operands in, bool emulate);
+                                                 Operands in, bool emulate,
+                                                 std::optional<TileConfig> tile);
 /// The same for an integer gemm (constant B, C with 1 or N elements), as a
 /// 1x1 conv over the rows of A.
 bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp op,
-                                                 Operands in, bool emulate);
+                                                 Operands in, bool emulate,
+                                                 std::optional<TileConfig> tile);
 
 /// Zero points and requantization of an integer contraction (conv, gemm,
 /// matmul) whose weights have `channels` output channels: per channel (or

@@ -364,16 +364,16 @@ Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
 namespace {
 
 FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
-                          bool emulate) {
+                          bool emulate, std::optional<TileConfig> tile) {
   if (auto conv = dyn_cast<qnn::ConvOp>(op)) {
     std::string why;
     if ((tensorCores || emulate) && tensorCoreEligible(conv, &why))
-      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores);
+      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile);
   }
   if (auto gemm = dyn_cast<qnn::GemmOp>(op)) {
     std::string why;
     if ((tensorCores || emulate) && tensorCoreEligible(gemm, &why))
-      return lowerGemmTensorCore(b, gemm, in, /*emulate=*/!tensorCores);
+      return lowerGemmTensorCore(b, gemm, in, /*emulate=*/!tensorCores, tile);
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
@@ -407,6 +407,17 @@ struct LowerQNNToLinalgPass
       return signalPassFailure();
     }
     Block &block = func.getBody().front();
+    std::optional<TileConfig> tile;
+    if (tensorCoreTile != "auto") {
+      std::string why;
+      FailureOr<TileConfig> parsed = parseTileConfig(tensorCoreTile, &why);
+      if (failed(parsed)) {
+        func.emitError() << "qopt-lower-to-linalg: tensor-core-tile '" << tensorCoreTile
+                         << "': " << why;
+        return signalPassFailure();
+      }
+      tile = *parsed;
+    }
     // Fresh storage-typed arguments: the qnn ops keep reading the original
     // (quantized) ones, whose types their lowering needs, until they are gone.
     IRMapping map;
@@ -429,7 +440,7 @@ struct LowerQNNToLinalgPass
         return signalPassFailure();
       }
       FailureOr<Value> r =
-          lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation);
+          lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tile);
       if (failed(r))
         return signalPassFailure();
       if (r->getType() != storageTensorType(op.getResult(0).getType())) {

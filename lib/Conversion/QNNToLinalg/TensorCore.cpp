@@ -4,13 +4,16 @@
 // one kernel: C[Cout, P] = W[Cout, K] x im2col(X)[K, P] with P = N*OH*OW
 // output pixels and K = Cin*KH*KW, in NCHW without any layout change.
 //
-// Per CTA a 64x64 tile of C, 4 warps of 32x32; K by 32. Every K step the
-// threads stage a 64x32 tile of W and a 64x32 tile of the im2col matrix
-// (pixel-major, K contiguous) in shared memory; the warps read them as
-// vectors and multiply with vector.contract, which convert-vector-to-gpu
-// turns into ldmatrix and mma.sync m16n8k32 (s8 x s8 -> s32) after
-// qopt-unroll-to-mma. The accumulators go through shared memory to an
-// epilogue that applies exactly the arithmetic of the SIMT form (Body).
+// Per block a bm x bn tile of C (TileConfig, chosen per shape), warps of
+// wm x wn, K in steps of bk. A software pipeline keeps S-1 K steps in
+// flight: rows of W (and of a gemm's A) go to shared memory as 16-byte
+// cp.async copies, the im2col gather byte by byte; the stages live in
+// dynamic shared memory, XOR-swizzled by upstream's
+// optimizeSharedMemoryReadsAndWrites. The warps read them as vectors and
+// multiply with vector.contract, which convert-vector-to-gpu turns into
+// ldmatrix and mma.sync m16n8k32 (s8 x s8 -> s32). The accumulators go
+// through shared memory (in the stages' place) to an epilogue that applies
+// exactly the arithmetic of the SIMT form (Body).
 //
 // Zero points: padding taps are staged as the input zero point z_x (the
 // real 0), so sum_k w * (x - z_x) = acc - z_x * rowsum(W)[m] with one
@@ -30,22 +33,24 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/NVGPU/Transforms/Transforms.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace qopt;
 using namespace qopt::lowering;
 
 namespace {
-
-constexpr int64_t kBM = 64, kBN = 64, kBK = 32, kWarpM = 32, kWarpN = 32, kThreads = 128;
 
 /// The constant data of an operand, if it is one (weights are).
 std::optional<ref::Tensor> constantOf(Value v) {
@@ -62,43 +67,65 @@ std::optional<ref::Tensor> constantOf(Value v) {
   return std::move(*t);
 }
 
-/// A 2-D window of a workgroup buffer at (row, col), read and written with
-/// constant indices: upstream's vector-to-nvgpu conversion takes the index
-/// operands of the transfers into its conversion slice and only accepts
-/// constants there (the offsets live in the subview instead).
-Value window(OpBuilder &b, Location loc, Value buffer, Value row, Value col, int64_t rows,
-             int64_t cols) {
+Value cI(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v).getResult();
+}
+
+/// A 2-D window of the shared buffer `buffer` ([rows, cols], or [stages,
+/// rows, cols] with `stage` selecting one) at (row, col). The warps' reads
+/// and writes go through such windows with constant indices: upstream's
+/// vector-to-nvgpu conversion takes the index operands of the transfers into
+/// its conversion slice and only accepts constants there.
+Value window(OpBuilder &b, Location loc, Value buffer, Value stage, Value row, Value col,
+             int64_t rows, int64_t cols) {
+  auto type = cast<MemRefType>(buffer.getType());
   SmallVector<OpFoldResult> offsets{row, col};
   SmallVector<OpFoldResult> sizes{b.getIndexAttr(rows), b.getIndexAttr(cols)};
   SmallVector<OpFoldResult> strides{b.getIndexAttr(1), b.getIndexAttr(1)};
-  return memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
+  if (type.getRank() == 2)
+    return memref::SubViewOp::create(b, loc, buffer, offsets, sizes, strides);
+  offsets.insert(offsets.begin(), stage);
+  sizes.insert(sizes.begin(), b.getIndexAttr(1));
+  strides.insert(strides.begin(), b.getIndexAttr(1));
+  auto reduced = memref::SubViewOp::inferRankReducedResultType({rows, cols}, type, offsets,
+                                                               sizes, strides);
+  return memref::SubViewOp::create(b, loc, cast<MemRefType>(reduced), buffer, offsets, sizes,
+                                   strides);
+}
+
+Value affineOf(OpBuilder &b, Location loc, AffineExpr e, Value v) {
+  return affine::AffineApplyOp::create(b, loc, AffineMap::get(1, 0, {e}), ValueRange{v});
 }
 
 Value offsetBy(OpBuilder &b, Location loc, Value v, int64_t d) {
-  AffineExpr e = b.getAffineDimExpr(0);
-  return affine::AffineApplyOp::create(b, loc, AffineMap::get(1, 0, {e + d}), ValueRange{v});
+  return affineOf(b, loc, b.getAffineDimExpr(0) + d, v);
 }
+
+/// Scalar code that must sit among the warps' vector ops (staging, waits)
+/// is a call to one of these placeholders while the vector code is
+/// converted; `expand` builds the real code in its place afterwards.
+constexpr llvm::StringLiteral kStageCallee = "stage"; // (k step): issue its tiles
+constexpr llvm::StringLiteral kWaitCallee = "wait";   // (): oldest step landed, barrier
+constexpr llvm::StringLiteral kDrainCallee = "drain"; // (): all copies landed, barrier
+using ExpandFn = function_ref<void(OpBuilder &, StringRef callee, ValueRange args)>;
 
 /// Builds vector code with `body` and converts it to nvgpu ldmatrix/mma.sync
 /// right away. Upstream's conversion starts a slice at every elementwise op
 /// of the op it is given, scalar index arithmetic included, and fails on
 /// those; so the vector code is built alone in a scratch function whose
-/// arguments stand for `captured`, converted there, and cloned back.
-///
-/// Scalar code that must sit among the vector ops (the staging of each K
-/// step) is a call to @stage(k0) in the scratch function, which the
-/// conversion ignores; `expandStage` builds the real code in its place once
-/// the function is cloned back.
-constexpr llvm::StringLiteral kStageCallee = "stage";
+/// arguments stand for `captured`, converted there, and cloned back, where
+/// the placeholder calls are expanded.
 LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
-                       function_ref<void(OpBuilder &, ValueRange)> body,
-                       function_ref<void(OpBuilder &, Value k0)> expandStage = nullptr) {
+                       function_ref<void(OpBuilder &, ValueRange)> body, ExpandFn expand) {
   MLIRContext *ctx = b.getContext();
   OwningOpRef<ModuleOp> scratch = ModuleOp::create(loc);
   OpBuilder mb = OpBuilder::atBlockBegin(scratch->getBody());
-  auto stageFn = func::FuncOp::create(mb, loc, kStageCallee,
-                                      FunctionType::get(ctx, {b.getIndexType()}, {}));
-  stageFn.setPrivate();
+  auto declare = [&](StringRef name, TypeRange args) {
+    func::FuncOp::create(mb, loc, name, FunctionType::get(ctx, args, {})).setPrivate();
+  };
+  declare(kStageCallee, {b.getIndexType()});
+  declare(kWaitCallee, {});
+  declare(kDrainCallee, {});
   auto fn = func::FuncOp::create(mb, loc, "mma",
                                  FunctionType::get(ctx, TypeRange(captured), {}));
   Block *entry = fn.addEntryBlock();
@@ -116,16 +143,21 @@ LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
   fn.walk([&](nvgpu::MmaSyncOp) { converted = true; });
   fn.walk([&](vector::ContractionOp) { hasContract = true; });
   if (hasContract && !converted)
-    return emitError(loc, "tensor-core conv: the contractions did not become mma.sync");
-  // The conversion leaves the original vector values behind, dead.
-  SmallVector<Operation *> dead;
-  fn.walk<WalkOrder::PostOrder>([&](Operation *op) {
-    if (isa<vector::ContractionOp, vector::TransferReadOp>(op) && op->use_empty())
-      dead.push_back(op);
-  });
-  for (Operation *op : llvm::reverse(dead))
-    if (op->use_empty())
+    return emitError(loc, "tensor-core kernel: the contractions did not become mma.sync");
+  // The conversion leaves the original vector values behind, dead (reads
+  // feeding dead contractions among them: the shared-memory swizzle accepts
+  // no transfer_read on the buffers).
+  for (bool erased = true; erased;) {
+    erased = false;
+    SmallVector<Operation *> dead;
+    fn.walk([&](Operation *op) {
+      if (isa<vector::ContractionOp, vector::TransferReadOp>(op) && op->use_empty())
+        dead.push_back(op);
+    });
+    for (Operation *op : dead)
       op->erase();
+    erased = !dead.empty();
+  }
   IRMapping map;
   for (auto [arg, v] : llvm::zip(entry->getArguments(), captured))
     map.map(arg, v);
@@ -134,15 +166,10 @@ LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
     cloned.push_back(b.clone(op, map));
   SmallVector<func::CallOp> calls;
   for (Operation *op : cloned)
-    op->walk([&](func::CallOp call) {
-      if (call.getCallee() == kStageCallee)
-        calls.push_back(call);
-    });
-  if (!calls.empty() && !expandStage)
-    return emitError(loc, "tensor-core conv: a stage call without its expansion");
+    op->walk([&](func::CallOp call) { calls.push_back(call); });
   for (func::CallOp call : calls) {
     OpBuilder sb(call);
-    expandStage(sb, call.getOperand(0));
+    expand(sb, call.getCallee(), call.getOperands());
     call.erase();
   }
   return success();
@@ -156,31 +183,105 @@ struct Geometry {
 
 } // namespace
 
-namespace {
+//===----------------------------------------------------------------------===//
+// Tile shapes
+//===----------------------------------------------------------------------===//
 
-Value cI(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v).getResult();
+std::string qopt::lowering::TileConfig::str() const {
+  return llvm::formatv("{0}x{1}x{2}/{3}x{4}/{5}", bm, bn, bk, wm, wn, stages).str();
 }
 
-/// The kernel of one conv: the GPU form (gpu.launch, shared memory,
-/// barriers, mma.sync), and the same tile algorithm as host loops for
-/// checking it on the CPU (`emulate`): the staging and the epilogue are the
-/// same code, run per thread id by a loop instead of by threads, and each
-/// warp's product is scalar loops instead of mma.sync (whose fragment
-/// layouts upstream's conversion owns).
+std::optional<std::string> qopt::lowering::TileConfig::invalid() const {
+  auto pow2 = [](int64_t v) { return v > 0 && (v & (v - 1)) == 0; };
+  if (!pow2(bm) || !pow2(bn) || !pow2(wm) || !pow2(wn) || !(bk == 32 || bk == 64))
+    return "tile sizes must be powers of two and K step 32 or 64";
+  if (wm < 16 || wn < 8 || bm % wm || bn % wn || wm > 64 || wn > 64)
+    return "warp tiles must be 16..64 x 8..64 and divide the block tile";
+  if (stages < 2 || stages > 6)
+    return "2 to 6 stages";
+  if (threads() < 64 || threads() > 512)
+    return "2 to 16 warps per block";
+  if (sharedBytes() > kMaxSharedBytes)
+    return "more than 99 KiB of shared memory (the limit of sm_86 and sm_89)";
+  return std::nullopt;
+}
+
+FailureOr<TileConfig> qopt::lowering::parseTileConfig(StringRef text, std::string *why) {
+  TileConfig t;
+  StringRef s = text.trim();
+  auto num = [&](StringRef sep, int64_t &v) {
+    StringRef head;
+    std::tie(head, s) = s.split(sep);
+    return !head.getAsInteger(10, v);
+  };
+  if (!num("x", t.bm) || !num("x", t.bn) || !num("/", t.bk) || !num("x", t.wm) ||
+      !num("/", t.wn) || s.getAsInteger(10, t.stages)) {
+    *why = "expected BMxBNxBK/WMxWN/STAGES, e.g. 128x128x64/64x32/3";
+    return failure();
+  }
+  if (std::optional<std::string> bad = t.invalid()) {
+    *why = *bad;
+    return failure();
+  }
+  return t;
+}
+
+TileConfig qopt::lowering::chooseTileConfig(int64_t m, int64_t p, int64_t k, bool contiguousX) {
+  // A 128x128 tile loads each staged byte into 128 products, twice the
+  // reuse of 64x64; it pays while there are enough such tiles to fill the
+  // chip (132 SMs on an H100, 108 on an A100).
+  constexpr int64_t kSMs = 132;
+  auto tiles = [&](int64_t bm, int64_t bn) { return ((m + bm - 1) / bm) * ((p + bn - 1) / bn); };
+  if (contiguousX) {
+    // Both operands by 16-byte cp.async: few live addresses per thread, so
+    // the large tile with K steps of 64 fits 128 registers at 8 warps.
+    if (m >= 128 && tiles(128, 128) >= kSMs)
+      return {128, 128, 64, 64, 32, 3};
+    if (tiles(64, 128) >= kSMs)
+      return {64, 128, 64, 32, 32, 3};
+    return {64, 64, 64, 32, 16, 3};
+  }
+  // The im2col gather goes byte by byte and LLVM keeps each byte's address
+  // live across the K loop: 32 bytes per thread and step is what fits
+  // without spills (a 128x128 tile or K steps of 64 spill), and the small
+  // tile keeps 2 stages for the same reason.
+  if (m >= 64 && tiles(64, 128) >= kSMs)
+    return {64, 128, 32, 32, 32, 3};
+  return {64, 64, 32, 32, 16, 2};
+}
+
+namespace {
+
+/// The kernel of one conv: the GPU form (gpu.launch, dynamic shared memory,
+/// cp.async, barriers, mma.sync), and the same tile algorithm as host loops
+/// for checking it on the CPU (`emitHost`): staging (in the same software
+/// pipeline order) and epilogue are the same code, run per thread id by a
+/// loop instead of by threads, and each warp's product is scalar loops
+/// instead of mma.sync (whose fragment layouts upstream's conversion owns).
 struct TileKernel {
   Location loc;
   Geometry g;
+  TileConfig t;
   int32_t zx;
   Requant out;
-  Value x, w2, multT, shiftT, offT, y;
+  /// x and the [Cout, K] weights as 1-D views; multipliers, shifts, offsets
+  /// per channel; the output.
+  Value xFlat, wFlat, multT, shiftT, offT, y;
   /// A gemm: x is the [P, K] activation matrix (rows are the "pixels") and y
   /// the [P, Cout] result; otherwise x and y are NCHW and x is read as im2col.
   bool gemm = false;
+  /// Every global offset the staging computes fits 32 bits.
+  bool narrow = true;
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
   int64_t K() const { return g.K(); }
+  int64_t kSteps() const { return (K() + t.bk - 1) / t.bk; }
+  /// Rows of W, and rows of A for a gemm, are contiguous along K: with K a
+  /// multiple of 16 every 16-byte chunk of a tile row is one aligned copy
+  /// (buffers and weights are 256-byte aligned in the arena and bundle).
+  bool vectorW() const { return K() % 16 == 0; }
+  bool vectorX() const { return gemm && K() % 16 == 0; }
 
   struct Coords {
     Value p0, m0, wmRow, wnRow;
@@ -189,110 +290,200 @@ struct TileKernel {
   /// Rebuilt where used rather than hoisted: see buildMMA.
   Coords coords(OpBuilder &b, Value bx, Value by, Value tid) const {
     Coords c;
-    c.p0 = arith::MulIOp::create(b, loc, bx, cI(b, loc, kBN));
-    c.m0 = arith::MulIOp::create(b, loc, by, cI(b, loc, kBM));
-    // Warps as 2 x 2 over the 64 x 64 tile; affine.apply, like the index
-    // arithmetic upstream's own pipelines hand to vector-to-nvgpu.
-    AffineExpr t = b.getAffineDimExpr(0);
-    c.wmRow = affine::AffineApplyOp::create(
-        b, loc, AffineMap::get(1, 0, {t.floorDiv(64) * kWarpM}), ValueRange{tid});
-    c.wnRow = affine::AffineApplyOp::create(
-        b, loc, AffineMap::get(1, 0, {(t.floorDiv(32) % 2) * kWarpN}), ValueRange{tid});
+    c.p0 = arith::MulIOp::create(b, loc, bx, cI(b, loc, t.bn));
+    c.m0 = arith::MulIOp::create(b, loc, by, cI(b, loc, t.bm));
+    // Warps row-major over the tile; affine.apply, like the index arithmetic
+    // upstream's own pipelines hand to vector-to-nvgpu.
+    AffineExpr d = b.getAffineDimExpr(0);
+    c.wmRow = affineOf(b, loc, d.floorDiv(32 * t.warpsN()) * t.wm, tid);
+    c.wnRow = affineOf(b, loc, (d.floorDiv(32) % t.warpsN()) * t.wn, tid);
     return c;
   }
 
-  /// Runs `one` for the elements e = i * kThreads + tid, i < elems / kThreads.
-  void perThreadElements(OpBuilder &b, Value tid, int64_t elems,
-                         function_ref<void(OpBuilder &, Value e)> one) const {
-    auto loop = scf::ForOp::create(b, loc, cI(b, loc, 0), cI(b, loc, elems / kThreads),
-                                   cI(b, loc, 1));
+  /// Runs `one` for the items e = i * threads + tid < items (a guard only
+  /// where the items do not divide evenly among the threads).
+  void perThread(OpBuilder &b, Value tid, int64_t items,
+                 function_ref<void(OpBuilder &, Value e)> one) const {
+    int64_t rounds = (items + t.threads() - 1) / t.threads();
+    auto loop = scf::ForOp::create(b, loc, cI(b, loc, 0), cI(b, loc, rounds), cI(b, loc, 1));
     OpBuilder sb = OpBuilder::atBlockBegin(loop.getBody());
     Value e = arith::AddIOp::create(
-        sb, loc, arith::MulIOp::create(sb, loc, loop.getInductionVar(), cI(sb, loc, kThreads)),
+        sb, loc, arith::MulIOp::create(sb, loc, loop.getInductionVar(), cI(sb, loc, t.threads())),
         tid);
-    one(sb, e);
+    if (items % t.threads() == 0)
+      return one(sb, e);
+    Value inRange =
+        arith::CmpIOp::create(sb, loc, arith::CmpIPredicate::ult, e, cI(sb, loc, items));
+    auto guard = scf::IfOp::create(sb, loc, inRange, /*withElseRegion=*/false);
+    OpBuilder gb = guard.getThenBodyBuilder();
+    one(gb, e);
   }
 
-  /// One thread's share of staging K step k0: a 64x32 tile of W (threads on
-  /// consecutive k) and a 64x32 tile of im2col(X), pixel-major (threads on
-  /// consecutive pixels, so reads are coalesced along the output row).
-  void stage(OpBuilder &b, Value tid, Value p0, Value m0, Value k0, Value sA, Value sB) const {
+  /// Staging addresses in 32-bit arithmetic where every offset fits: each
+  /// thread keeps several of them live across the K loop (LLVM hoists their
+  /// invariant parts), and 64-bit ones cost two registers each and a
+  /// multi-instruction division. `narrow` is decided once per kernel.
+  struct Offsets {
+    OpBuilder &b;
+    Location loc;
+    Type type;
+    Value c(int64_t v) const { return arith::ConstantIntOp::create(b, loc, type, v); }
+    Value of(Value index) const { return arith::IndexCastUIOp::create(b, loc, type, index); }
+    Value index(Value v) const {
+      return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v);
+    }
+    Value add(Value x, Value y) const { return arith::AddIOp::create(b, loc, x, y); }
+    Value sub(Value x, Value y) const { return arith::SubIOp::create(b, loc, x, y); }
+    Value mul(Value x, int64_t y) const { return arith::MulIOp::create(b, loc, x, c(y)); }
+    Value div(Value x, int64_t y) const { return arith::DivUIOp::create(b, loc, x, c(y)); }
+    Value rem(Value x, int64_t y) const { return arith::RemUIOp::create(b, loc, x, c(y)); }
+    Value lt(Value x, int64_t y) const {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, c(y));
+    }
+    Value inRange(Value x, int64_t hi) const { // 0 <= x < hi, x signed
+      return arith::AndIOp::create(
+          b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, x, c(0)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, c(hi)));
+    }
+  };
+  Offsets offsets(OpBuilder &b) const {
+    return {b, loc, narrow ? Type(b.getI32Type()) : Type(b.getI64Type())};
+  }
+
+  /// Copies the 16 bytes at flat offset `off` of `src` to dst[stage, r,
+  /// c..c+15], or 16 zeros where !ok: one cp.async (L2 only, zero-filled by
+  /// its source size) on the GPU, a byte loop on the host. Out of range, the
+  /// source offset is 0 so that no address leaves the buffer.
+  void copy16(OpBuilder &b, bool gpu, Value src, Value off, Value ok, Value dst, Value stage,
+              Value r, Value c) const {
+    Body s{b, loc};
+    Offsets o = offsets(b);
+    Value at = o.index(s.select(ok, off, o.c(0)));
+    if (gpu) {
+      Value bytes = s.select(ok, cI(b, loc, 16), cI(b, loc, 0));
+      nvgpu::DeviceAsyncCopyOp::create(b, loc, dst, ValueRange{stage, r, c}, src,
+                                       ValueRange{at}, b.getIndexAttr(16), bytes,
+                                       b.getUnitAttr());
+      return;
+    }
+    auto loop = scf::ForOp::create(b, loc, cI(b, loc, 0), cI(b, loc, 16), cI(b, loc, 1));
+    OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+    Body l{lb, loc};
+    Value j = loop.getInductionVar();
+    Value v = memref::LoadOp::create(lb, loc, src, ValueRange{arith::AddIOp::create(lb, loc, at, j)});
+    v = l.select(ok, v, l.intConst(lb.getI8Type(), 0));
+    memref::StoreOp::create(lb, loc, v, dst,
+                            ValueRange{stage, r, arith::AddIOp::create(lb, loc, c, j)});
+  }
+
+  /// One thread's share of issuing K step `ks` into stage ks mod S: the
+  /// bm x bk tile of W and the bn x bk tile of im2col(X) (pixel-major, K
+  /// contiguous). Contiguous rows go as 16-byte copies, consecutive threads
+  /// on consecutive chunks; the im2col gather byte by byte, consecutive
+  /// threads on consecutive pixels (coalesced along the input row). Steps
+  /// past K stage zeros (the pipeline's tail issues them). Global memory is
+  /// addressed through the flat views xFlat and wFlat.
+  void stage(OpBuilder &b, bool gpu, Value tid, Value p0, Value m0, Value ks, Value sA,
+             Value sB) const {
     Type i8 = b.getI8Type();
-    perThreadElements(b, tid, kBM * kBK, [&](OpBuilder &sb, Value e) {
+    Value buf = arith::RemUIOp::create(b, loc, ks, cI(b, loc, t.stages));
+    const int64_t chunksPerRow = t.bk / 16;
+    // A row-major [rows, K] operand (W, or A of a gemm) as 16-byte copies.
+    auto vectorTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit) {
+      perThread(b, tid, rows * chunksPerRow, [&](OpBuilder &sb, Value e) {
+        Body s{sb, loc};
+        Offsets o = offsets(sb);
+        Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow));
+        Value c = arith::MulIOp::create(
+            sb, loc, arith::RemUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow)),
+            cI(sb, loc, 16));
+        Value row = o.add(o.of(r0), o.of(r));
+        Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
+        Value ok = s.andi(o.lt(row, limit), o.lt(k, K()));
+        copy16(sb, gpu, src, o.add(o.mul(row, K()), k), ok, dst, buf, r, c);
+      });
+    };
+    if (vectorW()) {
+      vectorTile(wFlat, sA, m0, t.bm, M());
+    } else {
+      perThread(b, tid, t.bm * t.bk, [&](OpBuilder &sb, Value e) {
+        Body s{sb, loc};
+        Offsets o = offsets(sb);
+        Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, t.bk));
+        Value c = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, t.bk));
+        Value m = o.add(o.of(m0), o.of(r));
+        Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
+        Value ok = s.andi(o.lt(m, M()), o.lt(k, K()));
+        Value off = s.select(ok, o.add(o.mul(m, K()), k), o.c(0));
+        Value v = memref::LoadOp::create(sb, loc, wFlat, ValueRange{o.index(off)});
+        v = s.select(ok, v, s.intConst(i8, 0));
+        memref::StoreOp::create(sb, loc, v, sA, ValueRange{buf, r, c});
+      });
+    }
+    if (vectorX()) {
+      vectorTile(xFlat, sB, p0, t.bn, P());
+      return;
+    }
+    perThread(b, tid, t.bn * t.bk, [&](OpBuilder &sb, Value e) {
       Body s{sb, loc};
-      Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, kBK));
-      Value c = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, kBK));
-      Value m = arith::AddIOp::create(sb, loc, m0, r);
-      Value k = arith::AddIOp::create(sb, loc, k0, c);
-      Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(sb, loc, M())),
-                        s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, loc, K())));
-      Value mc = s.select(ok, m, cI(sb, loc, 0)), kc = s.select(ok, k, cI(sb, loc, 0));
-      Value v = memref::LoadOp::create(sb, loc, w2, ValueRange{mc, kc});
-      v = s.select(ok, v, s.intConst(i8, 0));
-      memref::StoreOp::create(sb, loc, v, sA, ValueRange{r, c});
-    });
-    perThreadElements(b, tid, kBN * kBK, [&](OpBuilder &sb, Value e) {
-      Body s{sb, loc};
-      Value r = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, kBN));
-      Value c = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, kBN));
-      Value p = arith::AddIOp::create(sb, loc, p0, r);
-      Value k = arith::AddIOp::create(sb, loc, k0, c);
-      Value pOk = s.cmpi(arith::CmpIPredicate::ult, p, cI(sb, loc, P()));
-      Value kOk = s.cmpi(arith::CmpIPredicate::ult, k, cI(sb, loc, K()));
-      Value pc = s.select(pOk, p, cI(sb, loc, 0)), kc = s.select(kOk, k, cI(sb, loc, 0));
+      Offsets o = offsets(sb);
+      Value r = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, t.bn));
+      Value c = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, t.bn));
+      Value p = o.add(o.of(p0), o.of(r));
+      Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
+      Value pOk = o.lt(p, P()), kOk = o.lt(k, K());
+      Value pc = s.select(pOk, p, o.c(0)), kc = s.select(kOk, k, o.c(0));
       if (gemm) {
         // Rows of the activation matrix: no padding; past P or K reads 0.
-        Value v = memref::LoadOp::create(sb, loc, x, ValueRange{pc, kc});
+        Value v = memref::LoadOp::create(sb, loc, xFlat,
+                                         ValueRange{o.index(o.add(o.mul(pc, K()), kc))});
         v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
-        memref::StoreOp::create(sb, loc, v, sB, ValueRange{r, c});
+        memref::StoreOp::create(sb, loc, v, sB, ValueRange{buf, r, c});
         return;
       }
-      Value n = arith::DivUIOp::create(sb, loc, pc, cI(sb, loc, g.oh * g.ow));
-      Value rem = arith::RemUIOp::create(sb, loc, pc, cI(sb, loc, g.oh * g.ow));
-      Value oh = arith::DivUIOp::create(sb, loc, rem, cI(sb, loc, g.ow));
-      Value ow = arith::RemUIOp::create(sb, loc, rem, cI(sb, loc, g.ow));
-      Value ci = arith::DivUIOp::create(sb, loc, kc, cI(sb, loc, g.kh * g.kw));
-      Value tap = arith::RemUIOp::create(sb, loc, kc, cI(sb, loc, g.kh * g.kw));
-      Value ky = arith::DivUIOp::create(sb, loc, tap, cI(sb, loc, g.kw));
-      Value kx = arith::RemUIOp::create(sb, loc, tap, cI(sb, loc, g.kw));
-      auto coord = [&](Value o, Value kk, int64_t st, int64_t dl, int64_t pd) {
-        Value v = arith::AddIOp::create(
-            sb, loc, arith::MulIOp::create(sb, loc, o, cI(sb, loc, st)),
-            arith::MulIOp::create(sb, loc, kk, cI(sb, loc, dl)));
-        return arith::SubIOp::create(sb, loc, v, cI(sb, loc, pd)).getResult();
-      };
-      Value ih = coord(oh, ky, g.sh, g.dh, g.ph), iw = coord(ow, kx, g.sw, g.dw, g.pw);
-      Value inside = s.andi(s.andi(s.cmpi(arith::CmpIPredicate::sge, ih, cI(sb, loc, 0)),
-                                   s.cmpi(arith::CmpIPredicate::slt, ih, cI(sb, loc, g.h))),
-                            s.andi(s.cmpi(arith::CmpIPredicate::sge, iw, cI(sb, loc, 0)),
-                                   s.cmpi(arith::CmpIPredicate::slt, iw, cI(sb, loc, g.w))));
-      Value ihc = s.select(inside, ih, cI(sb, loc, 0)), iwc = s.select(inside, iw, cI(sb, loc, 0));
-      Value v = memref::LoadOp::create(sb, loc, x, ValueRange{n, ci, ihc, iwc});
+      Value n = o.div(pc, g.oh * g.ow), rem = o.rem(pc, g.oh * g.ow);
+      Value oh = o.div(rem, g.ow), ow = o.rem(rem, g.ow);
+      Value ci = o.div(kc, g.kh * g.kw), tap = o.rem(kc, g.kh * g.kw);
+      Value ky = o.div(tap, g.kw), kx = o.rem(tap, g.kw);
+      Value ih = o.sub(o.add(o.mul(oh, g.sh), o.mul(ky, g.dh)), o.c(g.ph));
+      Value iw = o.sub(o.add(o.mul(ow, g.sw), o.mul(kx, g.dw)), o.c(g.pw));
+      Value inside = s.andi(o.inRange(ih, g.h), o.inRange(iw, g.w));
+      Value off = o.add(o.mul(o.add(o.mul(o.add(o.mul(n, g.cin), ci), g.h), ih), g.w), iw);
+      Value v = memref::LoadOp::create(sb, loc, xFlat,
+                                       ValueRange{o.index(s.select(inside, off, o.c(0)))});
       // Padding is the real 0, i.e. the zero point; columns past P or K are
       // multiplied by W = 0 or never stored.
       v = s.select(inside, v, s.intConst(i8, zx));
       v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
-      memref::StoreOp::create(sb, loc, v, sB, ValueRange{r, c});
+      memref::StoreOp::create(sb, loc, v, sB, ValueRange{buf, r, c});
     });
   }
 
   /// One thread's share of the epilogue: C tile + offset, requantized with
-  /// the per-channel scale, stored to y (threads on consecutive pixels).
+  /// the per-channel scale, stored to y. Consecutive threads take
+  /// consecutive pixels of a conv (NCHW rows) and consecutive channels of a
+  /// gemm ([P, Cout] rows), so that the stores coalesce.
   void epilogue(OpBuilder &b, Value tid, Value p0, Value m0, Value sC) const {
-    perThreadElements(b, tid, kBM * kBN, [&](OpBuilder &eb, Value e) {
+    perThread(b, tid, t.bm * t.bn, [&](OpBuilder &eb, Value e) {
       Body s{eb, loc};
-      Value r = arith::DivUIOp::create(eb, loc, e, cI(eb, loc, kBN));
-      Value c = arith::RemUIOp::create(eb, loc, e, cI(eb, loc, kBN));
+      Value r, c;
+      if (gemm) {
+        r = arith::RemUIOp::create(eb, loc, e, cI(eb, loc, t.bm));
+        c = arith::DivUIOp::create(eb, loc, e, cI(eb, loc, t.bm));
+      } else {
+        r = arith::DivUIOp::create(eb, loc, e, cI(eb, loc, t.bn));
+        c = arith::RemUIOp::create(eb, loc, e, cI(eb, loc, t.bn));
+      }
       Value m = arith::AddIOp::create(eb, loc, m0, r);
       Value p = arith::AddIOp::create(eb, loc, p0, c);
       Value ok = s.andi(s.cmpi(arith::CmpIPredicate::ult, m, cI(eb, loc, M())),
                         s.cmpi(arith::CmpIPredicate::ult, p, cI(eb, loc, P())));
       auto guard = scf::IfOp::create(eb, loc, ok, /*withElseRegion=*/false);
       OpBuilder gb = guard.getThenBodyBuilder();
-      Body t{gb, loc};
+      Body q{gb, loc};
       Value accV = memref::LoadOp::create(gb, loc, sC, ValueRange{r, c});
       Value offV = memref::LoadOp::create(gb, loc, offT, ValueRange{m});
-      Value v = t.requantize(t.add(accV, offV),
+      Value v = q.requantize(q.add(accV, offV),
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
       if (gemm) {
@@ -307,9 +498,15 @@ struct TileKernel {
     });
   }
 
-  int64_t kSteps() const { return (K() + kBK - 1) / kBK; }
+  MemRefType stagingType(Type i8, int64_t rows, Attribute space) const {
+    return MemRefType::get({t.stages, rows, t.bk}, i8, MemRefLayoutAttrInterface{}, space);
+  }
+  MemRefType cTileType(Type i32, Attribute space) const {
+    return MemRefType::get({t.bm, t.cPitch()}, i32, MemRefLayoutAttrInterface{}, space);
+  }
 
-  /// The GPU kernel.
+  /// The GPU kernel. One dynamic shared buffer holds the S stages of both
+  /// tiles and, once the K loop is done, the i32 C tile in their place.
   LogicalResult emitGPU(OpBuilder &b) const {
     MLIRContext *ctx = b.getContext();
     // #gpu.address_space<workgroup>: the vector-to-nvgpu conversion picks
@@ -317,79 +514,113 @@ struct TileKernel {
     // integer 3 before the NVVM conversions).
     auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
-    auto smemA = MemRefType::get({kBM, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
-    auto smemB = MemRefType::get({kBN, kBK}, i8, MemRefLayoutAttrInterface{}, workgroup);
-    auto smemC = MemRefType::get({kBM, kBN}, i32, MemRefLayoutAttrInterface{}, workgroup);
     Value one = cI(b, loc, 1);
+    Value smemBytes = arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.sharedBytes());
     auto launch = gpu::LaunchOp::create(
-        b, loc, cI(b, loc, (P() + kBN - 1) / kBN), cI(b, loc, (M() + kBM - 1) / kBM), one,
-        cI(b, loc, kThreads), one, one, /*dynamicSharedMemorySize=*/nullptr,
-        /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{}, TypeRange{smemA, smemB, smemC});
+        b, loc, cI(b, loc, (P() + t.bn - 1) / t.bn), cI(b, loc, (M() + t.bm - 1) / t.bm), one,
+        cI(b, loc, t.threads()), one, one, smemBytes);
     OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
-    Value sA = launch.getWorkgroupAttributions()[0];
-    Value sB = launch.getWorkgroupAttributions()[1];
-    Value sC = launch.getWorkgroupAttributions()[2];
+    auto dynOp = gpu::DynamicSharedMemoryOp::create(
+        kb, loc, MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface{},
+                                 workgroup));
+    // The register budget travels with the kernel body through outlining;
+    // qopt-shared-memory-space turns it into PTX .maxnreg.
+    dynOp->setAttr(kRegisterBudgetAttr, b.getI32IntegerAttr(t.registerBudget()));
+    Value dyn = dynOp;
+    auto view = [&](MemRefType type, int64_t offset) -> Value {
+      return memref::ViewOp::create(kb, loc, type, dyn, cI(kb, loc, offset), ValueRange{});
+    };
+    Value sA = view(stagingType(i8, t.bm, workgroup), 0);
+    Value sB = view(stagingType(i8, t.bn, workgroup), t.stages * t.bm * t.bk);
+    Value sC = view(cTileType(i32, workgroup), 0);
     auto ids = [&](OpBuilder &cb) {
       Value tid = gpu::ThreadIdOp::create(cb, loc, gpu::Dimension::x);
       Value bx = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::x);
       Value by = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::y);
       return std::make_pair(tid, coords(cb, bx, by, tid));
     };
-    // One accumulator per mma.sync tile, 2 x 4 tiles of 16x8 per warp, in
-    // registers across the K loop (its iter_args); written to the shared C
-    // tile once at the end for the epilogue.
+    auto expand = [&](OpBuilder &sb, StringRef callee, ValueRange args) {
+      if (callee == kStageCallee) {
+        auto [tid, c] = ids(sb);
+        stage(sb, /*gpu=*/true, tid, c.p0, c.m0, args[0], sA, sB);
+        NVVM::CpAsyncCommitGroupOp::create(sb, loc);
+        return;
+      }
+      // The oldest of the S-1 steps in flight has landed (this thread's
+      // copies), and the barrier makes everyone's visible; it also tells
+      // that every warp is done with the stage the next issue overwrites.
+      NVVM::CpAsyncWaitGroupOp::create(sb, loc, callee == kWaitCallee ? t.stages - 2 : 0);
+      gpu::BarrierOp::create(sb, loc);
+    };
     {
       auto [tid, c] = ids(kb);
-      if (failed(buildMMA(
-              kb, loc, ValueRange{sA, sB, sC, c.wmRow, c.wnRow},
-              [&](OpBuilder &vb, ValueRange a) { warpLoop(vb, ctx, a); },
-              [&](OpBuilder &sb, Value k0) {
-                auto [stid, sc] = ids(sb);
-                stage(sb, stid, sc.p0, sc.m0, k0, sA, sB);
-              })))
+      if (failed(buildMMA(kb, loc, ValueRange{sA, sB, sC, c.wmRow, c.wnRow},
+                          [&](OpBuilder &vb, ValueRange a) { warpLoop(vb, ctx, a); }, expand)))
         return failure();
     }
     gpu::BarrierOp::create(kb, loc);
     auto [tid, c] = ids(kb);
     epilogue(kb, tid, c.p0, c.m0, sC);
     gpu::TerminatorOp::create(kb, loc);
+    // The warps' ldmatrix reads go through windows (subviews); folded into
+    // their indices, the staging buffers are permuted by upstream's XOR
+    // swizzle of 16-byte chunks, which makes ldmatrix and cp.async free of
+    // bank conflicts.
+    // Only the windows' users: the same patterns would also fold the flat
+    // global views back into multi-dimensional 64-bit indexing.
+    SmallVector<Operation *> windowUsers;
+    launch.walk([&](memref::SubViewOp view) {
+      for (Operation *user : view->getUsers())
+        windowUsers.push_back(user);
+    });
+    RewritePatternSet fold(ctx);
+    memref::populateFoldMemRefAliasOpPatterns(fold);
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    (void)applyOpPatternsGreedily(windowUsers, std::move(fold), config);
+    bool left = false;
+    launch.walk([&](memref::SubViewOp view) {
+      if (view->use_empty())
+        view->erase();
+      else
+        left = true;
+    });
+    if (left)
+      return emitError(loc, "tensor-core kernel: a shared-memory window was not folded");
+    for (Value buffer : {sA, sB})
+      if (failed(nvgpu::optimizeSharedMemoryReadsAndWrites(launch, buffer)))
+        return emitError(loc, "tensor-core kernel: the shared-memory swizzle does not apply");
     return success();
   }
 
-  /// One warp's K loop as vector ops (turned into ldmatrix + mma.sync):
-  /// a = [sA, sB, sC, wmRow, wnRow]. Each step calls @stage (the threads'
-  /// staging of the tiles), waits, multiplies, and waits again before the
-  /// next stage overwrites the tiles.
+  /// One warp's software-pipelined K loop as vector ops (turned into
+  /// ldmatrix + mma.sync): a = [sA, sB, sC, wmRow, wnRow]. S-1 steps are in
+  /// flight before the loop; each iteration waits for the oldest, issues
+  /// the step S-1 ahead into the stage freed by the previous iteration, and
+  /// multiplies. The accumulators stay in registers (iter_args) and go to
+  /// the C tile at the end.
   void warpLoop(OpBuilder &vb, MLIRContext *ctx, ValueRange a) const {
     Value sA = a[0], sB = a[1], sC = a[2], wmRow = a[3], wnRow = a[4];
     Type i8 = vb.getI8Type(), i32 = vb.getI32Type();
-    constexpr int64_t kTilesM = kWarpM / 16, kTilesN = kWarpN / 8;
+    const int64_t tilesM = t.wm / 16, tilesN = t.wn / 8;
     auto accType = VectorType::get({16, 8}, i32);
     Value zeroAcc =
         arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
-    SmallVector<Value> zeros(kTilesM * kTilesN, zeroAcc);
+    for (int64_t s = 0; s + 1 < t.stages; ++s)
+      func::CallOp::create(vb, loc, kStageCallee, TypeRange{}, ValueRange{cI(vb, loc, s)});
+    SmallVector<Value> zeros(tilesM * tilesN, zeroAcc);
     auto kLoop = scf::ForOp::create(vb, loc, cI(vb, loc, 0), cI(vb, loc, kSteps()),
                                     cI(vb, loc, 1), zeros);
     {
       OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+      Value ks = kLoop.getInductionVar();
       AffineExpr d = lb.getAffineDimExpr(0);
-      Value k0 = affine::AffineApplyOp::create(lb, loc, AffineMap::get(1, 0, {d * kBK}),
-                                               ValueRange{kLoop.getInductionVar()});
-      func::CallOp::create(lb, loc, kStageCallee, TypeRange{}, ValueRange{k0});
-      gpu::BarrierOp::create(lb, loc);
+      func::CallOp::create(lb, loc, kWaitCallee, TypeRange{}, ValueRange{});
+      func::CallOp::create(lb, loc, kStageCallee, TypeRange{},
+                           ValueRange{affineOf(lb, loc, d + (t.stages - 1), ks)});
+      Value buf = affineOf(lb, loc, d % t.stages, ks);
       Value zero8 = arith::ConstantIntOp::create(lb, loc, i8, 0);
       SmallVector<bool> inBounds{true, true};
-      SmallVector<Value> aFrag, bFrag;
-      for (int64_t mi = 0; mi < kTilesM; ++mi)
-        aFrag.push_back(vector::TransferReadOp::create(
-            lb, loc, VectorType::get({16, kBK}, i8),
-            window(lb, loc, sA, offsetBy(lb, loc, wmRow, 16 * mi), cI(lb, loc, 0), 16, kBK),
-            ValueRange{cI(lb, loc, 0), cI(lb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
-      for (int64_t ni = 0; ni < kTilesN; ++ni)
-        bFrag.push_back(vector::TransferReadOp::create(
-            lb, loc, VectorType::get({8, kBK}, i8),
-            window(lb, loc, sB, offsetBy(lb, loc, wnRow, 8 * ni), cI(lb, loc, 0), 8, kBK),
-            ValueRange{cI(lb, loc, 0), cI(lb, loc, 0)}, zero8, ArrayRef<bool>(inBounds)));
       AffineExpr dm, dn, dk;
       bindDims(ctx, dm, dn, dk);
       SmallVector<AffineMap> maps{AffineMap::get(3, 0, {dm, dk}, ctx),
@@ -399,76 +630,99 @@ struct TileKernel {
           ctx, {vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
                 vector::IteratorTypeAttr::get(ctx, vector::IteratorType::parallel),
                 vector::IteratorTypeAttr::get(ctx, vector::IteratorType::reduction)});
-      SmallVector<Value> next;
-      for (int64_t mi = 0; mi < kTilesM; ++mi)
-        for (int64_t ni = 0; ni < kTilesN; ++ni)
-          next.push_back(vector::ContractionOp::create(
-              lb, loc, aFrag[mi], bFrag[ni], kLoop.getRegionIterArgs()[mi * kTilesN + ni],
-              lb.getAffineMapArrayAttr(maps), iterators));
-      gpu::BarrierOp::create(lb, loc);
-      scf::YieldOp::create(lb, loc, next);
+      SmallVector<Value> acc(kLoop.getRegionIterArgs());
+      for (int64_t kk = 0; kk < t.bk; kk += 32) {
+        auto frag = [&](Value buffer, Value row, int64_t rows) -> Value {
+          return vector::TransferReadOp::create(
+              lb, loc, VectorType::get({rows, 32}, i8),
+              window(lb, loc, buffer, buf, row, cI(lb, loc, kk), rows, 32),
+              ValueRange{cI(lb, loc, 0), cI(lb, loc, 0)}, zero8, ArrayRef<bool>(inBounds));
+        };
+        SmallVector<Value> aFrag, bFrag;
+        for (int64_t mi = 0; mi < tilesM; ++mi)
+          aFrag.push_back(frag(sA, offsetBy(lb, loc, wmRow, 16 * mi), 16));
+        for (int64_t ni = 0; ni < tilesN; ++ni)
+          bFrag.push_back(frag(sB, offsetBy(lb, loc, wnRow, 8 * ni), 8));
+        for (int64_t mi = 0; mi < tilesM; ++mi)
+          for (int64_t ni = 0; ni < tilesN; ++ni)
+            acc[mi * tilesN + ni] = vector::ContractionOp::create(
+                lb, loc, aFrag[mi], bFrag[ni], acc[mi * tilesN + ni],
+                lb.getAffineMapArrayAttr(maps), iterators);
+      }
+      scf::YieldOp::create(lb, loc, acc);
     }
+    // The C tile takes the place of the stages: no copy may still be in
+    // flight into them, and no warp may still be reading them.
+    func::CallOp::create(vb, loc, kDrainCallee, TypeRange{}, ValueRange{});
     SmallVector<bool> inBounds{true, true};
-    for (int64_t mi = 0; mi < kTilesM; ++mi)
-      for (int64_t ni = 0; ni < kTilesN; ++ni) {
+    for (int64_t mi = 0; mi < tilesM; ++mi)
+      for (int64_t ni = 0; ni < tilesN; ++ni) {
         Value c0 = cI(vb, loc, 0);
         vector::TransferWriteOp::create(
-            vb, loc, kLoop.getResult(mi * kTilesN + ni),
-            window(vb, loc, sC, offsetBy(vb, loc, wmRow, 16 * mi),
+            vb, loc, kLoop.getResult(mi * tilesN + ni),
+            window(vb, loc, sC, Value(), offsetBy(vb, loc, wmRow, 16 * mi),
                    offsetBy(vb, loc, wnRow, 8 * ni), 16, 8),
             ValueRange{c0, c0}, ArrayRef<bool>(inBounds));
       }
   }
 
-  /// The same algorithm as host loops (for checking on the CPU).
+  /// The same algorithm as host loops (for checking on the CPU), the
+  /// stages issued in the GPU pipeline's order: step ks + S - 1 is staged
+  /// before step ks is multiplied, so a stage index that overwrote a tile
+  /// still in use would show here as a wrong result.
   LogicalResult emitHost(OpBuilder &b) const {
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
-    Value sA = memref::AllocOp::create(b, loc, MemRefType::get({kBM, kBK}, i8));
-    Value sB = memref::AllocOp::create(b, loc, MemRefType::get({kBN, kBK}, i8));
-    Value sC = memref::AllocOp::create(b, loc, MemRefType::get({kBM, kBN}, i32));
+    Value sA = memref::AllocOp::create(b, loc, stagingType(i8, t.bm, Attribute()));
+    Value sB = memref::AllocOp::create(b, loc, stagingType(i8, t.bn, Attribute()));
+    Value sC = memref::AllocOp::create(b, loc, cTileType(i32, Attribute()));
     auto loop = [&](OpBuilder &ob, int64_t n) {
       auto l = scf::ForOp::create(ob, loc, cI(ob, loc, 0), cI(ob, loc, n), cI(ob, loc, 1));
       return std::make_pair(OpBuilder::atBlockBegin(l.getBody()), l.getInductionVar());
     };
-    auto [byb, by] = loop(b, (M() + kBM - 1) / kBM);
-    auto [bxb, bx] = loop(byb, (P() + kBN - 1) / kBN);
+    auto [byb, by] = loop(b, (M() + t.bm - 1) / t.bm);
+    auto [bxb, bx] = loop(byb, (P() + t.bn - 1) / t.bn);
     {
-      auto [zb, e] = loop(bxb, kBM * kBN);
+      auto [zb, e] = loop(bxb, t.bm * t.bn);
       memref::StoreOp::create(zb, loc, arith::ConstantIntOp::create(zb, loc, i32, 0), sC,
-                              ValueRange{arith::DivUIOp::create(zb, loc, e, cI(zb, loc, kBN)),
-                                         arith::RemUIOp::create(zb, loc, e, cI(zb, loc, kBN))});
+                              ValueRange{arith::DivUIOp::create(zb, loc, e, cI(zb, loc, t.bn)),
+                                         arith::RemUIOp::create(zb, loc, e, cI(zb, loc, t.bn))});
     }
+    Value blockX = bx, blockY = by;
+    auto stageAll = [&](OpBuilder &sb, Value ks) {
+      auto [tb, tid] = loop(sb, t.threads());
+      Coords c = coords(tb, blockX, blockY, tid);
+      stage(tb, /*gpu=*/false, tid, c.p0, c.m0, ks, sA, sB);
+    };
+    for (int64_t s = 0; s + 1 < t.stages; ++s)
+      stageAll(bxb, cI(bxb, loc, s));
     auto [kb, ks] = loop(bxb, kSteps());
-    Value k0 = arith::MulIOp::create(kb, loc, ks, cI(kb, loc, kBK));
+    stageAll(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.stages - 1)));
+    Value buf = arith::RemUIOp::create(kb, loc, ks, cI(kb, loc, t.stages));
     {
-      auto [tb, tid] = loop(kb, kThreads);
-      Coords c = coords(tb, bx, by, tid);
-      stage(tb, tid, c.p0, c.m0, k0, sA, sB);
-    }
-    {
-      // Each warp's 32x32 tile: the product mma.sync computes.
-      auto [wb, warp] = loop(kb, kThreads / 32);
+      // Each warp's tile: the product mma.sync computes.
+      auto [wb, warp] = loop(kb, t.threads() / 32);
       Value tid = arith::MulIOp::create(wb, loc, warp, cI(wb, loc, 32));
       Coords c = coords(wb, bx, by, tid);
-      auto [mb, mi] = loop(wb, kWarpM);
-      auto [nb, ni] = loop(mb, kWarpN);
+      auto [mb, mi] = loop(wb, t.wm);
+      auto [nb, ni] = loop(mb, t.wn);
       Value row = arith::AddIOp::create(nb, loc, c.wmRow, mi);
       Value col = arith::AddIOp::create(nb, loc, c.wnRow, ni);
       Value acc0 = memref::LoadOp::create(nb, loc, sC, ValueRange{row, col});
-      auto kl = scf::ForOp::create(nb, loc, cI(nb, loc, 0), cI(nb, loc, kBK), cI(nb, loc, 1),
+      auto kl = scf::ForOp::create(nb, loc, cI(nb, loc, 0), cI(nb, loc, t.bk), cI(nb, loc, 1),
                                    ValueRange{acc0});
       {
         OpBuilder ib = OpBuilder::atBlockBegin(kl.getBody());
         Body s{ib, loc};
-        Value av = memref::LoadOp::create(ib, loc, sA, ValueRange{row, kl.getInductionVar()});
-        Value bv = memref::LoadOp::create(ib, loc, sB, ValueRange{col, kl.getInductionVar()});
+        Value k = kl.getInductionVar();
+        Value av = memref::LoadOp::create(ib, loc, sA, ValueRange{buf, row, k});
+        Value bv = memref::LoadOp::create(ib, loc, sB, ValueRange{buf, col, k});
         Value prod = s.mul(s.toI32(av, true), s.toI32(bv, true));
         scf::YieldOp::create(ib, loc, ValueRange{s.add(kl.getRegionIterArgs()[0], prod)});
       }
       memref::StoreOp::create(nb, loc, kl.getResult(0), sC, ValueRange{row, col});
     }
     {
-      auto [tb, tid] = loop(bxb, kThreads);
+      auto [tb, tid] = loop(bxb, t.threads());
       Coords c = coords(tb, bx, by, tid);
       epilogue(tb, tid, c.p0, c.m0, sC);
     }
@@ -529,7 +783,7 @@ namespace {
 FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTensor, Value xOrig,
                                        Value wOrig, Value wTensor, const ref::Tensor &w,
                                        const ref::Tensor *bias, Geometry g, bool gemm,
-                                       bool emulate) {
+                                       bool emulate, std::optional<TileConfig> tile) {
   Location loc = op->getLoc();
   auto yt = cast<RankedTensorType>(op->getResult(0).getType());
   const int64_t M = g.cout, K = g.K();
@@ -564,22 +818,22 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
     return bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor, /*read_only=*/true);
   };
-  Value x = memrefOf(xTensor);
-  Value w2;
+  // The kernel addresses global memory through 1-D views.
+  auto flat = [&](Value m) -> Value {
+    auto type = cast<MemRefType>(m.getType());
+    ReassociationIndices all;
+    for (int64_t i = 0; i < type.getRank(); ++i)
+      all.push_back(i);
+    return memref::CollapseShapeOp::create(b, loc, m, SmallVector<ReassociationIndices>{all});
+  };
+  Value xFlat = flat(memrefOf(xTensor));
+  Value wFlat;
   if (wTensor) {
-    Value wm = memrefOf(wTensor);
-    auto shape = cast<MemRefType>(wm.getType()).getShape();
-    ReassociationIndices tail;
-    for (size_t i = 1; i < shape.size(); ++i)
-      tail.push_back(i);
-    w2 = shape.size() == 2 ? wm
-                           : memref::CollapseShapeOp::create(
-                                 b, loc, wm, SmallVector<ReassociationIndices>{{0}, tail})
-                                 .getResult();
+    wFlat = flat(memrefOf(wTensor));
   } else {
     Value wConst = arith::ConstantOp::create(
         b, loc, ref::attrFromTensor(b.getContext(), w.reshaped({M, K}), "tc.weights"));
-    w2 = memrefOf(wConst);
+    wFlat = flat(memrefOf(wConst));
   }
   Value multT = memrefOf(i32Tensor(b, loc, mults));
   Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
@@ -587,7 +841,17 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   auto yStorage = storageTensorType(yt);
   auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
   Value y = memref::AllocOp::create(b, loc, yMem);
-  TileKernel kernel{loc, g, zx, ic->out, x, w2, multT, shiftT, offT, y, gemm};
+  TileConfig t = tile ? *tile : chooseTileConfig(M, g.P(), K, gemm && K % 16 == 0);
+  if (std::optional<std::string> why = t.invalid())
+    return op->emitError() << "tensor-core tile " << t.str() << ": " << *why, failure();
+  TileKernel kernel{loc, g, t, zx, ic->out, xFlat, wFlat, multT, shiftT, offT, y, gemm};
+  // 32-bit staging offsets when the largest value they take (an element of
+  // X or W, a pixel or tap index in the last tile, a padded coordinate) has
+  // a bit to spare.
+  int64_t xElems = cast<MemRefType>(xFlat.getType()).getNumElements();
+  int64_t largest = std::max({xElems + g.w * g.h, M * K, g.P() + t.bn,
+                              (kernel.kSteps() + t.stages) * t.bk});
+  kernel.narrow = largest < (int64_t(1) << 30);
   if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
     return failure();
   return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
@@ -598,7 +862,8 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
 } // namespace
 
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
-                                                     bool emulate) {
+                                                     bool emulate,
+                                                     std::optional<TileConfig> tile) {
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -611,7 +876,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   if (op.getBias() && !(bias = constantOf(op.getBias())))
     return op.emitError("tensor-core conv: the bias must be a constant"), failure();
   return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), in[1], *w,
-                               bias ? &*bias : nullptr, g, /*gemm=*/false, emulate);
+                               bias ? &*bias : nullptr, g, /*gemm=*/false, emulate, tile);
 }
 
 bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
@@ -654,7 +919,8 @@ bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
 }
 
 FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp op, Operands in,
-                                                     bool emulate) {
+                                                     bool emulate,
+                                                     std::optional<TileConfig> tile) {
   auto at = cast<RankedTensorType>(op.getA().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
   int64_t rows = at.getDimSize(0), k = at.getDimSize(1), n = yt.getDimSize(1);
@@ -674,5 +940,5 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
                                op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
-                               /*gemm=*/true, emulate);
+                               /*gemm=*/true, emulate, tile);
 }

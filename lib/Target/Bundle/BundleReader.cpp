@@ -139,7 +139,11 @@ void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os, bool ste
       os << (tensorCores ? "tensor-core" : "simt") << " " << str(m->name()) << " grid "
          << s->grid()->Get(0) << "x" << s->grid()->Get(1) << "x" << s->grid()->Get(2)
          << " block " << s->block()->Get(0) << "x" << s->block()->Get(1) << "x"
-         << s->block()->Get(2) << " registers";
+         << s->block()->Get(2);
+      // The tensor-core kernels' tile decides this (docs/codegen.md).
+      if (s->dynamic_shared_bytes())
+        os << " shared " << s->dynamic_shared_bytes();
+      os << " registers";
       if (m->images())
         for (const auto *img : *m->images())
           os << " " << str(img->target()) << ":" << img->registers()

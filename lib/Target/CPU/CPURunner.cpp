@@ -67,8 +67,8 @@ struct CPUProgram::Impl {
 CPUProgram::CPUProgram() : impl(std::make_unique<Impl>()) {}
 CPUProgram::~CPUProgram() = default;
 
-Expected<std::unique_ptr<CPUProgram>> CPUProgram::compile(ModuleOp original,
-                                                         bool tensorCoreTiles) {
+Expected<std::unique_ptr<CPUProgram>>
+CPUProgram::compile(ModuleOp original, std::optional<std::string> tensorCoreTile) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -107,9 +107,10 @@ Expected<std::unique_ptr<CPUProgram>> CPUProgram::compile(ModuleOp original,
   });
   PassManager pm(module->getContext());
   std::string pipeline = kPipeline;
-  if (tensorCoreTiles)
+  if (tensorCoreTile)
     pipeline.replace(pipeline.find("qopt-lower-to-linalg"), strlen("qopt-lower-to-linalg"),
-                     "qopt-lower-to-linalg{tensor-core-emulation}");
+                     "qopt-lower-to-linalg{tensor-core-emulation tensor-core-tile=" +
+                         *tensorCoreTile + "}");
   if (failed(parsePassPipeline(pipeline, pm, diagStream)))
     return llvm::createStringError("CPU pipeline: " + diagnostics);
   if (failed(pm.run(*module)))
