@@ -97,21 +97,19 @@ def main() -> int:
     # --- 2. compute-sanitizer --------------------------------------------------------
     print("\n== compute-sanitizer ==")
     sanitizer = shutil.which("compute-sanitizer") or "/usr/local/cuda/bin/compute-sanitizer"
-    inputs = [a for k, v in manifest["sanitize_inputs"].items() for a in ("--input", f"{k}={work}/{v}")]
-    tc, simt = manifest["sanitize"]
-    for tool, b, limit in (("memcheck", tc, 90), ("racecheck", tc, 120), ("synccheck", tc, 60),
-                           ("memcheck", simt, 60)):
-        if True:
-            code, log = sh([sanitizer, "--tool", tool, "--error-exitcode", "1", run, f"{work}/{b}",
-                            *inputs], limit)
-            summary = re.findall(r"ERROR SUMMARY: .*|RACECHECK SUMMARY: .*", log)
-            ok = code == 0
-            print(f"  {tool:10s} {b:28s} {'clean' if ok else 'FAILED'}  {' '.join(summary)}")
-            if not ok:
-                failures.append(f"{tool} {b}")
-                print(log[-3000:])
-            results["sanitizer"].append({"tool": tool, "bundle": b, "ok": ok, "summary": summary})
-            save()
+    for job in manifest["sanitize"]:
+        tool, b, limit = job["tool"], job["bundle"], job["limit"]
+        inputs = [a for k, v in job["inputs"].items() for a in ("--input", f"{k}={work}/{v}")]
+        code, log = sh([sanitizer, "--tool", tool, "--error-exitcode", "1", run, f"{work}/{b}",
+                        *inputs], limit)
+        summary = re.findall(r"ERROR SUMMARY: .*|RACECHECK SUMMARY: .*", log)
+        ok = code == 0
+        print(f"  {tool:10s} {b:38s} {'clean' if ok else 'FAILED'}  {' '.join(summary)}")
+        if not ok:
+            failures.append(f"{tool} {b}")
+            print(log[-3000:])
+        results["sanitizer"].append({"tool": tool, "bundle": b, "ok": ok, "summary": summary})
+        save()
     print(f"(correctness and sanitizers: {time.monotonic() - start:.0f} s)")
 
     # --- 3. benchmarks ---------------------------------------------------------------

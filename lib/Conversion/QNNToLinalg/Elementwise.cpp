@@ -115,38 +115,11 @@ FailureOr<Value> lowerLut(OpBuilder &b, qnn::LutOp op, Operands in) {
 }
 
 FailureOr<Value> lowerIntAdd(OpBuilder &b, Operation *op, Operands in) {
-  auto ai = elementInfo(op, op->getOperand(0)), bi = elementInfo(op, op->getOperand(1));
-  auto out = outputOf(op);
-  auto yp = ref::quantParamsOf(getElementTypeOrSelf(op->getResult(0).getType()));
-  if (failed(ai) || failed(bi) || failed(out) || !yp) {
-    if (!yp)
-      op->emitError() << llvm::toString(yp.takeError());
+  FailureOr<IntBinaryFn> add = intAddOf(op);
+  if (failed(add))
     return failure();
-  }
-  double sa = ai->params.scale(), sb = bi->params.scale();
-  double twiceMax = 2 * std::max(sa, sb);
-  auto ma = qopt::quant::computeFixedPointScale(sa / twiceMax);
-  auto mb = qopt::quant::computeFixedPointScale(sb / twiceMax);
-  auto my = qopt::quant::computeFixedPointScale(twiceMax / (double(1 << kAddShift) * yp->scale()));
-  if (!ma || !mb || !my) {
-    llvm::consumeError(ma.takeError());
-    llvm::consumeError(mb.takeError());
-    llvm::consumeError(my.takeError());
-    return op->emitError("integer add: scales are out of the fixed-point range"), failure();
-  }
-  Requant r = *out;
-  r.scale = *my;
-  int32_t za = ai->params.zeroPoint(), zb = bi->params.zeroPoint();
-  bool sA = ai->isSigned, sB = bi->isSigned;
-  auto A = *ma, B = *mb;
   return elementwise(b, op, {in[0], in[1]}, [&](Body &body, ValueRange, ValueRange a) {
-    auto lift = [&](Value v, bool s, int32_t z, qopt::quant::FixedPointScale m) {
-      Value c = body.sub(body.toI32(v, s), body.i32(z));
-      c = arith::ShLIOp::create(body.b, body.loc, c, body.i32(kAddShift));
-      return body.applyScale(c, body.i32(m.multiplier), body.i32(m.shift));
-    };
-    Value sum = body.add(lift(a[0], sA, za, A), lift(a[1], sB, zb, B));
-    return body.requantize(sum, r);
+    return (*add)(body, a[0], a[1]);
   });
 }
 
@@ -323,6 +296,42 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, qnn::SoftmaxOp op, Operands in) {
 }
 
 } // namespace
+
+FailureOr<IntBinaryFn> qopt::lowering::intAddOf(Operation *op) {
+  auto ai = elementInfo(op, op->getOperand(0)), bi = elementInfo(op, op->getOperand(1));
+  auto out = outputOf(op);
+  auto yp = ref::quantParamsOf(getElementTypeOrSelf(op->getResult(0).getType()));
+  if (failed(ai) || failed(bi) || failed(out) || !yp) {
+    if (!yp)
+      op->emitError() << llvm::toString(yp.takeError());
+    return failure();
+  }
+  double sa = ai->params.scale(), sb = bi->params.scale();
+  double twiceMax = 2 * std::max(sa, sb);
+  auto ma = qopt::quant::computeFixedPointScale(sa / twiceMax);
+  auto mb = qopt::quant::computeFixedPointScale(sb / twiceMax);
+  auto my = qopt::quant::computeFixedPointScale(twiceMax / (double(1 << kAddShift) * yp->scale()));
+  if (!ma || !mb || !my) {
+    llvm::consumeError(ma.takeError());
+    llvm::consumeError(mb.takeError());
+    llvm::consumeError(my.takeError());
+    return op->emitError("integer add: scales are out of the fixed-point range"), failure();
+  }
+  Requant r = *out;
+  r.scale = *my;
+  int32_t za = ai->params.zeroPoint(), zb = bi->params.zeroPoint();
+  bool sA = ai->isSigned, sB = bi->isSigned;
+  auto A = *ma, B = *mb;
+  return IntBinaryFn([=](Body &body, Value a, Value b) {
+    auto lift = [&](Value v, bool s, int32_t z, qopt::quant::FixedPointScale m) {
+      Value c = body.sub(body.toI32(v, s), body.i32(z));
+      c = arith::ShLIOp::create(body.b, body.loc, c, body.i32(kAddShift));
+      return body.applyScale(c, body.i32(m.multiplier), body.i32(m.shift));
+    };
+    Value sum = body.add(lift(a, sA, za, A), lift(b, sB, zb, B));
+    return body.requantize(sum, r);
+  });
+}
 
 FailureOr<Value> qopt::lowering::lowerElementwise(OpBuilder &b, Operation *op, Operands in) {
   if (isa<mlir::quant::QuantizeCastOp>(op))

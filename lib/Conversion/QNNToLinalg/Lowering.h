@@ -169,6 +169,23 @@ mlir::FailureOr<TileConfig> parseTileConfig(llvm::StringRef text, std::string *w
 /// gathered as im2col.
 TileConfig chooseTileConfig(int64_t m, int64_t p, int64_t k, bool contiguousX);
 
+/// The integer add of two storage scalars (the reference's intAdd: both
+/// lifted by 2^20 and rescaled to twice the larger scale, summed,
+/// requantized to the output with its fused clamp), for `op`, a qnn.add on
+/// quantized tensors.
+using IntBinaryFn = std::function<mlir::Value(Body &, mlir::Value a, mlir::Value b)>;
+mlir::FailureOr<IntBinaryFn> intAddOf(mlir::Operation *op);
+
+/// A residual add folded into a tensor-core conv's epilogue: the conv's
+/// requantized output meets `residual` (the add's other operand, lowered,
+/// of the conv output's shape) in `add`, whose result the kernel writes.
+struct FusedAdd {
+  mlir::Operation *add = nullptr;
+  mlir::Value residual;
+  /// Whether the conv's result is the add's first operand.
+  bool convFirst = true;
+};
+
 /// Whether an integer conv can run as the tensor-core implicit GEMM
 /// (TensorCore.cpp); `why` says what rules it out.
 bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
@@ -178,7 +195,8 @@ bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 /// overrides the heuristic's tile shape.
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
                                                  Operands in, bool emulate,
-                                                 std::optional<TileConfig> tile);
+                                                 std::optional<TileConfig> tile,
+                                                 const FusedAdd *fused = nullptr);
 /// The same for an integer gemm (constant B, C with 1 or N elements), as a
 /// 1x1 conv over the rows of A.
 bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);

@@ -363,12 +363,56 @@ Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
 
 namespace {
 
+/// A quantized qnn.add that can be folded into the tensor-core conv that
+/// produces one of its operands: no broadcast, and the conv's result used
+/// by the add alone. Of two such convs, the later one takes it, so that the
+/// other operand (the residual) is computed before the kernel runs.
+struct ResidualPlan {
+  Operation *add;
+  Value residual; // the add's other operand, in the qnn program
+  bool convFirst;
+};
+DenseMap<Operation *, ResidualPlan> planResidualFusion(Block &block) {
+  DenseMap<Operation *, unsigned> order;
+  for (auto [i, op] : llvm::enumerate(block))
+    order[&op] = i;
+  auto before = [&](Value v, Operation *op) {
+    Operation *def = v.getDefiningOp();
+    return !def || (def->getBlock() == &block && order.lookup(def) < order.lookup(op));
+  };
+  DenseMap<Operation *, ResidualPlan> plans;
+  for (Operation &op : block) {
+    auto add = dyn_cast<qnn::AddOp>(&op);
+    if (!add || !isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(add.getType())))
+      continue;
+    auto shape = cast<RankedTensorType>(add.getType()).getShape();
+    Operation *best = nullptr;
+    ResidualPlan plan{};
+    for (unsigned i = 0; i < 2; ++i) {
+      auto conv = add->getOperand(i).getDefiningOp<qnn::ConvOp>();
+      Value other = add->getOperand(1 - i);
+      if (!conv || !conv->hasOneUse() || !tensorCoreEligible(conv) ||
+          cast<RankedTensorType>(conv.getType()).getShape() != shape ||
+          cast<RankedTensorType>(other.getType()).getShape() != shape || !before(other, conv))
+        continue;
+      if (!best || order.lookup(conv) > order.lookup(best)) {
+        best = conv;
+        plan = {add, other, i == 0};
+      }
+    }
+    if (best)
+      plans[best] = plan;
+  }
+  return plans;
+}
+
 FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
-                          bool emulate, std::optional<TileConfig> tile) {
+                          bool emulate, std::optional<TileConfig> tile,
+                          const FusedAdd *fused) {
   if (auto conv = dyn_cast<qnn::ConvOp>(op)) {
     std::string why;
     if ((tensorCores || emulate) && tensorCoreEligible(conv, &why))
-      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile);
+      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused);
   }
   if (auto gemm = dyn_cast<qnn::GemmOp>(op)) {
     std::string why;
@@ -430,8 +474,18 @@ struct LowerQNNToLinalgPass
     }
     SmallVector<Operation *> lowered;
     OpBuilder b(func.getContext());
+    // Residual adds that the tensor-core conv before them computes in its
+    // epilogue (docs/codegen.md): one kernel and one tensor less each.
+    DenseMap<Operation *, ResidualPlan> residualPlans;
+    DenseSet<Operation *> fusedAdds;
+    if (tensorCores || tensorCoreEmulation)
+      residualPlans = planResidualFusion(block);
     for (Operation &op : block.without_terminator()) {
       b.setInsertionPoint(&op);
+      if (fusedAdds.contains(&op)) {
+        lowered.push_back(&op); // its result came from the conv's kernel
+        continue;
+      }
       SmallVector<Value> operands;
       for (Value v : op.getOperands())
         operands.push_back(map.lookupOrNull(v));
@@ -439,16 +493,25 @@ struct LowerQNNToLinalgPass
         op.emitError("qopt-lower-to-linalg: expected a single-result op");
         return signalPassFailure();
       }
-      FailureOr<Value> r =
-          lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tile);
+      std::optional<FusedAdd> fused;
+      Value result = op.getResult(0);
+      auto plan = residualPlans.find(&op);
+      if (plan != residualPlans.end()) {
+        fused = FusedAdd{plan->second.add, map.lookup(plan->second.residual),
+                         plan->second.convFirst};
+        result = plan->second.add->getResult(0);
+        fusedAdds.insert(plan->second.add);
+      }
+      FailureOr<Value> r = lowerOne(b, &op, Operands{operands}, tensorCores,
+                                    tensorCoreEmulation, tile, fused ? &*fused : nullptr);
       if (failed(r))
         return signalPassFailure();
-      if (r->getType() != storageTensorType(op.getResult(0).getType())) {
+      if (r->getType() != storageTensorType(result.getType())) {
         op.emitError() << "qopt-lower-to-linalg produced " << r->getType() << " for "
-                       << op.getResult(0).getType();
+                       << result.getType();
         return signalPassFailure();
       }
-      map.map(op.getResult(0), *r);
+      map.map(result, *r);
       lowered.push_back(&op);
     }
     Operation *ret = block.getTerminator();

@@ -272,6 +272,11 @@ struct TileKernel {
   bool gemm = false;
   /// Every global offset the staging computes fits 32 bits.
   bool narrow = true;
+  /// A residual add folded into the epilogue (FusedAdd): its other operand,
+  /// shaped like y, and the add's arithmetic.
+  Value residual = {};
+  IntBinaryFn addFn = {};
+  bool convFirst = true;
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -486,15 +491,21 @@ struct TileKernel {
       Value v = q.requantize(q.add(accV, offV),
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
-      if (gemm) {
-        memref::StoreOp::create(gb, loc, v, y, ValueRange{p, m});
-        return;
+      SmallVector<Value> at{p, m};
+      if (!gemm) {
+        Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
+        Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
+        Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
+        Value ow = arith::RemUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
+        at = {n, m, oh, ow};
       }
-      Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
-      Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
-      Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
-      Value ow = arith::RemUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
-      memref::StoreOp::create(gb, loc, v, y, ValueRange{n, m, oh, ow});
+      if (residual) {
+        // The fused add, on the conv's requantized output as the reference
+        // would have stored it.
+        Value r = memref::LoadOp::create(gb, loc, residual, at);
+        v = convFirst ? addFn(q, v, r) : addFn(q, r, v);
+      }
+      memref::StoreOp::create(gb, loc, v, y, at);
     });
   }
 
@@ -783,9 +794,11 @@ namespace {
 FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTensor, Value xOrig,
                                        Value wOrig, Value wTensor, const ref::Tensor &w,
                                        const ref::Tensor *bias, Geometry g, bool gemm,
-                                       bool emulate, std::optional<TileConfig> tile) {
+                                       bool emulate, std::optional<TileConfig> tile,
+                                       const FusedAdd *fused) {
   Location loc = op->getLoc();
-  auto yt = cast<RankedTensorType>(op->getResult(0).getType());
+  // With a fused add the kernel writes the add's result.
+  auto yt = cast<RankedTensorType>((fused ? fused->add : op)->getResult(0).getType());
   const int64_t M = g.cout, K = g.K();
   FailureOr<IntContraction> ic = intContraction(op, xOrig, wOrig, M);
   if (failed(ic))
@@ -852,6 +865,14 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   int64_t largest = std::max({xElems + g.w * g.h, M * K, g.P() + t.bn,
                               (kernel.kSteps() + t.stages) * t.bk});
   kernel.narrow = largest < (int64_t(1) << 30);
+  if (fused) {
+    FailureOr<IntBinaryFn> add = intAddOf(fused->add);
+    if (failed(add))
+      return failure();
+    kernel.residual = memrefOf(fused->residual);
+    kernel.addFn = *add;
+    kernel.convFirst = fused->convFirst;
+  }
   if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
     return failure();
   return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
@@ -863,7 +884,8 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
 
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
                                                      bool emulate,
-                                                     std::optional<TileConfig> tile) {
+                                                     std::optional<TileConfig> tile,
+                                                     const FusedAdd *fused) {
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -876,7 +898,8 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   if (op.getBias() && !(bias = constantOf(op.getBias())))
     return op.emitError("tensor-core conv: the bias must be a constant"), failure();
   return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), in[1], *w,
-                               bias ? &*bias : nullptr, g, /*gemm=*/false, emulate, tile);
+                               bias ? &*bias : nullptr, g, /*gemm=*/false, emulate, tile,
+                               fused);
 }
 
 bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
@@ -940,5 +963,5 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
                                op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
-                               /*gemm=*/true, emulate, tile);
+                               /*gemm=*/true, emulate, tile, /*fused=*/nullptr);
 }

@@ -5,6 +5,11 @@ dimension, with tails, and K steps beyond the pipeline's depth.
 
   gen_tensor_core_case.py gemm ROWS K N [--trans-b] [--seed S]
   gen_tensor_core_case.py conv N CIN H W COUT KH KW STRIDE PAD [--seed S]
+  gen_tensor_core_case.py residual N C H W [--seed S]
+
+`residual` is a residual block: y = relu(conv1x1(s) + conv1x1'(s)) with
+s = relu(conv3x3(x) + x), so that one add takes its residual from before its
+conv (the input) and the other from a conv issued earlier.
 
 The program reads float input `x` and writes float output `y`.
 """
@@ -24,7 +29,7 @@ def scales(n, lo, step):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv"])
+    p.add_argument("kind", choices=["gemm", "conv", "residual"])
     p.add_argument("dims", type=int, nargs="+")
     p.add_argument("--trans-b", action="store_true")
     p.add_argument("--seed", type=int, default=0)
@@ -51,6 +56,9 @@ def main():
   return %2 : tensor<{rows}x{n}xf32>
 }}""")
         return
+    if a.kind == "residual":
+        residual(rng, *a.dims)
+        return
     n, cin, h, w, cout, kh, kw, stride, pad = a.dims
     oh = (h + 2 * pad - kh) // stride + 1
     ow = (w + 2 * pad - kw) // stride + 1
@@ -68,6 +76,39 @@ def main():
   %2 = quant.dcast %1 : tensor<{yt}x{yq}> to tensor<{yt}xf32>
   return %2 : tensor<{yt}xf32>
 }}""")
+
+
+def residual(rng, n, c, h, w):
+    t = f"{n}x{c}x{h}x{w}"
+    q = lambda s, z: f"!quant.uniform<i8:f32, {s}:{z}>"
+    xq, sq, yq = q(0.04, 7), q(0.05, -128), q(0.06, -128)
+    cq = [q(0.03, -2), q(0.02, 3), q(0.025, -1)]
+    lines = [f'func.func @main(%arg0: tensor<{t}xf32> {{qnn.name = "x"}}) -> '
+             f'(tensor<{t}xf32> {{qnn.name = "y"}}) {{',
+             f"  %x = quant.qcast %arg0 : tensor<{t}xf32> to tensor<{t}x{xq}>"]
+    for i, k in enumerate((3, 1, 1)):
+        wt = rng.integers(-127, 128, (c, c, k, k), dtype=np.int64)
+        bias = rng.integers(-400, 400, (c,), dtype=np.int64)
+        wq = f"!quant.uniform<i8<-127:127>:f32:0, {{{scales(c, 0.001, 0.00003)}}}>"
+        ws = f"{c}x{c}x{k}x{k}"
+        lines += [f"  %w{i}0 = qnn.constant {dense(wt)} : tensor<{ws}xi8>",
+                  f"  %w{i} = quant.scast %w{i}0 : tensor<{ws}xi8> to tensor<{ws}x{wq}>",
+                  f"  %b{i} = qnn.constant {dense(bias)} : tensor<{c}xi32>"]
+    conv = ("qnn.conv {x}, %w{i}, %b{i} {{dilations = array<i64: 1, 1>, group = 1 : i64, "
+            "pads = array<i64: {p}, {p}, {p}, {p}>, strides = array<i64: 1, 1>}} : "
+            "(tensor<{t}x{xt}>, tensor<{c}x{c}x{k}x{k}x!quant.uniform<i8<-127:127>:f32:0, "
+            "{{{s}}}>>, tensor<{c}xi32>) -> tensor<{t}x{yt}>")
+    sc = scales(c, 0.001, 0.00003)
+    lines.append("  %c0 = " + conv.format(x="%x", i=0, p=1, t=t, xt=xq, c=c, k=3, s=sc, yt=cq[0]))
+    lines.append(f"  %s = qnn.add %c0, %x {{activation = #qnn.activation<relu>}} : "
+                 f"(tensor<{t}x{cq[0]}>, tensor<{t}x{xq}>) -> tensor<{t}x{sq}>")
+    lines.append("  %c1 = " + conv.format(x="%s", i=1, p=0, t=t, xt=sq, c=c, k=1, s=sc, yt=cq[1]))
+    lines.append("  %c2 = " + conv.format(x="%s", i=2, p=0, t=t, xt=sq, c=c, k=1, s=sc, yt=cq[2]))
+    lines.append(f"  %y = qnn.add %c1, %c2 {{activation = #qnn.activation<relu>}} : "
+                 f"(tensor<{t}x{cq[1]}>, tensor<{t}x{cq[2]}>) -> tensor<{t}x{yq}>")
+    lines.append(f"  %r = quant.dcast %y : tensor<{t}x{yq}> to tensor<{t}xf32>")
+    lines.append(f"  return %r : tensor<{t}xf32>\n}}")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
