@@ -201,7 +201,9 @@ std::optional<std::string> qopt::lowering::TileConfig::invalid() const {
     return "2 to 6 stages";
   if (threads() < 64 || threads() > 512)
     return "2 to 16 warps per block";
-  if (sharedBytes() > kMaxSharedBytes)
+  // The NVVM lowering declares the dynamic buffer as a static shared byte
+  // (aligned to 16), which counts against the same per-block limit.
+  if (sharedBytes() + 16 > kMaxSharedBytes)
     return "more than 99 KiB of shared memory (the limit of sm_86 and sm_89)";
   return std::nullopt;
 }
