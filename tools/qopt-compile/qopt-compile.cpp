@@ -169,6 +169,14 @@ static int fail(const Twine &msg) {
 static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips,
                    bool preQuantized) {
   auto start = std::chrono::steady_clock::now();
+  {
+    // B of a gemm in the [N, K] layout the kernels read, in the program
+    // itself: the bundle then stores it once.
+    mlir::PassManager pack(program.getContext());
+    pack.nest<mlir::func::FuncOp>().addPass(qopt::createPackGemmWeightsPass());
+    if (mlir::failed(pack.run(program)))
+      return fail("packing the gemm weights failed");
+  }
   auto func = *program.getOps<mlir::func::FuncOp>().begin();
   qopt::BundleOptions options;
   options.inputTypes.assign(func.getArgumentTypes().begin(), func.getArgumentTypes().end());

@@ -229,4 +229,25 @@ def ConvertFloatPrecisionPass : Pass<"qopt-convert-float-precision", "mlir::func
   let dependentDialects = ["::qopt::qnn::QNNDialect"];
 }
 
+def PackGemmWeightsPass : Pass<"qopt-pack-gemm-weights", "mlir::func::FuncOp"> {
+  let summary = "Stores a gemm's constant B as [N, K] (trans_b)";
+  let description = [{
+    A `qnn.gemm` with `trans_b = false` whose B is a constant used by nothing
+    else gets B transposed at compile time and `trans_b = true`: the same
+    function, with B in the [N, K] layout the tensor-core kernels read (rows
+    contiguous along K). Before, the kernels kept a transposed copy and the
+    bundle's program IR the original, so a bundle stored B twice. Per-axis
+    quantization moves from axis 1 to axis 0 with the data.
+
+    ```mlir
+    %b = quant.scast %b0 : tensor<40x20xi8> to tensor<40x20x!quant.uniform<i8:f32:1, {...}>>
+    %y = qnn.gemm %a, %b : ...
+    // becomes
+    %b = quant.scast %t0 : tensor<20x40xi8> to tensor<20x40x!quant.uniform<i8:f32:0, {...}>>
+    %y = qnn.gemm %a, %b {trans_b = true} : ...
+    ```
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES_TD
