@@ -410,25 +410,33 @@ struct TileKernel {
         copy16(sb, gpu, src, o.add(o.mul(row, K()), k), ok, dst, buf, r, c);
       });
     };
-    if (vectorW()) {
-      vectorTile(wFlat, sA, m0, t.bm, M());
-    } else {
-      perThread(b, tid, t.bm * t.bk, [&](OpBuilder &sb, Value e) {
+    // The same operand byte by byte where K is no multiple of 16:
+    // consecutive threads on consecutive k, so reads still coalesce.
+    auto byteTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit) {
+      perThread(b, tid, rows * t.bk, [&](OpBuilder &sb, Value e) {
         Body s{sb, loc};
         Offsets o = offsets(sb);
         Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, t.bk));
         Value c = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, t.bk));
-        Value m = o.add(o.of(m0), o.of(r));
+        Value row = o.add(o.of(r0), o.of(r));
         Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
-        Value ok = s.andi(o.lt(m, M()), o.lt(k, K()));
-        Value off = s.select(ok, o.add(o.mul(m, K()), k), o.c(0));
-        Value v = memref::LoadOp::create(sb, loc, wFlat, ValueRange{o.index(off)});
+        Value ok = s.andi(o.lt(row, limit), o.lt(k, K()));
+        Value off = s.select(ok, o.add(o.mul(row, K()), k), o.c(0));
+        Value v = memref::LoadOp::create(sb, loc, src, ValueRange{o.index(off)});
         v = s.select(ok, v, s.intConst(i8, 0));
-        memref::StoreOp::create(sb, loc, v, sA, ValueRange{buf, r, c});
+        memref::StoreOp::create(sb, loc, v, dst, ValueRange{buf, r, c});
       });
-    }
-    if (vectorX()) {
-      vectorTile(xFlat, sB, p0, t.bn, P());
+    };
+    if (vectorW())
+      vectorTile(wFlat, sA, m0, t.bm, M());
+    else
+      byteTile(wFlat, sA, m0, t.bm, M());
+    if (gemm) {
+      // Rows of the activation matrix: no padding; past P or K reads 0.
+      if (vectorX())
+        vectorTile(xFlat, sB, p0, t.bn, P());
+      else
+        byteTile(xFlat, sB, p0, t.bn, P());
       return;
     }
     perThread(b, tid, t.bn * t.bk, [&](OpBuilder &sb, Value e) {
@@ -440,14 +448,6 @@ struct TileKernel {
       Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
       Value pOk = o.lt(p, P()), kOk = o.lt(k, K());
       Value pc = s.select(pOk, p, o.c(0)), kc = s.select(kOk, k, o.c(0));
-      if (gemm) {
-        // Rows of the activation matrix: no padding; past P or K reads 0.
-        Value v = memref::LoadOp::create(sb, loc, xFlat,
-                                         ValueRange{o.index(o.add(o.mul(pc, K()), kc))});
-        v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
-        memref::StoreOp::create(sb, loc, v, sB, ValueRange{buf, r, c});
-        return;
-      }
       Value n = o.div(pc, g.oh * g.ow), rem = o.rem(pc, g.oh * g.ow);
       Value oh = o.div(rem, g.ow), ow = o.rem(rem, g.ow);
       Value ci = o.div(kc, g.kh * g.kw), tap = o.rem(kc, g.kh * g.kw);
