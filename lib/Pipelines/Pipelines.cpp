@@ -33,7 +33,8 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "func.func(qopt-lower-to-linalg{tensor-cores=" << (options.tensorCores ? "true" : "false")
-     << " tensor-core-tile=" << options.tensorCoreTile << "}),";
+     << " tensor-core-tile=" << options.tensorCoreTile << " layout=" << options.layout
+     << "}),";
   if (options.fuseElementwise)
     os << "linalg-fuse-elementwise-ops,";
   os << "one-shot-bufferize{bufferize-function-boundaries "

@@ -73,6 +73,12 @@ static cl::opt<std::string> tensorCoreTile(
              "128x128x64/64x32/3), for tuning on a GPU; default auto, the per-shape heuristic "
              "of docs/codegen.md"),
     cl::init("auto"), cl::cat(category));
+static cl::opt<std::string> activationLayout(
+    "layout",
+    cl::desc("Activation layout inside the program: nhwc (every 4-D activation stored "
+             "[N, H, W, C]; one transpose at the inputs and outputs), nchw, or auto (default: "
+             "nhwc with tensor cores). See docs/codegen.md, \"Layout\""),
+    cl::init("auto"), cl::cat(category));
 static cl::opt<std::string> ptxasPath("ptxas", cl::desc("ptxas to assemble cubins with"),
                                       cl::cat(category));
 static cl::opt<std::string> floatLayers(
@@ -223,6 +229,7 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   options.extraTargets.assign(sorted.begin() + 1, sorted.end());
   codegen.tensorCores = tensorCores;
   codegen.tensorCoreTile = tensorCoreTile;
+  codegen.layout = activationLayout;
   codegen.cudaPath = cudaPath;
   if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
     return fail("invalid GPU code generation options");

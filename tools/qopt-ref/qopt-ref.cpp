@@ -86,6 +86,11 @@ static cl::opt<std::string> tensorCoreTile(
     cl::desc("With --engine tensor-core-cpu: the tile shape to emulate, BMxBNxBK/WMxWN/STAGES, "
              "or auto (the heuristic qopt-compile uses)"),
     cl::init("auto"), cl::cat(category));
+static cl::opt<std::string> layout(
+    "layout",
+    cl::desc("With --engine linalg-cpu or tensor-core-cpu: the activation layout of the "
+             "lowered program, nchw, nhwc or auto (nhwc with tensor cores, as qopt-compile)"),
+    cl::init("auto"), cl::cat(category));
 static cl::opt<bool> describe("describe",
                               cl::desc("For a .qbin: print what the bundle holds and exit"),
                               cl::cat(category));
@@ -259,8 +264,9 @@ int main(int argc, char **argv) {
   std::unique_ptr<qopt::CPUProgram> cpuProgram;
   if (engine != "reference") {
     auto program = qopt::CPUProgram::compile(
-        *module, engine == "tensor-core-cpu" ? std::optional<std::string>(tensorCoreTile)
-                                             : std::nullopt);
+        *module,
+        engine == "tensor-core-cpu" ? std::optional<std::string>(tensorCoreTile) : std::nullopt,
+        layout);
     if (!program)
       return fail(toString(program.takeError()));
     cpuProgram = std::move(*program);

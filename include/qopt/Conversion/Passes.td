@@ -49,7 +49,11 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
            "host loops (to check it on the CPU)">,
     Option<"tensorCoreTile", "tensor-core-tile", "std::string", "\"auto\"",
            "Tile shape of every tensor-core kernel, BMxBNxBK/WMxWN/STAGES "
-           "(e.g. 128x128x64/64x32/3), or auto for the per-shape heuristic">
+           "(e.g. 128x128x64/64x32/3), or auto for the per-shape heuristic">,
+    Option<"layout", "layout", "std::string", "\"auto\"",
+           "Activation layout inside the function: nhwc (4-D activations stored "
+           "[N, H, W, C], tensor-core convs read K-contiguous rows), nchw, or auto "
+           "(nhwc with tensor cores or their emulation, else nchw)">
   ];
 }
 

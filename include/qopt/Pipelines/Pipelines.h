@@ -48,6 +48,11 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
       llvm::cl::desc("Tile shape of the tensor-core kernels, BMxBNxBK/WMxWN/STAGES, or auto "
                      "(the per-shape heuristic of docs/codegen.md)"),
       llvm::cl::init("auto")};
+  Option<std::string> layout{
+      *this, "layout",
+      llvm::cl::desc("Activation layout inside the program: nhwc, nchw, or auto (nhwc with "
+                     "tensor cores)"),
+      llvm::cl::init("auto")};
   Option<int64_t> blockSize{*this, "block-size",
                             llvm::cl::desc("Threads per block of the SIMT kernels"),
                             llvm::cl::init(256)};

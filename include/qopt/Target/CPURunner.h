@@ -30,9 +30,11 @@ public:
   /// BMxBNxBK/WMxWN/STAGES), eligible integer convs and gemms run the
   /// tensor-core kernel's tile algorithm (pipelined staging, im2col, tile
   /// products, epilogue) as host loops, which checks that algorithm against
-  /// the reference.
+  /// the reference. `layout` is qopt-lower-to-linalg's activation layout
+  /// (auto, nchw or nhwc).
   static llvm::Expected<std::unique_ptr<CPUProgram>>
-  compile(mlir::ModuleOp module, std::optional<std::string> tensorCoreTile = std::nullopt);
+  compile(mlir::ModuleOp module, std::optional<std::string> tensorCoreTile = std::nullopt,
+          llvm::StringRef layout = "auto");
   ~CPUProgram();
 
   /// Runs @main on `inputs` (in argument order); outputs in result order,

@@ -20,6 +20,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
+#include "llvm/ADT/DenseMap.h"
+
 #include <algorithm>
 #include <functional>
 #include <optional>
@@ -53,6 +55,47 @@ struct Requant {
   int32_t zeroPoint = 0;
   int32_t lo = -128, hi = 127;
   mlir::Type storage;
+};
+
+/// The physical order of a lowered tensor's dimensions: physical dimension i
+/// holds logical (qnn) dimension order[i]; empty is the identity. NHWC is
+/// {0, 2, 3, 1} for a logical NCHW tensor.
+using DimOrder = llvm::SmallVector<int64_t, 4>;
+inline bool isIdentityOrder(llvm::ArrayRef<int64_t> order) {
+  for (auto [i, d] : llvm::enumerate(order))
+    if ((int64_t)i != d)
+      return false;
+  return true;
+}
+/// The shape of a logical shape stored in `order`.
+llvm::SmallVector<int64_t> physicalShape(llvm::ArrayRef<int64_t> logical,
+                                         llvm::ArrayRef<int64_t> order);
+
+/// The layouts in force while one op is lowered (docs/codegen.md,
+/// "Layout"). Lowerings are written against logical (qnn) indices; while a
+/// scope is active, buildGeneric stores a result of the op's rank in
+/// `result` order, reads its inputs through maps composed with their orders
+/// and hands the body logical indices, and Body::extract permutes the
+/// indices of a tensor stored out of order. So every lowering built from
+/// generics and extracts is layout-agnostic; the pass gives the others
+/// (reshape, the tensor-core kernels) tensors in the order they expect.
+class LayoutScope {
+public:
+  LayoutScope(llvm::DenseMap<mlir::Value, DimOrder> &orders, DimOrder result);
+  ~LayoutScope();
+  LayoutScope(const LayoutScope &) = delete;
+  LayoutScope &operator=(const LayoutScope &) = delete;
+  /// The innermost active scope of this thread, or null.
+  static LayoutScope *current();
+  /// The order of a lowered tensor (empty for the identity).
+  llvm::ArrayRef<int64_t> orderOf(mlir::Value v) const;
+  llvm::ArrayRef<int64_t> result() const { return resultOrder; }
+  void record(mlir::Value v, llvm::ArrayRef<int64_t> order);
+
+private:
+  llvm::DenseMap<mlir::Value, DimOrder> &orders;
+  DimOrder resultOrder;
+  LayoutScope *outer;
 };
 
 /// Builds one all-parallel linalg.generic producing `resultType`. `inputs`
@@ -186,6 +229,12 @@ struct FusedAdd {
   bool convFirst = true;
 };
 
+/// The layouts of a tensor-core conv's input (NCHW or NHWC) and output
+/// (NCHW or NHWC: [P, Cout] rows, coalesced along the channels).
+struct ConvLayout {
+  bool inputNHWC = false, outputNHWC = false;
+};
+
 /// Whether an integer conv can run as the tensor-core implicit GEMM
 /// (TensorCore.cpp); `why` says what rules it out.
 bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
@@ -196,7 +245,8 @@ bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
                                                  Operands in, bool emulate,
                                                  std::optional<TileConfig> tile,
-                                                 const FusedAdd *fused = nullptr);
+                                                 const FusedAdd *fused = nullptr,
+                                                 ConvLayout layout = {});
 /// The same for an integer gemm (constant B, C with 1 or N elements), as a
 /// 1x1 conv over the rows of A.
 bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);

@@ -61,6 +61,40 @@ FailureOr<ElementInfo> qopt::lowering::elementInfo(Operation *op, Value v) {
 }
 
 //===----------------------------------------------------------------------===//
+// Layouts
+//===----------------------------------------------------------------------===//
+
+SmallVector<int64_t> qopt::lowering::physicalShape(ArrayRef<int64_t> logical,
+                                                   ArrayRef<int64_t> order) {
+  if (order.empty())
+    return SmallVector<int64_t>(logical);
+  SmallVector<int64_t> shape;
+  for (int64_t d : order)
+    shape.push_back(logical[d]);
+  return shape;
+}
+
+static thread_local LayoutScope *activeScope = nullptr;
+
+LayoutScope::LayoutScope(DenseMap<Value, DimOrder> &orders, DimOrder result)
+    : orders(orders), resultOrder(isIdentityOrder(result) ? DimOrder{} : std::move(result)),
+      outer(activeScope) {
+  activeScope = this;
+}
+LayoutScope::~LayoutScope() { activeScope = outer; }
+LayoutScope *LayoutScope::current() { return activeScope; }
+
+ArrayRef<int64_t> LayoutScope::orderOf(Value v) const {
+  auto it = orders.find(v);
+  return it == orders.end() ? ArrayRef<int64_t>() : ArrayRef<int64_t>(it->second);
+}
+
+void LayoutScope::record(Value v, ArrayRef<int64_t> order) {
+  if (!isIdentityOrder(order))
+    orders[v] = DimOrder(order);
+}
+
+//===----------------------------------------------------------------------===//
 // Generic construction
 //===----------------------------------------------------------------------===//
 
@@ -68,20 +102,52 @@ Value qopt::lowering::buildGeneric(OpBuilder &b, Location loc, RankedTensorType 
                                    ValueRange inputs, ArrayRef<AffineMap> inputMaps,
                                    const BodyFn &body) {
   int64_t rank = resultType.getRank();
-  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                       resultType.getElementType());
-  SmallVector<AffineMap> maps(inputMaps.begin(), inputMaps.end());
+  MLIRContext *ctx = b.getContext();
+  LayoutScope *scope = LayoutScope::current();
+  // The result is stored in the scope's order when it has the op's rank;
+  // the iteration space is the physical one, so maps and indices are
+  // translated between the two here.
+  DimOrder order;
+  if (scope && (int64_t)scope->result().size() == rank)
+    order.assign(scope->result().begin(), scope->result().end());
+  auto physical = RankedTensorType::get(physicalShape(resultType.getShape(), order),
+                                        resultType.getElementType());
+  SmallVector<unsigned> logicalToPhysical(order.size());
+  for (auto [i, d] : llvm::enumerate(order))
+    logicalToPhysical[d] = i;
+  AffineMap physToLogical = order.empty()
+                                ? b.getMultiDimIdentityMap(rank)
+                                : AffineMap::getPermutationMap(logicalToPhysical, ctx);
+  SmallVector<AffineMap> maps;
+  for (auto [v, m] : llvm::zip(inputs, inputMaps)) {
+    AffineMap map = m.compose(physToLogical);
+    ArrayRef<int64_t> in = scope ? scope->orderOf(v) : ArrayRef<int64_t>();
+    if (!in.empty()) {
+      SmallVector<unsigned> perm(in.begin(), in.end());
+      map = AffineMap::getPermutationMap(perm, ctx).compose(map);
+    }
+    maps.push_back(map);
+  }
+  Value init = tensor::EmptyOp::create(b, loc, physical.getShape(), physical.getElementType());
   maps.push_back(b.getMultiDimIdentityMap(rank));
   SmallVector<utils::IteratorType> iterators(rank, utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{resultType}, inputs, ValueRange{init}, maps, iterators,
+      b, loc, TypeRange{physical}, inputs, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {
         SmallVector<Value> idx;
         for (int64_t d = 0; d < rank; ++d)
           idx.push_back(linalg::IndexOp::create(nb, nloc, d));
+        if (!order.empty()) {
+          SmallVector<Value> logical(rank);
+          for (int64_t d = 0; d < rank; ++d)
+            logical[d] = idx[logicalToPhysical[d]];
+          idx = std::move(logical);
+        }
         Value v = body(nb, nloc, idx, args.drop_back());
         linalg::YieldOp::create(nb, nloc, v);
       });
+  if (scope)
+    scope->record(generic.getResult(0), order);
   return generic.getResult(0);
 }
 
@@ -184,6 +250,15 @@ Value Body::cmpi(arith::CmpIPredicate p, Value a, Value c) {
 Value Body::andi(Value a, Value c) { return arith::AndIOp::create(b, loc, a, c); }
 
 Value Body::extract(Value t, ValueRange indices) {
+  if (LayoutScope *scope = LayoutScope::current()) {
+    ArrayRef<int64_t> order = scope->orderOf(t);
+    if (!order.empty()) {
+      SmallVector<Value> physical;
+      for (int64_t d : order)
+        physical.push_back(indices[d]);
+      return tensor::ExtractOp::create(b, loc, t, physical);
+    }
+  }
   return tensor::ExtractOp::create(b, loc, t, indices);
 }
 
@@ -406,25 +481,34 @@ DenseMap<Operation *, ResidualPlan> planResidualFusion(Block &block) {
   return plans;
 }
 
+/// Whether `op` runs as a tensor-core kernel under the pass's options.
+bool onTensorCores(Operation *op, bool tensorCores, bool emulate) {
+  if (!tensorCores && !emulate)
+    return false;
+  if (auto conv = dyn_cast<qnn::ConvOp>(op))
+    return tensorCoreEligible(conv);
+  if (auto gemm = dyn_cast<qnn::GemmOp>(op))
+    return tensorCoreEligible(gemm);
+  return false;
+}
+
 FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
                           bool emulate, std::optional<TileConfig> tile,
-                          const FusedAdd *fused) {
-  if (auto conv = dyn_cast<qnn::ConvOp>(op)) {
-    std::string why;
-    if ((tensorCores || emulate) && tensorCoreEligible(conv, &why))
-      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused);
-  }
-  if (auto gemm = dyn_cast<qnn::GemmOp>(op)) {
-    std::string why;
-    if ((tensorCores || emulate) && tensorCoreEligible(gemm, &why))
-      return lowerGemmTensorCore(b, gemm, in, /*emulate=*/!tensorCores, tile);
+                          const FusedAdd *fused, ConvLayout layout) {
+  if (onTensorCores(op, tensorCores, emulate)) {
+    if (auto conv = dyn_cast<qnn::ConvOp>(op))
+      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused, layout);
+    return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tile);
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
     return arith::ConstantOp::create(b, op->getLoc(), value).getResult();
   }
   if (isa<mlir::quant::StorageCastOp>(op)) {
-    Type want = storageTensorType(op->getResult(0).getType());
+    // Elementwise: the operand's shape (and so its order) stays.
+    Type want = RankedTensorType::get(
+        cast<RankedTensorType>(in[0].getType()).getShape(),
+        storageTensorType(op->getResult(0).getType()).getElementType());
     if (want != in[0].getType())
       return arith::BitcastOp::create(b, op->getLoc(), want, in[0]).getResult();
     return in[0];
@@ -438,6 +522,100 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
   if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp>(op))
     return lowerReduction(b, op, in);
   return lowerElementwise(b, op, in);
+}
+
+/// The NHWC order of a rank-4 tensor.
+const DimOrder kNHWC{0, 2, 3, 1};
+
+/// The lowered tensors' orders (docs/codegen.md, "Layout") and the copies
+/// that move a tensor to another order, made once per tensor and order.
+struct Layouts {
+  DenseMap<Value, DimOrder> orders;
+  DenseMap<std::pair<Value, unsigned>, Value> copies;
+
+  ArrayRef<int64_t> of(Value v) const {
+    auto it = orders.find(v);
+    return it == orders.end() ? ArrayRef<int64_t>() : ArrayRef<int64_t>(it->second);
+  }
+
+  /// `v` stored in `to` (empty for the identity; else the identity or
+  /// NHWC). A move of unit dimensions only is a reshape, no data moves (a
+  /// global pool's [N, 1, 1, C] is its [N, C, 1, 1]); anything else is one
+  /// transposing generic.
+  Value reorder(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> to) {
+    ArrayRef<int64_t> from = of(v);
+    if (isIdentityOrder(to))
+      to = {};
+    if (from == to)
+      return v;
+    auto key = std::make_pair(v, (unsigned)to.size());
+    if (auto it = copies.find(key); it != copies.end())
+      return it->second;
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> logical(type.getShape());
+    for (auto [i, d] : llvm::enumerate(from))
+      logical[d] = type.getDimSize(i);
+    auto nonUnit = [&](ArrayRef<int64_t> order) {
+      SmallVector<int64_t> dims;
+      for (int64_t i = 0; i < rank; ++i) {
+        int64_t d = order.empty() ? i : order[i];
+        if (logical[d] != 1)
+          dims.push_back(d);
+      }
+      return dims;
+    };
+    Value r;
+    if (nonUnit(from) == nonUnit(to)) {
+      auto target = RankedTensorType::get(physicalShape(logical, to), type.getElementType());
+      ReassociationIndices all;
+      for (int64_t i = 0; i < rank; ++i)
+        all.push_back(i);
+      auto flatType = RankedTensorType::get({type.getNumElements()}, type.getElementType());
+      Value flat = tensor::CollapseShapeOp::create(b, loc, flatType, v,
+                                                   SmallVector<ReassociationIndices>{all});
+      r = tensor::ExpandShapeOp::create(b, loc, target, flat,
+                                        SmallVector<ReassociationIndices>{all});
+    } else {
+      LayoutScope scope(orders, DimOrder(to));
+      auto logicalType = RankedTensorType::get(logical, type.getElementType());
+      r = buildGeneric(b, loc, logicalType, {v}, {b.getMultiDimIdentityMap(rank)},
+                       [](OpBuilder &, Location, ValueRange, ValueRange a) { return a[0]; });
+    }
+    if (!to.empty())
+      orders[r] = DimOrder(to);
+    copies[key] = r;
+    return r;
+  }
+};
+
+/// How an op meets the layouts: the tensor-core conv reads NCHW or NHWC and
+/// writes NHWC; reshapes and tensor-core gemms (whose lowerings address
+/// memory themselves) and the function's results take the identity; every
+/// other lowering is layout-agnostic (LayoutScope): the 2-D image ops (convs,
+/// pools, resize) write NHWC, the rest the order of their first operand of
+/// the result's rank that is stored out of order.
+DimOrder resultOrderFor(Operation *op, ArrayRef<Value> operands, const Layouts &layouts,
+                        bool tensorCoreConv) {
+  if (tensorCoreConv)
+    return kNHWC;
+  if (isa<qnn::ReshapeOp, qnn::ConstantOp, qnn::GemmOp>(op) || op->getNumResults() != 1)
+    return {};
+  auto rt = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (!rt)
+    return {};
+  if (rt.getRank() == 4 &&
+      isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::MaxPoolOp, qnn::AvgPoolOp,
+          qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp, qnn::ResizeOp>(op))
+    return kNHWC;
+  for (Value v : operands) {
+    if (!v)
+      continue;
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (t && t.getRank() == rt.getRank() && !layouts.of(v).empty())
+      return DimOrder(layouts.of(v));
+  }
+  return {};
 }
 
 struct LowerQNNToLinalgPass
@@ -472,6 +650,14 @@ struct LowerQNNToLinalgPass
                                                         : arg.getType();
       map.map(arg, block.addArgument(want, arg.getLoc()));
     }
+    bool nhwc = layout == "nhwc" ||
+                (layout == "auto" && (tensorCores || tensorCoreEmulation));
+    if (layout != "auto" && layout != "nhwc" && layout != "nchw") {
+      func.emitError() << "qopt-lower-to-linalg: layout must be auto, nchw or nhwc, got '"
+                       << layout << "'";
+      return signalPassFailure();
+    }
+    Layouts layouts;
     SmallVector<Operation *> lowered;
     OpBuilder b(func.getContext());
     // Residual adds that the tensor-core conv before them computes in its
@@ -495,28 +681,69 @@ struct LowerQNNToLinalgPass
       }
       std::optional<FusedAdd> fused;
       Value result = op.getResult(0);
+      bool tcOp = onTensorCores(&op, tensorCores, tensorCoreEmulation);
+      bool tcConv = tcOp && isa<qnn::ConvOp>(op);
+      // Operands in the order their lowering reads: the tensor-core conv
+      // reads its input in NCHW or NHWC (any other order becomes NHWC);
+      // reshapes and tensor-core gemms read the identity.
+      if (nhwc) {
+        for (size_t i = 0; i < operands.size(); ++i) {
+          Value &v = operands[i];
+          if (!v)
+            continue;
+          if (tcConv) {
+            // An NCHW input whose channels fill 16-byte copies is worth one
+            // transpose (the network's input, or after a reshape); any
+            // other order becomes NHWC too.
+            int64_t cin = cast<RankedTensorType>(op.getOperand(0).getType()).getDimSize(1);
+            ArrayRef<int64_t> in = layouts.of(v);
+            if (i == 0 && ((in.empty() && cin % 16 == 0) || (!in.empty() && in != ArrayRef(kNHWC))))
+              v = layouts.reorder(b, op.getLoc(), v, kNHWC);
+          } else if (tcOp || isa<qnn::ReshapeOp>(op)) {
+            v = layouts.reorder(b, op.getLoc(), v, {});
+          }
+        }
+      }
+      DimOrder order = nhwc ? resultOrderFor(&op, operands, layouts, tcConv) : DimOrder{};
       auto plan = residualPlans.find(&op);
       if (plan != residualPlans.end()) {
-        fused = FusedAdd{plan->second.add, map.lookup(plan->second.residual),
-                         plan->second.convFirst};
+        Value residual = map.lookup(plan->second.residual);
+        // The kernel reads the residual in its own output's order.
+        if (nhwc)
+          residual = layouts.reorder(b, op.getLoc(), residual, order);
+        fused = FusedAdd{plan->second.add, residual, plan->second.convFirst};
         result = plan->second.add->getResult(0);
         fusedAdds.insert(plan->second.add);
       }
-      FailureOr<Value> r = lowerOne(b, &op, Operands{operands}, tensorCores,
-                                    tensorCoreEmulation, tile, fused ? &*fused : nullptr);
+      FailureOr<Value> r = failure();
+      {
+        std::optional<LayoutScope> scope;
+        if (nhwc && !tcOp)
+          scope.emplace(layouts.orders, order);
+        ConvLayout convLayout{nhwc && tcConv && !layouts.of(operands[0]).empty(),
+                              nhwc && tcConv};
+        r = lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tile,
+                     fused ? &*fused : nullptr, convLayout);
+      }
       if (failed(r))
         return signalPassFailure();
-      if (r->getType() != storageTensorType(result.getType())) {
+      auto want = storageTensorType(result.getType());
+      want = RankedTensorType::get(physicalShape(want.getShape(), order),
+                                   want.getElementType());
+      if (r->getType() != want) {
         op.emitError() << "qopt-lower-to-linalg produced " << r->getType() << " for "
                        << result.getType();
         return signalPassFailure();
       }
+      if (!order.empty())
+        layouts.orders[*r] = order;
       map.map(result, *r);
       lowered.push_back(&op);
     }
     Operation *ret = block.getTerminator();
+    b.setInsertionPoint(ret);
     for (OpOperand &o : ret->getOpOperands())
-      o.set(map.lookup(o.get()));
+      o.set(layouts.reorder(b, ret->getLoc(), map.lookup(o.get()), {}));
     for (Operation *op : llvm::reverse(lowered)) {
       op->dropAllUses();
       op->erase();

@@ -267,11 +267,16 @@ struct TileKernel {
   int32_t zx;
   Requant out;
   /// x and the [Cout, K] weights as 1-D views; multipliers, shifts, offsets
-  /// per channel; the output.
+  /// per channel; the output ([P, Cout] when yRows, else NCHW).
   Value xFlat, wFlat, multT, shiftT, offT, y;
-  /// A gemm: x is the [P, K] activation matrix (rows are the "pixels") and y
-  /// the [P, Cout] result; otherwise x and y are NCHW and x is read as im2col.
-  bool gemm = false;
+  /// How x is read: the rows of a gemm's [P, K] activation matrix (the rows
+  /// are the "pixels"), or im2col of an NCHW input (K in (ci, ky, kx)
+  /// order) or of an NHWC one (K in (ky, kx, ci) order, W permuted to
+  /// match).
+  enum class XForm { Rows, NCHW, NHWC } x = XForm::NCHW;
+  /// y is the [P, Cout] matrix (a gemm's result, an NHWC conv's output)
+  /// rather than NCHW.
+  bool yRows = false;
   /// Every global offset the staging computes fits 32 bits.
   bool narrow = true;
   /// A residual add folded into the epilogue (FusedAdd): its other operand,
@@ -287,8 +292,13 @@ struct TileKernel {
   /// Rows of W, and rows of A for a gemm, are contiguous along K: with K a
   /// multiple of 16 every 16-byte chunk of a tile row is one aligned copy
   /// (buffers and weights are 256-byte aligned in the arena and bundle).
+  /// An NHWC input with Cin a multiple of 16 makes every 16-byte chunk of an
+  /// im2col row one tap's channels: one copy too, or 16 zero points in the
+  /// padding.
   bool vectorW() const { return K() % 16 == 0; }
-  bool vectorX() const { return gemm && K() % 16 == 0; }
+  bool vectorX() const {
+    return (x == XForm::Rows && K() % 16 == 0) || (x == XForm::NHWC && g.cin % 16 == 0);
+  }
 
   struct Coords {
     Value p0, m0, wmRow, wnRow;
@@ -361,16 +371,31 @@ struct TileKernel {
   /// c..c+15], or 16 zeros where !ok: one cp.async (L2 only, zero-filled by
   /// its source size) on the GPU, a byte loop on the host. Out of range, the
   /// source offset is 0 so that no address leaves the buffer.
+  /// Where `pad` (an im2col chunk in the conv's padding) holds, the 16
+  /// bytes are the input zero point instead: plain shared stores, as
+  /// cp.async can only fill zeros.
   void copy16(OpBuilder &b, bool gpu, Value src, Value off, Value ok, Value dst, Value stage,
-              Value r, Value c) const {
+              Value r, Value c, Value pad = {}) const {
     Body s{b, loc};
     Offsets o = offsets(b);
     Value at = o.index(s.select(ok, off, o.c(0)));
+    Type i8 = b.getI8Type();
     if (gpu) {
-      Value bytes = s.select(ok, cI(b, loc, 16), cI(b, loc, 0));
-      nvgpu::DeviceAsyncCopyOp::create(b, loc, dst, ValueRange{stage, r, c}, src,
-                                       ValueRange{at}, b.getIndexAttr(16), bytes,
-                                       b.getUnitAttr());
+      auto copy = [&](OpBuilder &cb) {
+        Value bytes = Body{cb, loc}.select(ok, cI(cb, loc, 16), cI(cb, loc, 0));
+        nvgpu::DeviceAsyncCopyOp::create(cb, loc, dst, ValueRange{stage, r, c}, src,
+                                         ValueRange{at}, cb.getIndexAttr(16), bytes,
+                                         cb.getUnitAttr());
+      };
+      if (!pad || zx == 0)
+        return copy(b);
+      auto branch = scf::IfOp::create(b, loc, pad, /*withElseRegion=*/true);
+      OpBuilder tb = branch.getThenBodyBuilder();
+      auto v16 = VectorType::get({16}, i8);
+      Value z = arith::ConstantOp::create(tb, loc, DenseElementsAttr::get(v16, APInt(8, zx)));
+      vector::StoreOp::create(tb, loc, z, dst, ValueRange{stage, r, c});
+      OpBuilder eb = branch.getElseBodyBuilder();
+      copy(eb);
       return;
     }
     auto loop = scf::ForOp::create(b, loc, cI(b, loc, 0), cI(b, loc, 16), cI(b, loc, 1));
@@ -378,9 +403,35 @@ struct TileKernel {
     Body l{lb, loc};
     Value j = loop.getInductionVar();
     Value v = memref::LoadOp::create(lb, loc, src, ValueRange{arith::AddIOp::create(lb, loc, at, j)});
-    v = l.select(ok, v, l.intConst(lb.getI8Type(), 0));
+    v = l.select(ok, v, l.intConst(i8, 0));
+    if (pad)
+      v = l.select(pad, l.intConst(i8, zx), v);
     memref::StoreOp::create(lb, loc, v, dst,
                             ValueRange{stage, r, arith::AddIOp::create(lb, loc, c, j)});
+  }
+
+  /// The input element of im2col row p (an output pixel) and column k, both
+  /// already clamped into range: its flat offset in x and whether it lies
+  /// inside the input (else it is padding).
+  std::pair<Value, Value> im2colTap(const Offsets &o, Body &s, Value p, Value k) const {
+    Value n = o.div(p, g.oh * g.ow), rem = o.rem(p, g.oh * g.ow);
+    Value oh = o.div(rem, g.ow), ow = o.rem(rem, g.ow);
+    Value ci, tap;
+    if (x == XForm::NHWC) {
+      tap = o.div(k, g.cin);
+      ci = o.rem(k, g.cin);
+    } else {
+      ci = o.div(k, g.kh * g.kw);
+      tap = o.rem(k, g.kh * g.kw);
+    }
+    Value ky = o.div(tap, g.kw), kx = o.rem(tap, g.kw);
+    Value ih = o.sub(o.add(o.mul(oh, g.sh), o.mul(ky, g.dh)), o.c(g.ph));
+    Value iw = o.sub(o.add(o.mul(ow, g.sw), o.mul(kx, g.dw)), o.c(g.pw));
+    Value inside = s.andi(o.inRange(ih, g.h), o.inRange(iw, g.w));
+    Value off = x == XForm::NHWC
+                    ? o.add(o.mul(o.add(o.mul(o.add(o.mul(n, g.h), ih), g.w), iw), g.cin), ci)
+                    : o.add(o.mul(o.add(o.mul(o.add(o.mul(n, g.cin), ci), g.h), ih), g.w), iw);
+    return {off, inside};
   }
 
   /// One thread's share of issuing K step `ks` into stage ks mod S: the
@@ -431,7 +482,7 @@ struct TileKernel {
       vectorTile(wFlat, sA, m0, t.bm, M());
     else
       byteTile(wFlat, sA, m0, t.bm, M());
-    if (gemm) {
+    if (x == XForm::Rows) {
       // Rows of the activation matrix: no padding; past P or K reads 0.
       if (vectorX())
         vectorTile(xFlat, sB, p0, t.bn, P());
@@ -439,23 +490,42 @@ struct TileKernel {
         byteTile(xFlat, sB, p0, t.bn, P());
       return;
     }
+    if (vectorX()) {
+      // NHWC im2col rows in 16-byte chunks, each one tap's channels:
+      // consecutive threads on consecutive chunks of a pixel.
+      perThread(b, tid, t.bn * chunksPerRow, [&](OpBuilder &sb, Value e) {
+        Body s{sb, loc};
+        Offsets o = offsets(sb);
+        Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow));
+        Value c = arith::MulIOp::create(
+            sb, loc, arith::RemUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow)),
+            cI(sb, loc, 16));
+        Value p = o.add(o.of(p0), o.of(r));
+        Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
+        Value inRange = s.andi(o.lt(p, P()), o.lt(k, K()));
+        auto [off, inside] = im2colTap(o, s, s.select(inRange, p, o.c(0)),
+                                       s.select(inRange, k, o.c(0)));
+        Value pad = s.andi(inRange, arith::XOrIOp::create(
+                                        sb, loc, inside, s.intConst(sb.getI1Type(), 1)));
+        copy16(sb, gpu, xFlat, off, s.andi(inRange, inside), sB, buf, r, c, pad);
+      });
+      return;
+    }
+    // Byte by byte: consecutive threads on consecutive pixels of an NCHW
+    // input (coalesced along its rows), on consecutive k (channels) of an
+    // NHWC one.
     perThread(b, tid, t.bn * t.bk, [&](OpBuilder &sb, Value e) {
       Body s{sb, loc};
       Offsets o = offsets(sb);
-      Value r = arith::RemUIOp::create(sb, loc, e, cI(sb, loc, t.bn));
-      Value c = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, t.bn));
+      bool nhwc = x == XForm::NHWC;
+      Value r = nhwc ? arith::DivUIOp::create(sb, loc, e, cI(sb, loc, t.bk)).getResult()
+                     : arith::RemUIOp::create(sb, loc, e, cI(sb, loc, t.bn)).getResult();
+      Value c = nhwc ? arith::RemUIOp::create(sb, loc, e, cI(sb, loc, t.bk)).getResult()
+                     : arith::DivUIOp::create(sb, loc, e, cI(sb, loc, t.bn)).getResult();
       Value p = o.add(o.of(p0), o.of(r));
       Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
       Value pOk = o.lt(p, P()), kOk = o.lt(k, K());
-      Value pc = s.select(pOk, p, o.c(0)), kc = s.select(kOk, k, o.c(0));
-      Value n = o.div(pc, g.oh * g.ow), rem = o.rem(pc, g.oh * g.ow);
-      Value oh = o.div(rem, g.ow), ow = o.rem(rem, g.ow);
-      Value ci = o.div(kc, g.kh * g.kw), tap = o.rem(kc, g.kh * g.kw);
-      Value ky = o.div(tap, g.kw), kx = o.rem(tap, g.kw);
-      Value ih = o.sub(o.add(o.mul(oh, g.sh), o.mul(ky, g.dh)), o.c(g.ph));
-      Value iw = o.sub(o.add(o.mul(ow, g.sw), o.mul(kx, g.dw)), o.c(g.pw));
-      Value inside = s.andi(o.inRange(ih, g.h), o.inRange(iw, g.w));
-      Value off = o.add(o.mul(o.add(o.mul(o.add(o.mul(n, g.cin), ci), g.h), ih), g.w), iw);
+      auto [off, inside] = im2colTap(o, s, s.select(pOk, p, o.c(0)), s.select(kOk, k, o.c(0)));
       Value v = memref::LoadOp::create(sb, loc, xFlat,
                                        ValueRange{o.index(s.select(inside, off, o.c(0)))});
       // Padding is the real 0, i.e. the zero point; columns past P or K are
@@ -468,13 +538,13 @@ struct TileKernel {
 
   /// One thread's share of the epilogue: C tile + offset, requantized with
   /// the per-channel scale, stored to y. Consecutive threads take
-  /// consecutive pixels of a conv (NCHW rows) and consecutive channels of a
-  /// gemm ([P, Cout] rows), so that the stores coalesce.
+  /// consecutive pixels of an NCHW output and consecutive channels of a
+  /// [P, Cout] one, so that the stores coalesce.
   void epilogue(OpBuilder &b, Value tid, Value p0, Value m0, Value sC) const {
     perThread(b, tid, t.bm * t.bn, [&](OpBuilder &eb, Value e) {
       Body s{eb, loc};
       Value r, c;
-      if (gemm) {
+      if (yRows) {
         r = arith::RemUIOp::create(eb, loc, e, cI(eb, loc, t.bm));
         c = arith::DivUIOp::create(eb, loc, e, cI(eb, loc, t.bm));
       } else {
@@ -494,7 +564,7 @@ struct TileKernel {
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
       SmallVector<Value> at{p, m};
-      if (!gemm) {
+      if (!yRows) {
         Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
         Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
         Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
@@ -795,9 +865,9 @@ namespace {
 /// in the bundle's weights, which the bundle's program IR then refers to.
 FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTensor, Value xOrig,
                                        Value wOrig, Value wTensor, const ref::Tensor &w,
-                                       const ref::Tensor *bias, Geometry g, bool gemm,
-                                       bool emulate, std::optional<TileConfig> tile,
-                                       const FusedAdd *fused) {
+                                       const ref::Tensor *bias, Geometry g,
+                                       TileKernel::XForm xform, bool yRows, bool emulate,
+                                       std::optional<TileConfig> tile, const FusedAdd *fused) {
   Location loc = op->getLoc();
   // With a fused add the kernel writes the add's result.
   auto yt = cast<RankedTensorType>((fused ? fused->add : op)->getResult(0).getType());
@@ -841,6 +911,14 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
       all.push_back(i);
     return memref::CollapseShapeOp::create(b, loc, m, SmallVector<ReassociationIndices>{all});
   };
+  // The [P, Cout] view of an NHWC output (or residual).
+  auto rows = [&](Value m) -> Value {
+    auto type = cast<MemRefType>(m.getType());
+    if (type.getRank() == 2)
+      return m;
+    return memref::CollapseShapeOp::create(b, loc, m,
+                                           SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+  };
   Value xFlat = flat(memrefOf(xTensor));
   Value wFlat;
   if (wTensor) {
@@ -854,17 +932,22 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
   Value offT = memrefOf(i32Tensor(b, loc, offsets));
   auto yStorage = storageTensorType(yt);
+  if (yRows && yStorage.getRank() == 4)
+    yStorage = RankedTensorType::get(physicalShape(yStorage.getShape(), {0, 2, 3, 1}),
+                                     yStorage.getElementType());
   auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
   Value y = memref::AllocOp::create(b, loc, yMem);
-  TileConfig t = tile ? *tile : chooseTileConfig(M, g.P(), K, gemm && K % 16 == 0);
+  TileKernel kernel{loc, g, TileConfig{}, zx, ic->out, xFlat, wFlat, multT, shiftT, offT,
+                    yRows ? rows(y) : y, xform, yRows};
+  TileConfig t = tile ? *tile : chooseTileConfig(M, g.P(), K, kernel.vectorX());
   if (std::optional<std::string> why = t.invalid())
     return op->emitError() << "tensor-core tile " << t.str() << ": " << *why, failure();
-  TileKernel kernel{loc, g, t, zx, ic->out, xFlat, wFlat, multT, shiftT, offT, y, gemm};
+  kernel.t = t;
   // 32-bit staging offsets when the largest value they take (an element of
   // X or W, a pixel or tap index in the last tile, a padded coordinate) has
   // a bit to spare.
   int64_t xElems = cast<MemRefType>(xFlat.getType()).getNumElements();
-  int64_t largest = std::max({xElems + g.w * g.h, M * K, g.P() + t.bn,
+  int64_t largest = std::max({xElems + (g.w * g.h + g.w) * g.cin, M * K, g.P() + t.bn,
                               (kernel.kSteps() + t.stages) * t.bk});
   kernel.narrow = largest < (int64_t(1) << 30);
   if (fused) {
@@ -872,6 +955,8 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
     if (failed(add))
       return failure();
     kernel.residual = memrefOf(fused->residual);
+    if (yRows)
+      kernel.residual = rows(kernel.residual);
     kernel.addFn = *add;
     kernel.convFirst = fused->convFirst;
   }
@@ -887,7 +972,7 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
                                                      bool emulate,
                                                      std::optional<TileConfig> tile,
-                                                     const FusedAdd *fused) {
+                                                     const FusedAdd *fused, ConvLayout layout) {
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -899,9 +984,20 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   std::optional<ref::Tensor> bias;
   if (op.getBias() && !(bias = constantOf(op.getBias())))
     return op.emitError("tensor-core conv: the bias must be a constant"), failure();
-  return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), in[1], *w,
-                               bias ? &*bias : nullptr, g, /*gemm=*/false, emulate, tile,
-                               fused);
+  // An NHWC input takes K in (ky, kx, ci) order: the weights as [Cout, KH,
+  // KW, Cin] (the same bytes for a 1x1 kernel).
+  Value wTensor = in[1];
+  if (layout.inputNHWC && g.kh * g.kw > 1) {
+    auto permuted = ref::transpose(*w, {0, 2, 3, 1});
+    if (!permuted)
+      return op.emitError() << llvm::toString(permuted.takeError()), failure();
+    w = std::move(*permuted);
+    wTensor = Value();
+  }
+  return buildTensorCoreKernel(
+      b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w, bias ? &*bias : nullptr, g,
+      layout.inputNHWC ? TileKernel::XForm::NHWC : TileKernel::XForm::NCHW,
+      /*yRows=*/layout.outputNHWC, emulate, tile, fused);
 }
 
 bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
@@ -965,5 +1061,6 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
                                op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
-                               /*gemm=*/true, emulate, tile, /*fused=*/nullptr);
+                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tile,
+                               /*fused=*/nullptr);
 }

@@ -68,7 +68,8 @@ CPUProgram::CPUProgram() : impl(std::make_unique<Impl>()) {}
 CPUProgram::~CPUProgram() = default;
 
 Expected<std::unique_ptr<CPUProgram>>
-CPUProgram::compile(ModuleOp original, std::optional<std::string> tensorCoreTile) {
+CPUProgram::compile(ModuleOp original, std::optional<std::string> tensorCoreTile,
+                    StringRef layout) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -107,10 +108,11 @@ CPUProgram::compile(ModuleOp original, std::optional<std::string> tensorCoreTile
   });
   PassManager pm(module->getContext());
   std::string pipeline = kPipeline;
+  std::string lowering = "layout=" + layout.str();
   if (tensorCoreTile)
-    pipeline.replace(pipeline.find("qopt-lower-to-linalg"), strlen("qopt-lower-to-linalg"),
-                     "qopt-lower-to-linalg{tensor-core-emulation tensor-core-tile=" +
-                         *tensorCoreTile + "}");
+    lowering += " tensor-core-emulation tensor-core-tile=" + *tensorCoreTile;
+  pipeline.replace(pipeline.find("qopt-lower-to-linalg"), strlen("qopt-lower-to-linalg"),
+                   "qopt-lower-to-linalg{" + lowering + "}");
   if (failed(parsePassPipeline(pipeline, pm, diagStream)))
     return llvm::createStringError("CPU pipeline: " + diagnostics);
   if (failed(pm.run(*module)))
