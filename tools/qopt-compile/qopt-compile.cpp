@@ -11,6 +11,7 @@
 
 #include "qopt/Calibration/Calibrate.h"
 #include "qopt/Compiler/Quantize.h"
+#include "qopt/Conversion/Passes.h"
 #include "qopt/Import/ONNXImporter.h"
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -180,8 +181,11 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
     // itself: the bundle then stores it once.
     mlir::PassManager pack(program.getContext());
     pack.nest<mlir::func::FuncOp>().addPass(qopt::createPackGemmWeightsPass());
+    // And a tensor-core conv's weights in the order its NHWC kernel reads.
+    if (tensorCores && activationLayout != "nchw")
+      pack.nest<mlir::func::FuncOp>().addPass(qopt::createPackConvWeightsPass());
     if (mlir::failed(pack.run(program)))
-      return fail("packing the gemm weights failed");
+      return fail("packing the gemm and conv weights failed");
   }
   auto func = *program.getOps<mlir::func::FuncOp>().begin();
   qopt::BundleOptions options;

@@ -57,6 +57,27 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
   ];
 }
 
+def PackConvWeightsPass : Pass<"qopt-pack-conv-weights", "mlir::func::FuncOp"> {
+  let summary = "Stores a tensor-core conv's weights as [Cout, KH, KW, Cin]";
+  let description = [{
+    In the NHWC layout (qopt-lower-to-linalg), a tensor-core conv whose input
+    channels are a multiple of 16 and whose kernel is larger than 1x1 takes
+    K in (ky, kx, ci) order and reads its weights as [Cout, KH, KW, Cin]. This
+    pass stores a constant weight used by that conv alone in that order, in
+    the program itself, with a `qnn.transpose` back to [Cout, Cin, KH, KW]:
+    the reference runs the same function and the kernel reads the constant,
+    so a bundle stores the weights once (the transpose is dead once lowered).
+
+    ```mlir
+    %w0 = qnn.constant dense<...> : tensor<64x64x3x3xi8>
+    // becomes
+    %p = qnn.constant dense<...> : tensor<64x3x3x64xi8>
+    %w0 = qnn.transpose %p {perm = array<i64: 0, 3, 1, 2>} : tensor<64x3x3x64xi8> -> tensor<64x64x3x3xi8>
+    ```
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
 def MapParallelToGPUPass : Pass<"qopt-map-parallel-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Turns each top-level scf.parallel into a 1-D gpu.launch";
   let description = [{

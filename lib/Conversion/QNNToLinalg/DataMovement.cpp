@@ -116,7 +116,7 @@ FailureOr<Value> lowerConcat(OpBuilder &b, qnn::ConcatOp op, Operands in) {
         // clamped into its operand.
         Value result;
         for (int64_t i = (int64_t)inputs.size() - 1; i >= 0; --i) {
-          int64_t size = cast<RankedTensorType>(inputs[i].getType()).getDimSize(axis);
+          int64_t size = logicalShape(inputs[i])[axis];
           SmallVector<Value> at(idx);
           Value local = arith::SubIOp::create(nb, loc, idx[axis], body.idx(offsets[i]));
           Value ge = body.cmpi(arith::CmpIPredicate::sge, local, body.idx(0));

@@ -32,7 +32,7 @@ Value elementwise(OpBuilder &b, Operation *op, ValueRange inputs,
   auto yt = cast<RankedTensorType>(op->getResult(0).getType());
   SmallVector<AffineMap> maps;
   for (Value v : inputs)
-    maps.push_back(broadcastMap(b.getContext(), tensorOf(v).getShape(), yt.getShape()));
+    maps.push_back(broadcastMap(b.getContext(), logicalShape(v), yt.getShape()));
   return buildGeneric(b, op->getLoc(), storageTensorType(yt), inputs, maps,
                       [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange args) {
                         Body body{nb, loc};

@@ -28,6 +28,7 @@
 #include <string>
 
 namespace qopt::qnn {
+class ConstantOp;
 class ConvOp;
 class GemmOp;
 } // namespace qopt::qnn
@@ -97,6 +98,10 @@ private:
   DimOrder resultOrder;
   LayoutScope *outer;
 };
+
+/// The logical (qnn) shape of a lowered tensor, which the active
+/// LayoutScope may store in another order: lowerings reason in these.
+llvm::SmallVector<int64_t> logicalShape(mlir::Value lowered);
 
 /// Builds one all-parallel linalg.generic producing `resultType`. `inputs`
 /// are read through `inputMaps` (affine maps of the result's dims) and
@@ -247,6 +252,12 @@ mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp
                                                  std::optional<TileConfig> tile,
                                                  const FusedAdd *fused = nullptr,
                                                  ConvLayout layout = {});
+/// The [Cout, KH, KW, Cin] constant a conv's weights are the transpose of
+/// (qopt-pack-conv-weights), or null.
+qnn::ConstantOp packedConvWeights(qnn::ConvOp op);
+/// Whether a tensor-core conv's weights are read as [Cout, KH, KW, Cin] in
+/// the NHWC layout (its input channels fill 16-byte chunks, kernel > 1x1).
+bool readsTapMajorWeights(qnn::ConvOp op);
 /// The same for an integer gemm (constant B, C with 1 or N elements), as a
 /// 1x1 conv over the rows of A.
 bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);

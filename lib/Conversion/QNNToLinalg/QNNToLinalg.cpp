@@ -76,6 +76,15 @@ SmallVector<int64_t> qopt::lowering::physicalShape(ArrayRef<int64_t> logical,
 
 static thread_local LayoutScope *activeScope = nullptr;
 
+SmallVector<int64_t> qopt::lowering::logicalShape(Value lowered) {
+  auto shape = cast<RankedTensorType>(lowered.getType()).getShape();
+  SmallVector<int64_t> logical(shape);
+  if (activeScope)
+    for (auto [i, d] : llvm::enumerate(activeScope->orderOf(lowered)))
+      logical[d] = shape[i];
+  return logical;
+}
+
 LayoutScope::LayoutScope(DenseMap<Value, DimOrder> &orders, DimOrder result)
     : orders(orders), resultOrder(isIdentityOrder(result) ? DimOrder{} : std::move(result)),
       outer(activeScope) {

@@ -52,10 +52,22 @@ using namespace qopt::lowering;
 
 namespace {
 
-/// The constant data of an operand, if it is one (weights are).
+/// The constant data of an operand, if it is one (weights are), seen
+/// through storage casts and a transpose (qopt-pack-conv-weights's).
 std::optional<ref::Tensor> constantOf(Value v) {
   while (auto cast = v.getDefiningOp<mlir::quant::StorageCastOp>())
     v = cast.getOperand();
+  if (auto transpose = v.getDefiningOp<qnn::TransposeOp>()) {
+    std::optional<ref::Tensor> in = constantOf(transpose.getInput());
+    if (!in)
+      return std::nullopt;
+    auto t = ref::transpose(*in, transpose.getPerm());
+    if (!t) {
+      llvm::consumeError(t.takeError());
+      return std::nullopt;
+    }
+    return std::move(*t);
+  }
   auto c = v.getDefiningOp<qnn::ConstantOp>();
   if (!c)
     return std::nullopt;
@@ -296,9 +308,11 @@ struct TileKernel {
   /// im2col row one tap's channels: one copy too, or 16 zero points in the
   /// padding.
   bool vectorW() const { return K() % 16 == 0; }
-  bool vectorX() const {
-    return (x == XForm::Rows && K() % 16 == 0) || (x == XForm::NHWC && g.cin % 16 == 0);
-  }
+  bool vectorX() const { return (x == XForm::Rows && K() % 16 == 0) || tapMajorK(); }
+  /// K in (ky, kx, ci) order, W as [Cout, KH, KW, Cin]: only the chunked
+  /// NHWC gather needs it; a byte-wise gather takes (ci, ky, kx) in either
+  /// layout, so the weights keep the program's order.
+  bool tapMajorK() const { return x == XForm::NHWC && g.cin % 16 == 0; }
 
   struct Coords {
     Value p0, m0, wmRow, wnRow;
@@ -417,7 +431,7 @@ struct TileKernel {
     Value n = o.div(p, g.oh * g.ow), rem = o.rem(p, g.oh * g.ow);
     Value oh = o.div(rem, g.ow), ow = o.rem(rem, g.ow);
     Value ci, tap;
-    if (x == XForm::NHWC) {
+    if (tapMajorK()) {
       tap = o.div(k, g.cin);
       ci = o.rem(k, g.cin);
     } else {
@@ -969,6 +983,22 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
 
 } // namespace
 
+qnn::ConstantOp qopt::lowering::packedConvWeights(qnn::ConvOp op) {
+  Value v = op.getWeight();
+  while (auto cast = v.getDefiningOp<mlir::quant::StorageCastOp>())
+    v = cast.getOperand();
+  auto transpose = v.getDefiningOp<qnn::TransposeOp>();
+  if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{0, 3, 1, 2})
+    return {};
+  return transpose.getInput().getDefiningOp<qnn::ConstantOp>();
+}
+
+bool qopt::lowering::readsTapMajorWeights(qnn::ConvOp op) {
+  auto wt = cast<RankedTensorType>(op.getWeight().getType());
+  return tensorCoreEligible(op) && wt.getDimSize(1) % 16 == 0 &&
+         wt.getDimSize(2) * wt.getDimSize(3) > 1;
+}
+
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
                                                      bool emulate,
                                                      std::optional<TileConfig> tile,
@@ -984,10 +1014,21 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   std::optional<ref::Tensor> bias;
   if (op.getBias() && !(bias = constantOf(op.getBias())))
     return op.emitError("tensor-core conv: the bias must be a constant"), failure();
-  // An NHWC input takes K in (ky, kx, ci) order: the weights as [Cout, KH,
-  // KW, Cin] (the same bytes for a 1x1 kernel).
+  // The chunked NHWC gather takes K in (ky, kx, ci) order: the weights as
+  // [Cout, KH, KW, Cin] (the same bytes for a 1x1 kernel).
   Value wTensor = in[1];
-  if (layout.inputNHWC && g.kh * g.kw > 1) {
+  if (layout.inputNHWC && g.cin % 16 == 0 && g.kh * g.kw > 1) {
+    if (qnn::ConstantOp packed = packedConvWeights(op)) {
+      // The program already holds them so (qopt-pack-conv-weights): the
+      // same constant, one copy in the bundle.
+      auto attr = cast<TypedAttr>(packed.getValue());
+      wTensor = arith::ConstantOp::create(b, op.getLoc(), attr);
+      std::optional<ref::Tensor> data = constantOf(packed);
+      w = std::move(*data);
+      return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w,
+                                   bias ? &*bias : nullptr, g, TileKernel::XForm::NHWC,
+                                   /*yRows=*/layout.outputNHWC, emulate, tile, fused);
+    }
     auto permuted = ref::transpose(*w, {0, 2, 3, 1});
     if (!permuted)
       return op.emitError() << llvm::toString(permuted.takeError()), failure();
