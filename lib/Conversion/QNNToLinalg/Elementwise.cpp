@@ -40,22 +40,25 @@ Value elementwise(OpBuilder &b, Operation *op, ValueRange inputs,
                       });
 }
 
-FailureOr<Value> lowerQuantize(OpBuilder &b, Operation *op, Value x) {
+ScalarForm unary(ScalarFn fn) { return ScalarForm{std::move(fn), {0}}; }
+ScalarForm binary(ScalarFn fn) { return ScalarForm{std::move(fn), {0, 1}}; }
+
+FailureOr<ScalarForm> quantizeForm(Operation *op) {
   auto yi = elementInfo(op, op->getResult(0));
   if (failed(yi))
     return failure();
-  const ref::QuantParams &p = yi->params;
+  const ref::QuantParams p = yi->params;
   if (p.perAxis())
     return op->emitError("per-axis quantize of activations is not lowered; quantize weights "
                          "at compile time"),
            failure();
   Type storage = yi->storage;
-  return elementwise(b, op, {x}, [&](Body &body, ValueRange, ValueRange a) {
+  return unary([p, storage](Body &body, ValueRange, ValueRange a) {
     return body.quantize(a[0], (float)p.scale(), p.zeroPoint(), p.qmin, p.qmax, storage);
   });
 }
 
-FailureOr<Value> lowerDequantize(OpBuilder &b, Operation *op, Value q) {
+FailureOr<ScalarForm> dequantizeForm(OpBuilder &b, Operation *op) {
   auto xi = elementInfo(op, op->getOperand(0));
   if (failed(xi))
     return failure();
@@ -69,7 +72,7 @@ FailureOr<Value> lowerDequantize(OpBuilder &b, Operation *op, Value q) {
     scales = arith::ConstantOp::create(b, op->getLoc(), DenseFPElementsAttr::get(st, ArrayRef(s)));
     zps = i32Tensor(b, op->getLoc(), p.zeroPoints);
   }
-  return elementwise(b, op, {q}, [&](Body &body, ValueRange idx, ValueRange a) {
+  ScalarForm form = unary([=](Body &body, ValueRange idx, ValueRange a) {
     // ONNX DequantizeLinear: the difference is exact, the product is f32.
     Value s, z;
     if (p.perAxis()) {
@@ -83,14 +86,17 @@ FailureOr<Value> lowerDequantize(OpBuilder &b, Operation *op, Value q) {
     Value f = arith::SIToFPOp::create(body.b, body.loc, body.b.getF32Type(), d);
     return body.fromF32(body.mul(f, s), outElt);
   });
+  // Its tables are tensors built here, for a generic of its own.
+  form.fusable = !p.perAxis();
+  return form;
 }
 
-FailureOr<Value> lowerLut(OpBuilder &b, qnn::LutOp op, Operands in) {
+FailureOr<ScalarForm> lutForm(qnn::LutOp op, Operands in) {
   auto xi = elementInfo(op, op.getInput());
   if (failed(xi))
     return failure();
   int64_t entries = (int64_t)xi->params.qmax - xi->params.qmin + 1;
-  if (tensorOf(in[1]).getNumElements() != entries)
+  if (cast<ShapedType>(in[1].getType()).getNumElements() != entries)
     return op.emitError() << "lut table must have " << entries << " entries", failure();
   Value table = in[1];
   int32_t qmin = xi->params.qmin, qmax = xi->params.qmax;
@@ -99,7 +105,7 @@ FailureOr<Value> lowerLut(OpBuilder &b, qnn::LutOp op, Operands in) {
   if (failed(yi))
     return failure();
   Type outStorage = yi->storage;
-  return elementwise(b, op, {in[0]}, [&](Body &body, ValueRange, ValueRange a) {
+  return unary([=](Body &body, ValueRange, ValueRange a) {
     // The reference rejects codes outside the type's range; here they are
     // clamped so no read leaves the table.
     Value q = body.toI32(a[0], isSigned);
@@ -114,16 +120,15 @@ FailureOr<Value> lowerLut(OpBuilder &b, qnn::LutOp op, Operands in) {
   });
 }
 
-FailureOr<Value> lowerIntAdd(OpBuilder &b, Operation *op, Operands in) {
+FailureOr<ScalarForm> intAddForm(Operation *op) {
   FailureOr<IntBinaryFn> add = intAddOf(op);
   if (failed(add))
     return failure();
-  return elementwise(b, op, {in[0], in[1]}, [&](Body &body, ValueRange, ValueRange a) {
-    return (*add)(body, a[0], a[1]);
-  });
+  IntBinaryFn fn = *add;
+  return binary([fn](Body &body, ValueRange, ValueRange a) { return fn(body, a[0], a[1]); });
 }
 
-FailureOr<Value> lowerIntMul(OpBuilder &b, Operation *op, Operands in) {
+FailureOr<ScalarForm> intMulForm(Operation *op) {
   auto ai = elementInfo(op, op->getOperand(0)), bi = elementInfo(op, op->getOperand(1));
   if (failed(ai) || failed(bi))
     return failure();
@@ -132,20 +137,21 @@ FailureOr<Value> lowerIntMul(OpBuilder &b, Operation *op, Operands in) {
     return failure();
   int32_t za = ai->params.zeroPoint(), zb = bi->params.zeroPoint();
   bool sA = ai->isSigned, sB = bi->isSigned;
-  return elementwise(b, op, {in[0], in[1]}, [&](Body &body, ValueRange, ValueRange a) {
+  Requant req = *r;
+  return binary([=](Body &body, ValueRange, ValueRange a) {
     Value x = body.sub(body.toI32(a[0], sA), body.i32(za));
     Value y = body.sub(body.toI32(a[1], sB), body.i32(zb));
-    return body.requantize(body.mul(x, y), *r);
+    return body.requantize(body.mul(x, y), req);
   });
 }
 
 /// Float binary ops and the float fused activation of add.
-FailureOr<Value> lowerFloatBinary(OpBuilder &b, Operation *op, Operands in) {
+FailureOr<ScalarForm> floatBinaryForm(Operation *op) {
   Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
   if (!isa<FloatType>(outElt))
     return op->emitError("integer-typed (non-quantized) elementwise ops are not lowered yet"),
            failure();
-  return elementwise(b, op, {in[0], in[1]}, [&](Body &body, ValueRange, ValueRange a) {
+  return binary([op, outElt](Body &body, ValueRange, ValueRange a) {
     Value x = body.toF32(a[0]), y = body.toF32(a[1]);
     Value r = llvm::TypeSwitch<Operation *, Value>(op)
                   .Case([&](qnn::AddOp) { return body.add(x, y); })
@@ -168,9 +174,9 @@ FailureOr<Value> lowerFloatBinary(OpBuilder &b, Operation *op, Operands in) {
 }
 
 /// Float unary ops.
-FailureOr<Value> lowerFloatUnary(OpBuilder &b, Operation *op, Operands in) {
+ScalarForm floatUnaryForm(Operation *op) {
   Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
-  return elementwise(b, op, {in[0]}, [&](Body &body, ValueRange, ValueRange a) -> Value {
+  return unary([op, outElt](Body &body, ValueRange, ValueRange a) -> Value {
     OpBuilder &nb = body.b;
     Location loc = body.loc;
     Value x = body.toF32(a[0]);
@@ -217,14 +223,14 @@ FailureOr<Value> lowerFloatUnary(OpBuilder &b, Operation *op, Operands in) {
 }
 
 /// ONNX Cast between floats, integers and bool (signless storage).
-FailureOr<Value> lowerCast(OpBuilder &b, qnn::CastOp op, Operands in) {
+FailureOr<ScalarForm> castForm(qnn::CastOp op) {
   Type from = getElementTypeOrSelf(op.getInput().getType());
   Type to = getElementTypeOrSelf(op.getResult().getType());
   for (Type t : {from, to})
     if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
       return op.emitError() << "cast of " << t << " is not lowered (signless integers only)",
              failure();
-  return elementwise(b, op, {in[0]}, [&](Body &body, ValueRange, ValueRange a) -> Value {
+  return unary([from, to](Body &body, ValueRange, ValueRange a) -> Value {
     OpBuilder &nb = body.b;
     Location loc = body.loc;
     Value v = a[0];
@@ -333,37 +339,59 @@ FailureOr<IntBinaryFn> qopt::lowering::intAddOf(Operation *op) {
   });
 }
 
-FailureOr<Value> qopt::lowering::lowerElementwise(OpBuilder &b, Operation *op, Operands in) {
+FailureOr<ScalarForm> qopt::lowering::scalarFormOf(OpBuilder &b, Operation *op, Operands in) {
   if (isa<mlir::quant::QuantizeCastOp>(op))
-    return lowerQuantize(b, op, in[0]);
+    return quantizeForm(op);
   if (isa<mlir::quant::DequantizeCastOp>(op))
-    return lowerDequantize(b, op, in[0]);
+    return dequantizeForm(b, op);
   if (auto l = dyn_cast<qnn::LutOp>(op))
-    return lowerLut(b, l, in);
-  if (auto s = dyn_cast<qnn::SoftmaxOp>(op))
-    return lowerSoftmax(b, s, in);
+    return lutForm(l, in);
   if (auto c = dyn_cast<qnn::CastOp>(op))
-    return lowerCast(b, c, in);
+    return castForm(c);
   bool quantized = isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op->getResult(0).getType()));
   if (quantized) {
     if (isa<qnn::AddOp>(op))
-      return lowerIntAdd(b, op, in);
+      return intAddForm(op);
     if (isa<qnn::MulOp>(op))
-      return lowerIntMul(b, op, in);
+      return intMulForm(op);
     if (isa<qnn::RequantizeOp, qnn::ReluOp, qnn::ClipOp>(op)) {
       auto settle = settleFn(op, op->getOperand(0));
       if (failed(settle))
         return failure();
-      return elementwise(b, op, {in[0]}, [&](Body &body, ValueRange, ValueRange a) {
-        return (*settle)(body, a[0]);
-      });
+      auto fn = *settle;
+      return unary([fn](Body &body, ValueRange, ValueRange a) { return fn(body, a[0]); });
     }
     return op->emitError() << "no integer lowering for '" << op->getName() << "'", failure();
   }
   if (isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp, qnn::PowOp>(op))
-    return lowerFloatBinary(b, op, in);
+    return floatBinaryForm(op);
   if (isFloatUnary(op))
-    return lowerFloatUnary(b, op, in);
+    return floatUnaryForm(op);
   return op->emitError() << "no lowering to linalg for '" << op->getName() << "' yet",
          failure();
+}
+
+bool qopt::lowering::hasScalarForm(Operation *op) {
+  if (isa<mlir::quant::QuantizeCastOp, mlir::quant::DequantizeCastOp, qnn::LutOp, qnn::CastOp>(
+          op))
+    return true;
+  if (isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op->getResult(0).getType())))
+    return isa<qnn::AddOp, qnn::MulOp, qnn::RequantizeOp, qnn::ReluOp, qnn::ClipOp>(op);
+  return isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp,
+             qnn::PowOp>(op) ||
+         isFloatUnary(op);
+}
+
+FailureOr<Value> qopt::lowering::lowerElementwise(OpBuilder &b, Operation *op, Operands in) {
+  if (auto s = dyn_cast<qnn::SoftmaxOp>(op))
+    return lowerSoftmax(b, s, in);
+  FailureOr<ScalarForm> form = scalarFormOf(b, op, in);
+  if (failed(form))
+    return failure();
+  SmallVector<Value> inputs;
+  for (unsigned i : form->operands)
+    inputs.push_back(in[i]);
+  ScalarFn fn = form->fn;
+  return elementwise(b, op, inputs,
+                     [&](Body &body, ValueRange idx, ValueRange a) { return fn(body, idx, a); });
 }

@@ -224,14 +224,36 @@ TileConfig chooseTileConfig(int64_t m, int64_t p, int64_t k, bool contiguousX);
 using IntBinaryFn = std::function<mlir::Value(Body &, mlir::Value a, mlir::Value b)>;
 mlir::FailureOr<IntBinaryFn> intAddOf(mlir::Operation *op);
 
-/// A residual add folded into a tensor-core conv's epilogue: the conv's
-/// requantized output meets `residual` (the add's other operand, lowered,
-/// of the conv output's shape) in `add`, whose result the kernel writes.
-struct FusedAdd {
-  mlir::Operation *add = nullptr;
-  mlir::Value residual;
-  /// Whether the conv's result is the add's first operand.
-  bool convFirst = true;
+
+/// The scalar form of an elementwise op: its value at one element (logical
+/// indices `idx`) from the values there of the operands it reads
+/// elementwise (`args`, in the order of `ScalarForm::operands`); any other
+/// operand (a lut's table) it reads itself, with Body::extract, from the
+/// tensor or memref it was given. The elementwise generics and the
+/// tensor-core epilogue (FusedEpilogue) share it.
+using ScalarFn = std::function<mlir::Value(Body &, mlir::ValueRange idx, mlir::ValueRange args)>;
+struct ScalarForm {
+  ScalarFn fn;
+  llvm::SmallVector<unsigned> operands; // the op's operands read elementwise
+  /// Whether it can run inside another kernel (it reads no table of its own).
+  bool fusable = true;
+};
+/// The ops lowerElementwise lowers, softmax aside: quantize, dequantize,
+/// lut, cast, integer add/mul/requantize/relu/clip, float binary and unary.
+bool hasScalarForm(mlir::Operation *op);
+mlir::FailureOr<ScalarForm> scalarFormOf(mlir::OpBuilder &b, mlir::Operation *op, Operands in);
+
+/// Elementwise ops run in a tensor-core kernel's epilogue: ops[0] takes the
+/// kernel's requantized output (the contraction's result as the reference
+/// stores it), each later op the one before it, and the kernel writes the
+/// last one's result. `operands[i]` are op i's lowered operands (null at
+/// the chain's place; the others are computed before the kernel) and
+/// `orders[i]` their layouts.
+struct FusedEpilogue {
+  llvm::SmallVector<mlir::Operation *> ops;
+  llvm::SmallVector<llvm::SmallVector<mlir::Value>> operands;
+  llvm::SmallVector<llvm::SmallVector<DimOrder>> orders;
+  mlir::Operation *last() const { return ops.empty() ? nullptr : ops.back(); }
 };
 
 /// The layouts of a tensor-core conv's input (NCHW or NHWC) and output
@@ -250,7 +272,7 @@ bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
                                                  Operands in, bool emulate,
                                                  std::optional<TileConfig> tile,
-                                                 const FusedAdd *fused = nullptr,
+                                                 const FusedEpilogue *fused = nullptr,
                                                  ConvLayout layout = {});
 /// The [Cout, KH, KW, Cin] constant a conv's weights are the transpose of
 /// (qopt-pack-conv-weights), or null.
@@ -263,7 +285,8 @@ bool readsTapMajorWeights(qnn::ConvOp op);
 bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp op,
                                                  Operands in, bool emulate,
-                                                 std::optional<TileConfig> tile);
+                                                 std::optional<TileConfig> tile,
+                                                 const FusedEpilogue *fused = nullptr);
 
 /// Zero points and requantization of an integer contraction (conv, gemm,
 /// matmul) whose weights have `channels` output channels: per channel (or

@@ -12,6 +12,7 @@
 #include "qopt/Reference/QuantizedOps.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/IRMapping.h"
@@ -259,6 +260,9 @@ Value Body::cmpi(arith::CmpIPredicate p, Value a, Value c) {
 Value Body::andi(Value a, Value c) { return arith::AndIOp::create(b, loc, a, c); }
 
 Value Body::extract(Value t, ValueRange indices) {
+  // A tensor-core epilogue reads its tables from buffers.
+  if (isa<MemRefType>(t.getType()))
+    return memref::LoadOp::create(b, loc, t, indices);
   if (LayoutScope *scope = LayoutScope::current()) {
     ArrayRef<int64_t> order = scope->orderOf(t);
     if (!order.empty()) {
@@ -447,49 +451,6 @@ Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
 
 namespace {
 
-/// A quantized qnn.add that can be folded into the tensor-core conv that
-/// produces one of its operands: no broadcast, and the conv's result used
-/// by the add alone. Of two such convs, the later one takes it, so that the
-/// other operand (the residual) is computed before the kernel runs.
-struct ResidualPlan {
-  Operation *add;
-  Value residual; // the add's other operand, in the qnn program
-  bool convFirst;
-};
-DenseMap<Operation *, ResidualPlan> planResidualFusion(Block &block) {
-  DenseMap<Operation *, unsigned> order;
-  for (auto [i, op] : llvm::enumerate(block))
-    order[&op] = i;
-  auto before = [&](Value v, Operation *op) {
-    Operation *def = v.getDefiningOp();
-    return !def || (def->getBlock() == &block && order.lookup(def) < order.lookup(op));
-  };
-  DenseMap<Operation *, ResidualPlan> plans;
-  for (Operation &op : block) {
-    auto add = dyn_cast<qnn::AddOp>(&op);
-    if (!add || !isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(add.getType())))
-      continue;
-    auto shape = cast<RankedTensorType>(add.getType()).getShape();
-    Operation *best = nullptr;
-    ResidualPlan plan{};
-    for (unsigned i = 0; i < 2; ++i) {
-      auto conv = add->getOperand(i).getDefiningOp<qnn::ConvOp>();
-      Value other = add->getOperand(1 - i);
-      if (!conv || !conv->hasOneUse() || !tensorCoreEligible(conv) ||
-          cast<RankedTensorType>(conv.getType()).getShape() != shape ||
-          cast<RankedTensorType>(other.getType()).getShape() != shape || !before(other, conv))
-        continue;
-      if (!best || order.lookup(conv) > order.lookup(best)) {
-        best = conv;
-        plan = {add, other, i == 0};
-      }
-    }
-    if (best)
-      plans[best] = plan;
-  }
-  return plans;
-}
-
 /// Whether `op` runs as a tensor-core kernel under the pass's options.
 bool onTensorCores(Operation *op, bool tensorCores, bool emulate) {
   if (!tensorCores && !emulate)
@@ -501,13 +462,71 @@ bool onTensorCores(Operation *op, bool tensorCores, bool emulate) {
   return false;
 }
 
+/// A constant, or a storage cast of one: lowered on demand wherever needed.
+bool isConstantLike(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto cast = dyn_cast_or_null<mlir::quant::StorageCastOp>(def))
+    return isConstantLike(cast.getOperand());
+  return isa_and_nonnull<qnn::ConstantOp>(def);
+}
+
+/// Per tensor-core op, the elementwise ops its epilogue runs
+/// (FusedEpilogue): starting from its result, while the value has one user,
+/// that user has a scalar form and the value's shape, and its other
+/// operands are constants or computed before the kernel, the user joins
+/// and its result is the next value. A residual add of two tensor-core
+/// convs so goes to the later one, whose residual (the other conv's
+/// result) exists when it runs; a batchnorm left as float Mul/Add between a
+/// DequantizeLinear and a QuantizeLinear joins whole.
+DenseMap<Operation *, SmallVector<Operation *>>
+planEpilogueFusion(Block &block, function_ref<bool(Operation *)> onTensorCores) {
+  DenseMap<Operation *, unsigned> position;
+  for (auto [i, op] : llvm::enumerate(block))
+    position[&op] = i;
+  DenseMap<Operation *, SmallVector<Operation *>> plans;
+  for (Operation &op : block) {
+    if (!onTensorCores(&op))
+      continue;
+    auto available = [&](Value v) {
+      Operation *def = v.getDefiningOp();
+      return !def || isConstantLike(v) ||
+             (def->getBlock() == &block && position.lookup(def) < position.lookup(&op));
+    };
+    SmallVector<Operation *> chain;
+    Value cur = op.getResult(0);
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(cur.getType()).getShape();
+    while (cur.hasOneUse()) {
+      Operation *user = *cur.getUsers().begin();
+      if (user->getBlock() != &block || user->getNumResults() != 1 || !hasScalarForm(user))
+        break;
+      auto rt = dyn_cast<RankedTensorType>(user->getResult(0).getType());
+      if (!rt || rt.getShape() != shape)
+        break;
+      // A per-axis dequantize reads scale tables of its own.
+      if (isa<mlir::quant::DequantizeCastOp>(user) &&
+          isa<mlir::quant::UniformQuantizedPerAxisType>(
+              getElementTypeOrSelf(user->getOperand(0).getType())))
+        break;
+      if (!llvm::all_of(user->getOperands(),
+                        [&](Value v) { return v == cur || available(v); }))
+        break;
+      chain.push_back(user);
+      cur = user->getResult(0);
+    }
+    if (!chain.empty())
+      plans[&op] = std::move(chain);
+  }
+  return plans;
+}
+
 FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
                           bool emulate, std::optional<TileConfig> tile,
-                          const FusedAdd *fused, ConvLayout layout) {
+                          const FusedEpilogue *fused, ConvLayout layout) {
   if (onTensorCores(op, tensorCores, emulate)) {
     if (auto conv = dyn_cast<qnn::ConvOp>(op))
       return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused, layout);
-    return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tile);
+    return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tile,
+                               fused);
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
@@ -669,16 +688,36 @@ struct LowerQNNToLinalgPass
     Layouts layouts;
     SmallVector<Operation *> lowered;
     OpBuilder b(func.getContext());
-    // Residual adds that the tensor-core conv before them computes in its
-    // epilogue (docs/codegen.md): one kernel and one tensor less each.
-    DenseMap<Operation *, ResidualPlan> residualPlans;
-    DenseSet<Operation *> fusedAdds;
-    if (tensorCores || tensorCoreEmulation)
-      residualPlans = planResidualFusion(block);
+    // Elementwise ops that a tensor-core kernel before them computes in
+    // its epilogue (docs/codegen.md): one kernel and one tensor less each.
+    auto onTC = [&](Operation *op) {
+      return onTensorCores(op, tensorCores, tensorCoreEmulation);
+    };
+    DenseMap<Operation *, SmallVector<Operation *>> epiloguePlans =
+        planEpilogueFusion(block, onTC);
+    DenseSet<Operation *> fusedOps;
+    for (auto &plan : epiloguePlans)
+      fusedOps.insert(plan.second.begin(), plan.second.end());
+    // A constant an epilogue needs before its place in the block.
+    std::function<Value(Value)> lowerNow = [&](Value v) -> Value {
+      if (Value m = map.lookupOrNull(v))
+        return m;
+      Operation *def = v.getDefiningOp();
+      SmallVector<Value> ins;
+      for (Value o : def->getOperands())
+        ins.push_back(lowerNow(o));
+      FailureOr<Value> r = lowerOne(b, def, Operands{ins}, false, false, std::nullopt, nullptr,
+                                    ConvLayout{});
+      if (failed(r))
+        return Value();
+      map.map(v, *r);
+      return *r;
+    };
     for (Operation &op : block.without_terminator()) {
       b.setInsertionPoint(&op);
-      if (fusedAdds.contains(&op)) {
-        lowered.push_back(&op); // its result came from the conv's kernel
+      if (fusedOps.contains(&op) ||
+          (op.getNumResults() == 1 && map.contains(op.getResult(0)))) {
+        lowered.push_back(&op); // computed already, by a kernel's epilogue or on demand
         continue;
       }
       SmallVector<Value> operands;
@@ -688,7 +727,7 @@ struct LowerQNNToLinalgPass
         op.emitError("qopt-lower-to-linalg: expected a single-result op");
         return signalPassFailure();
       }
-      std::optional<FusedAdd> fused;
+      std::optional<FusedEpilogue> fused;
       Value result = op.getResult(0);
       bool tcOp = onTensorCores(&op, tensorCores, tensorCoreEmulation);
       bool tcConv = tcOp && isa<qnn::ConvOp>(op);
@@ -714,23 +753,42 @@ struct LowerQNNToLinalgPass
         }
       }
       DimOrder order = nhwc ? resultOrderFor(&op, operands, layouts, tcConv) : DimOrder{};
-      auto plan = residualPlans.find(&op);
-      if (plan != residualPlans.end()) {
-        Value residual = map.lookup(plan->second.residual);
-        // The kernel reads the residual in its own output's order.
-        if (nhwc)
-          residual = layouts.reorder(b, op.getLoc(), residual, order);
-        fused = FusedAdd{plan->second.add, residual, plan->second.convFirst};
-        result = plan->second.add->getResult(0);
-        fusedAdds.insert(plan->second.add);
+      bool nhwcOutput = nhwc && tcConv;
+      auto plan = epiloguePlans.find(&op);
+      if (plan != epiloguePlans.end()) {
+        fused.emplace();
+        Value chain = op.getResult(0);
+        for (Operation *e : plan->second) {
+          SmallVector<Value> values;
+          SmallVector<DimOrder> orders;
+          for (Value v : e->getOperands()) {
+            Value lowered = v == chain ? Value() : lowerNow(v);
+            if (v != chain && !lowered)
+              return signalPassFailure();
+            values.push_back(lowered);
+            orders.push_back(lowered ? DimOrder(layouts.of(lowered)) : DimOrder{});
+          }
+          fused->ops.push_back(e);
+          fused->operands.push_back(std::move(values));
+          fused->orders.push_back(std::move(orders));
+          chain = e->getResult(0);
+        }
+        result = chain;
+      }
+      // A conv whose (fused) result only leaves the function or meets a
+      // reshape writes NCHW itself: no transpose after it.
+      if (nhwcOutput && llvm::all_of(result.getUsers(), [](Operation *user) {
+            return isa<func::ReturnOp, qnn::ReshapeOp>(user);
+          })) {
+        nhwcOutput = false;
+        order = {};
       }
       FailureOr<Value> r = failure();
       {
         std::optional<LayoutScope> scope;
         if (nhwc && !tcOp)
           scope.emplace(layouts.orders, order);
-        ConvLayout convLayout{nhwc && tcConv && !layouts.of(operands[0]).empty(),
-                              nhwc && tcConv};
+        ConvLayout convLayout{nhwc && tcConv && !layouts.of(operands[0]).empty(), nhwcOutput};
         r = lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tile,
                      fused ? &*fused : nullptr, convLayout);
       }

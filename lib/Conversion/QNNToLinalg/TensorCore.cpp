@@ -291,11 +291,16 @@ struct TileKernel {
   bool yRows = false;
   /// Every global offset the staging computes fits 32 bits.
   bool narrow = true;
-  /// A residual add folded into the epilogue (FusedAdd): its other operand,
-  /// shaped like y, and the add's arithmetic.
-  Value residual = {};
-  IntBinaryFn addFn = {};
-  bool convFirst = true;
+  /// Elementwise ops run in the epilogue (FusedEpilogue), in order: each
+  /// one's scalar form and the operands it reads elementwise (memrefs with
+  /// their logical shapes and layouts; null for the chain's value).
+  struct EpilogueOp {
+    ScalarForm form;
+    SmallVector<Value> operands;
+    SmallVector<SmallVector<int64_t>> shapes;
+    SmallVector<DimOrder> orders;
+  };
+  std::vector<EpilogueOp> chain;
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -577,20 +582,42 @@ struct TileKernel {
       Value v = q.requantize(q.add(accV, offV),
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
-      SmallVector<Value> at{p, m};
-      if (!yRows) {
+      // The element's logical (qnn) indices: [p, m] for a gemm, NCHW for a
+      // conv.
+      SmallVector<Value> logical{p, m};
+      if (x != XForm::Rows && (!yRows || !chain.empty())) {
         Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
         Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
         Value oh = arith::DivUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
         Value ow = arith::RemUIOp::create(gb, loc, rem, cI(gb, loc, g.ow));
-        at = {n, m, oh, ow};
+        logical = {n, m, oh, ow};
       }
-      if (residual) {
-        // The fused add, on the conv's requantized output as the reference
-        // would have stored it.
-        Value r = memref::LoadOp::create(gb, loc, residual, at);
-        v = convFirst ? addFn(q, v, r) : addFn(q, r, v);
+      // The fused ops, on the contraction's requantized output as the
+      // reference would have stored it.
+      for (const EpilogueOp &e : chain) {
+        SmallVector<Value> args;
+        for (unsigned i : e.form.operands) {
+          if (!e.operands[i]) {
+            args.push_back(v);
+            continue;
+          }
+          // Broadcast (NumPy rules, right-aligned), then the operand's order.
+          ArrayRef<int64_t> shape = e.shapes[i];
+          size_t lead = logical.size() - shape.size();
+          SmallVector<Value> idx;
+          for (auto [d, size] : llvm::enumerate(shape))
+            idx.push_back(size == 1 ? cI(gb, loc, 0) : logical[lead + d]);
+          if (!e.orders[i].empty()) {
+            SmallVector<Value> physical;
+            for (int64_t d : e.orders[i])
+              physical.push_back(idx[d]);
+            idx = std::move(physical);
+          }
+          args.push_back(memref::LoadOp::create(gb, loc, e.operands[i], idx));
+        }
+        v = e.form.fn(q, logical, args);
       }
+      SmallVector<Value> at = yRows ? SmallVector<Value>{p, m} : logical;
       memref::StoreOp::create(gb, loc, v, y, at);
     });
   }
@@ -881,10 +908,19 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
                                        Value wOrig, Value wTensor, const ref::Tensor &w,
                                        const ref::Tensor *bias, Geometry g,
                                        TileKernel::XForm xform, bool yRows, bool emulate,
-                                       std::optional<TileConfig> tile, const FusedAdd *fused) {
+                                       std::optional<TileConfig> tile,
+                                       const FusedEpilogue *fused) {
+  // The kernel carries every op it computes: the bundle's steps name them.
   Location loc = op->getLoc();
-  // With a fused add the kernel writes the add's result.
-  auto yt = cast<RankedTensorType>((fused ? fused->add : op)->getResult(0).getType());
+  if (fused && !fused->ops.empty()) {
+    SmallVector<Location> locs{loc};
+    for (Operation *e : fused->ops)
+      locs.push_back(e->getLoc());
+    loc = FusedLoc::get(b.getContext(), locs);
+  }
+  // With fused ops the kernel writes the last one's result.
+  auto yt = cast<RankedTensorType>(
+      (fused && fused->last() ? fused->last() : op)->getResult(0).getType());
   const int64_t M = g.cout, K = g.K();
   FailureOr<IntContraction> ic = intContraction(op, xOrig, wOrig, M);
   if (failed(ic))
@@ -965,14 +1001,27 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
                               (kernel.kSteps() + t.stages) * t.bk});
   kernel.narrow = largest < (int64_t(1) << 30);
   if (fused) {
-    FailureOr<IntBinaryFn> add = intAddOf(fused->add);
-    if (failed(add))
-      return failure();
-    kernel.residual = memrefOf(fused->residual);
-    if (yRows)
-      kernel.residual = rows(kernel.residual);
-    kernel.addFn = *add;
-    kernel.convFirst = fused->convFirst;
+    for (auto [e, values, orders] : llvm::zip(fused->ops, fused->operands, fused->orders)) {
+      TileKernel::EpilogueOp k;
+      for (auto [v, order] : llvm::zip(values, orders)) {
+        k.operands.push_back(v ? memrefOf(v) : Value());
+        k.shapes.push_back(v ? physicalShape(cast<RankedTensorType>(v.getType()).getShape(),
+                                             {})
+                             : SmallVector<int64_t>{});
+        // The logical shape, from the stored one.
+        if (v && !order.empty())
+          for (auto [i, d] : llvm::enumerate(order))
+            k.shapes.back()[d] = cast<RankedTensorType>(v.getType()).getDimSize(i);
+        k.orders.push_back(order);
+      }
+      FailureOr<ScalarForm> form = scalarFormOf(b, e, Operands{k.operands});
+      if (failed(form))
+        return failure();
+      if (!form->fusable)
+        return e->emitError("tensor-core epilogue: this op cannot be fused"), failure();
+      k.form = std::move(*form);
+      kernel.chain.push_back(std::move(k));
+    }
   }
   if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
     return failure();
@@ -1002,7 +1051,8 @@ bool qopt::lowering::readsTapMajorWeights(qnn::ConvOp op) {
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
                                                      bool emulate,
                                                      std::optional<TileConfig> tile,
-                                                     const FusedAdd *fused, ConvLayout layout) {
+                                                     const FusedEpilogue *fused,
+                                                     ConvLayout layout) {
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -1082,7 +1132,8 @@ bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
 
 FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp op, Operands in,
                                                      bool emulate,
-                                                     std::optional<TileConfig> tile) {
+                                                     std::optional<TileConfig> tile,
+                                                     const FusedEpilogue *fused) {
   auto at = cast<RankedTensorType>(op.getA().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
   int64_t rows = at.getDimSize(0), k = at.getDimSize(1), n = yt.getDimSize(1);
@@ -1102,6 +1153,5 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
                                op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
-                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tile,
-                               /*fused=*/nullptr);
+                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tile, fused);
 }

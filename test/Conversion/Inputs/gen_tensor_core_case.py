@@ -6,10 +6,18 @@ dimension, with tails, and K steps beyond the pipeline's depth.
   gen_tensor_core_case.py gemm ROWS K N [--trans-b] [--seed S]
   gen_tensor_core_case.py conv N CIN H W COUT KH KW STRIDE PAD [--seed S]
   gen_tensor_core_case.py residual N C H W [--seed S]
+  gen_tensor_core_case.py epilogue N C H W [--seed S]
 
 `residual` is a residual block: y = relu(conv1x1(s) + conv1x1'(s)) with
 s = relu(conv3x3(x) + x), so that one add takes its residual from before its
 conv (the input) and the other from a conv issued earlier.
+
+`epilogue` is a conv followed by a chain of elementwise ops that its
+tensor-core epilogue takes: a dequantize, a float batchnorm (multiply by a
+[C, 1, 1] constant, add a [1, C, 1, 1] one), a quantize, an integer
+multiply by a [1, C, 1, 1] constant, a lut (hard sigmoid table) and a relu'd
+residual add of the quantized input; then a 1x1 conv whose dequantized
+result leaves the function.
 
 The program reads float input `x` and writes float output `y`.
 """
@@ -29,7 +37,7 @@ def scales(n, lo, step):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv", "residual"])
+    p.add_argument("kind", choices=["gemm", "conv", "residual", "epilogue"])
     p.add_argument("dims", type=int, nargs="+")
     p.add_argument("--trans-b", action="store_true")
     p.add_argument("--seed", type=int, default=0)
@@ -58,6 +66,9 @@ def main():
         return
     if a.kind == "residual":
         residual(rng, *a.dims)
+        return
+    if a.kind == "epilogue":
+        epilogue(rng, *a.dims)
         return
     n, cin, h, w, cout, kh, kw, stride, pad = a.dims
     oh = (h + 2 * pad - kh) // stride + 1
@@ -108,6 +119,52 @@ def residual(rng, n, c, h, w):
                  f"(tensor<{t}x{cq[1]}>, tensor<{t}x{cq[2]}>) -> tensor<{t}x{yq}>")
     lines.append(f"  %r = quant.dcast %y : tensor<{t}x{yq}> to tensor<{t}xf32>")
     lines.append(f"  return %r : tensor<{t}xf32>\n}}")
+    print("\n".join(lines))
+
+
+def epilogue(rng, n, c, h, w):
+    t = f"{n}x{c}x{h}x{w}"
+    q = lambda s, z: f"!quant.uniform<i8:f32, {s}:{z}>"
+    xq, cq, aq, mq, lq, rq, yq = (q(0.04, 7), q(0.03, -2), q(0.05, 3), q(0.02, -1),
+                                  q(0.004, -128), q(0.05, -128), q(0.3, -5))
+    wq = f"!quant.uniform<i8<-127:127>:f32:0, {{{scales(c, 0.001, 0.00003)}}}>"
+    lines = [f'func.func @main(%arg0: tensor<{t}xf32> {{qnn.name = "x"}}) -> '
+             f'(tensor<{t}xf32> {{qnn.name = "y"}}) {{',
+             f"  %x = quant.qcast %arg0 : tensor<{t}xf32> to tensor<{t}x{xq}>"]
+    for i, k in enumerate((3, 1)):
+        ws = f"{c}x{c}x{k}x{k}"
+        lines += [f"  %w{i}0 = qnn.constant {dense(rng.integers(-127, 128, (c, c, k, k)))} : tensor<{ws}xi8>",
+                  f"  %w{i} = quant.scast %w{i}0 : tensor<{ws}xi8> to tensor<{ws}x{wq}>",
+                  f"  %b{i} = qnn.constant {dense(rng.integers(-400, 400, (c,)))} : tensor<{c}xi32>"]
+    def conv(x, i, p, xt, k, yt):
+        return (f"qnn.conv {x}, %w{i}, %b{i} {{dilations = array<i64: 1, 1>, group = 1 : i64, "
+                f"pads = array<i64: {p}, {p}, {p}, {p}>, strides = array<i64: 1, 1>}} : "
+                f"(tensor<{t}x{xt}>, tensor<{c}x{c}x{k}x{k}x{wq}>, tensor<{c}xi32>) -> "
+                f"tensor<{t}x{yt}>")
+    scale = rng.uniform(0.5, 1.5, (c, 1, 1)).astype(np.float32)
+    shift = rng.uniform(-0.5, 0.5, (1, c, 1, 1)).astype(np.float32)
+    gate = rng.integers(20, 127, (1, c, 1, 1))
+    # A hard sigmoid as the lut's 256 entries (i8 codes in, i8 codes out).
+    codes = np.arange(-128, 128)
+    table = np.clip(np.round(np.clip((codes + 1) * 0.02 / 6 + 0.5, 0, 1) / 0.004) - 128, -128, 127)
+    lines += [
+        "  %c0 = " + conv("%x", 0, 1, xq, 3, cq),
+        f"  %d = quant.dcast %c0 : tensor<{t}x{cq}> to tensor<{t}xf32>",
+        f"  %s = qnn.constant {dense(scale)} : tensor<{c}x1x1xf32>",
+        f"  %m = qnn.mul %d, %s : (tensor<{t}xf32>, tensor<{c}x1x1xf32>) -> tensor<{t}xf32>",
+        f"  %o = qnn.constant {dense(shift)} : tensor<1x{c}x1x1xf32>",
+        f"  %a = qnn.add %m, %o : (tensor<{t}xf32>, tensor<1x{c}x1x1xf32>) -> tensor<{t}xf32>",
+        f"  %aq = quant.qcast %a : tensor<{t}xf32> to tensor<{t}x{aq}>",
+        f"  %g0 = qnn.constant {dense(gate)} : tensor<1x{c}x1x1xi8>",
+        f"  %g = quant.scast %g0 : tensor<1x{c}x1x1xi8> to tensor<1x{c}x1x1x!quant.uniform<i8:f32, 0.01>>",
+        f"  %mg = qnn.mul %aq, %g : (tensor<{t}x{aq}>, tensor<1x{c}x1x1x!quant.uniform<i8:f32, 0.01>>) -> tensor<{t}x{mq}>",
+        f"  %tb = qnn.constant {dense(table.astype(np.int64))} : tensor<256xi8>",
+        f"  %l = qnn.lut %mg, %tb : (tensor<{t}x{mq}>, tensor<256xi8>) -> tensor<{t}x{lq}>",
+        f"  %r = qnn.add %l, %x {{activation = #qnn.activation<relu>}} : "
+        f"(tensor<{t}x{lq}>, tensor<{t}x{xq}>) -> tensor<{t}x{rq}>",
+        "  %c1 = " + conv("%r", 1, 0, rq, 1, yq),
+        f"  %y = quant.dcast %c1 : tensor<{t}x{yq}> to tensor<{t}xf32>",
+        f"  return %y : tensor<{t}xf32>\n}}"]
     print("\n".join(lines))
 
 
