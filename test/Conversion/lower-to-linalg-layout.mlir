@@ -22,3 +22,8 @@
 // NCHW: outs(%{{.+}} : tensor<1x4x6x6xi8>)
 
 // BAD: layout must be auto, nchw or nhwc, got 'nchwc'
+
+// The tools refuse a bad --layout before any work, with the same words.
+// RUN: not qopt-compile %S/Inputs/tiny-int8.mlir --layout=nchwc -o %t.qbin 2>&1 | FileCheck %s --check-prefix=TOOL
+// RUN: not qopt-ref %S/Inputs/tiny-int8.mlir --engine linalg-cpu --layout=nchwc --input x=%S/Inputs/tiny-int8.mlir 2>&1 | FileCheck %s --check-prefix=TOOL
+// TOOL: --layout must be auto, nchw or nhwc, got 'nchwc'

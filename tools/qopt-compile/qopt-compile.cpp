@@ -299,6 +299,8 @@ int main(int argc, char **argv) {
     return fail("--precision must be fp32, fp16, int8 or int8-dynamic, got '" + precision + "'");
   if (floatLayers != "fp32" && floatLayers != "fp16")
     return fail("--float-layers must be fp32 or fp16, got '" + floatLayers + "'");
+  if (activationLayout != "auto" && activationLayout != "nchw" && activationLayout != "nhwc")
+    return fail("--layout must be auto, nchw or nhwc, got '" + activationLayout + "'");
   bool toHalf = precision == "fp16" || floatLayers == "fp16";
   bool floatOnly = precision == "fp32" || precision == "fp16";
   bool dynamic = precision == "int8-dynamic";

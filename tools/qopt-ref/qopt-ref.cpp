@@ -133,6 +133,8 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions({&category, &qopt::onnxImportCLCategory()});
   cl::ParseCommandLineOptions(argc, argv, "QOpt CPU reference executor\n");
   qopt::ref::setBlasThreads(threads);
+  if (layout != "auto" && layout != "nchw" && layout != "nhwc")
+    return fail("--layout must be auto, nchw or nhwc, got '" + layout + "'");
 
   // Read inputs first: their shapes pin the model's dynamic dimensions.
   StringMap<qopt::ref::Tensor> given;
