@@ -10,7 +10,9 @@ and MobileNetV2:
   - the same with --tensor-cores (integer convs as mma.sync kernels): ptxas-clean, no spills;
   - the tensor-core kernels' tile algorithm as host loops (qopt-ref --engine tensor-core-cpu,
     NHWC activations, elementwise ops fused into the epilogues) equals the reference bit for
-    bit on every int8 program (within the float tolerance below where float layers remain);
+    bit on every int8 program (within the float tolerance below where float layers remain),
+    and so does the sm_90a kernels' (wgmma warpgroup tiles, core-matrix staging), whose
+    sm_90a bundles assemble without spills;
   - the lowered program (qopt-lower-to-linalg, the form the kernels are generated from) runs
     JIT-compiled on this CPU and equals the reference executor bit for bit (integer programs),
     or within 1e-3 where float layers remain (PP-OCR cls ends in a float softmax, rec keeps
@@ -43,6 +45,8 @@ INT8 = [  # name, graph input, exact (no float layers inside)
     ("ppocr-rec", "x", False),
     ("mobilenetv2-qdq", "input", True),
 ]
+# The sm_90a kernels (wgmma): their tile algorithm on the CPU and their bundles.
+WGMMA_CPU = TENSOR_CORE_CPU
 TARGETS = "sm_80,sm_86,sm_89,sm_90"
 SUMMARY = re.compile(r"(\d+) kernels x (\d+) targets, (\d+) launches; weights ([\d.]+) MB, "
                      r"arena ([\d.]+) MB .*max (\d+) registers, (\d+) spill bytes")
@@ -76,9 +80,10 @@ def has_ptxas() -> bool:
     return bool(shutil.which("ptxas") or os.access("/usr/local/cuda/bin/ptxas", os.X_OK))
 
 
-def bundle(bins: str, program: str, out: str, extra: list[str]) -> list[str]:
+def bundle(bins: str, program: str, out: str, extra: list[str],
+           targets: str = TARGETS) -> list[str]:
     start = time.monotonic()
-    r = run([f"{bins}/qopt-compile", program, *extra, "-o", out, "--target", TARGETS])
+    r = run([f"{bins}/qopt-compile", program, *extra, "-o", out, "--target", targets])
     secs = time.monotonic() - start
     m = SUMMARY.search(r.stderr)
     if not m:
@@ -121,6 +126,15 @@ def main() -> int:
                 failures += [f"{name}: tensor-core-cpu {f}" for f in
                              compare(os.path.join(d, "cg-ref"), os.path.join(d, "cg-tiles"),
                                      exact)]
+            if name in WGMMA_CPU:
+                start = time.monotonic()
+                run([f"{bins}/qopt-ref", program, "--engine", "tensor-core-cpu",
+                     "--tensor-core-mma=wgmma", "--input", f"{input_name}={x}",
+                     "--output-dir", os.path.join(d, "cg-wgmma")])
+                print(f"  wgmma tile algorithm on the CPU ({time.monotonic() - start:.1f} s):")
+                failures += [f"{name}: wgmma tensor-core-cpu {f}" for f in
+                             compare(os.path.join(d, "cg-ref"), os.path.join(d, "cg-wgmma"),
+                                     exact)]
             if ptxas:
                 qbin = os.path.join(d, "model.qbin")
                 failures += bundle(bins, program, qbin, ["--tensor-cores=false"])
@@ -129,6 +143,10 @@ def main() -> int:
                 failures += bundle(bins, program, tc, ["--tensor-cores"])
                 # Weights are stored once: the program IR in the bundle refers
                 # to them (a bias folded into the kernels once doubled it).
+                if name in WGMMA_CPU:
+                    print("  for sm_90a (wgmma):")
+                    failures += bundle(bins, program, os.path.join(d, "model-wgmma.qbin"), [],
+                                       targets="sm_90a")
                 if os.path.getsize(tc) > 1.25 * os.path.getsize(qbin) + 4e6:
                     failures.append(f"{name}: tensor-core bundle {os.path.getsize(tc)} bytes "
                                     f"against {os.path.getsize(qbin)}")

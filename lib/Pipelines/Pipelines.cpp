@@ -32,9 +32,14 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
   // and inspected alone (docs/codegen.md lists the stages).
   std::string text;
   llvm::raw_string_ostream os(text);
+  // Hopper's wgmma exists on sm_90a alone, and the PTX is generated once for
+  // every target: it is the instruction only when sm_90a is the one target.
+  std::string mma = options.tensorCoreMma;
+  if (mma == "auto")
+    mma = options.targets.size() == 1 && options.targets[0] == "sm_90a" ? "wgmma" : "mma.sync";
   os << "func.func(qopt-lower-to-linalg{tensor-cores=" << (options.tensorCores ? "true" : "false")
-     << " tensor-core-tile=" << options.tensorCoreTile << " layout=" << options.layout
-     << "}),";
+     << " tensor-core-tile=" << options.tensorCoreTile << " tensor-core-mma=" << mma
+     << " layout=" << options.layout << "}),";
   if (options.fuseElementwise)
     os << "linalg-fuse-elementwise-ops,";
   os << "one-shot-bufferize{bufferize-function-boundaries "
@@ -49,7 +54,9 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
      << "convert-vector-to-scf{full-unroll=true},"
      << "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
      << "convert-vector-to-llvm{use-vector-alignment=true},"
-     << "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},canonicalize,cse,"
+     << "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
+     // wgmma and its fences become inline PTX.
+     << (mma == "wgmma" ? "convert-nvvm-to-llvm," : "") << "canonicalize,cse,"
      << "reconcile-unrealized-casts)";
   std::vector<std::string> targets(options.targets.begin(), options.targets.end());
   if (targets.empty())

@@ -318,6 +318,10 @@ int main(int argc, char **argv) {
   for (const std::string &chip : chips)
     if (!StringRef(chip).starts_with("sm_") || chip.size() < 5)
       return fail("--target: '" + chip + "' is not a chip name like sm_90");
+  // sm_90a code (the wgmma kernels) runs on sm_90 devices alone; the PTX is
+  // generated once for every target, so it cannot share a bundle.
+  if (chips.size() > 1 && llvm::is_contained(chips, "sm_90a"))
+    return fail("--target sm_90a (Hopper's wgmma kernels) must be the only target");
   bool int8 = precision == "int8";
   if (int8 && calibData.empty() && !calibCache.empty() && !sys::fs::exists(calibCache))
     return fail("calibration cache '" + calibCache + "' does not exist (pass --calib-data to "

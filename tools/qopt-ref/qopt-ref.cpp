@@ -86,6 +86,11 @@ static cl::opt<std::string> tensorCoreTile(
     cl::desc("With --engine tensor-core-cpu: the tile shape to emulate, BMxBNxBK/WMxWN/STAGES, "
              "or auto (the heuristic qopt-compile uses)"),
     cl::init("auto"), cl::cat(category));
+static cl::opt<std::string> tensorCoreMma(
+    "tensor-core-mma",
+    cl::desc("With --engine tensor-core-cpu: the instruction whose tile algorithm is emulated, "
+             "mma.sync or wgmma (its warpgroup tiles and shared-memory layout)"),
+    cl::init("mma.sync"), cl::cat(category));
 static cl::opt<std::string> layout(
     "layout",
     cl::desc("With --engine linalg-cpu or tensor-core-cpu: the activation layout of the "
@@ -135,6 +140,8 @@ int main(int argc, char **argv) {
   qopt::ref::setBlasThreads(threads);
   if (layout != "auto" && layout != "nchw" && layout != "nhwc")
     return fail("--layout must be auto, nchw or nhwc, got '" + layout + "'");
+  if (tensorCoreMma != "mma.sync" && tensorCoreMma != "wgmma")
+    return fail("--tensor-core-mma must be mma.sync or wgmma, got '" + tensorCoreMma + "'");
 
   // Read inputs first: their shapes pin the model's dynamic dimensions.
   StringMap<qopt::ref::Tensor> given;
@@ -268,7 +275,7 @@ int main(int argc, char **argv) {
     auto program = qopt::CPUProgram::compile(
         *module,
         engine == "tensor-core-cpu" ? std::optional<std::string>(tensorCoreTile) : std::nullopt,
-        layout);
+        layout, tensorCoreMma);
     if (!program)
       return fail(toString(program.takeError()));
     cpuProgram = std::move(*program);

@@ -50,6 +50,9 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
     Option<"tensorCoreTile", "tensor-core-tile", "std::string", "\"auto\"",
            "Tile shape of every tensor-core kernel, BMxBNxBK/WMxWN/STAGES "
            "(e.g. 128x128x64/64x32/3), or auto for the per-shape heuristic">,
+    Option<"tensorCoreMma", "tensor-core-mma", "std::string", "\"mma.sync\"",
+           "The tensor-core instruction: mma.sync (sm_80 and newer) or wgmma (Hopper's "
+           "warpgroup MMA, sm_90a only)">,
     Option<"layout", "layout", "std::string", "\"auto\"",
            "Activation layout inside the function: nhwc (4-D activations stored "
            "[N, H, W, C], tensor-core convs read K-contiguous rows), nchw, or auto "

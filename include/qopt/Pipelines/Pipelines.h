@@ -48,6 +48,11 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
       llvm::cl::desc("Tile shape of the tensor-core kernels, BMxBNxBK/WMxWN/STAGES, or auto "
                      "(the per-shape heuristic of docs/codegen.md)"),
       llvm::cl::init("auto")};
+  Option<std::string> tensorCoreMma{
+      *this, "tensor-core-mma",
+      llvm::cl::desc("The tensor-core instruction: mma.sync, wgmma (sm_90a only), or auto "
+                     "(wgmma when the one target is sm_90a)"),
+      llvm::cl::init("auto")};
   Option<std::string> layout{
       *this, "layout",
       llvm::cl::desc("Activation layout inside the program: nhwc, nchw, or auto (nhwc with "

@@ -31,10 +31,11 @@ public:
   /// tensor-core kernel's tile algorithm (pipelined staging, im2col, tile
   /// products, epilogue) as host loops, which checks that algorithm against
   /// the reference. `layout` is qopt-lower-to-linalg's activation layout
-  /// (auto, nchw or nhwc).
+  /// (auto, nchw or nhwc); `mma` the tensor-core instruction whose tile
+  /// algorithm is emulated (mma.sync, or wgmma and its shared-memory layout).
   static llvm::Expected<std::unique_ptr<CPUProgram>>
   compile(mlir::ModuleOp module, std::optional<std::string> tensorCoreTile = std::nullopt,
-          llvm::StringRef layout = "auto");
+          llvm::StringRef layout = "auto", llvm::StringRef mma = "mma.sync");
   ~CPUProgram();
 
   /// Runs @main on `inputs` (in argument order); outputs in result order,

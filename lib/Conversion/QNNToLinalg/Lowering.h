@@ -184,11 +184,19 @@ mlir::FailureOr<mlir::Value> lowerDataMovement(mlir::OpBuilder &b, mlir::Operati
 /// multiplied). Written `BMxBNxBK/WMxWN/S`, e.g. 128x128x64/64x32/3.
 struct TileConfig {
   int64_t bm = 64, bn = 64, bk = 32, wm = 32, wn = 32, stages = 3;
-  /// sm_86 and sm_89 give a block at most 99 KiB of shared memory.
+  /// Hopper's warpgroup MMA (sm_90a) instead of mma.sync: each warpgroup of
+  /// 4 warps computes 64 rows x bn (wm = 64, wn = bn) with wgmma.mma_async
+  /// m64nNk32 on operands read from shared memory by descriptors.
+  bool wgmma = false;
+  /// sm_86 and sm_89 give a block at most 99 KiB of shared memory; sm_90
+  /// 227 KiB.
   static constexpr int64_t kMaxSharedBytes = 99 * 1024;
+  static constexpr int64_t kMaxSharedBytesSm90 = 227 * 1024;
   int64_t warpsM() const { return bm / wm; }
   int64_t warpsN() const { return bn / wn; }
-  int64_t threads() const { return warpsM() * warpsN() * 32; }
+  /// Warps that issue one MMA unit (a warp, or a warpgroup).
+  int64_t warpsPerUnit() const { return wgmma ? 4 : 1; }
+  int64_t threads() const { return warpsM() * warpsN() * 32 * warpsPerUnit(); }
   /// Row pitch of the i32 C tile in shared memory: two words of padding
   /// make the epilogue's column reads (a gemm's) 2-way instead of 32-way
   /// bank conflicts and keep the fragments' 8-byte stores aligned.
@@ -201,7 +209,14 @@ struct TileConfig {
   /// A 128x128 tile of 8 warps keeps 64 accumulators per thread and fits
   /// 128 (2 blocks per SM); smaller tiles hold fewer accumulators but their
   /// byte-wise im2col staging keeps many addresses live, which 168 covers.
-  int64_t registerBudget() const { return bm * bn >= 128 * 128 ? 128 : 168; }
+  /// A warpgroup keeps bn/2 accumulators per thread: 168 covers bn = 128,
+  /// 232 bn = 256; a single warpgroup (128 threads) also stages a whole
+  /// tile, whose byte-wise gathers (K % 16 != 0) need up to 232.
+  int64_t registerBudget() const {
+    if (wgmma)
+      return bn >= 256 || bm == 64 ? 232 : 168;
+    return bm * bn >= 128 * 128 ? 128 : 168;
+  }
   std::string str() const;
   /// Why the shape cannot be built, if it cannot.
   std::optional<std::string> invalid() const;
@@ -210,12 +225,16 @@ struct TileConfig {
 /// The discardable attribute that carries TileConfig::registerBudget from
 /// the kernel body (gpu.dynamic_shared_memory) to the outlined function.
 inline constexpr llvm::StringLiteral kRegisterBudgetAttr = "qopt.max_registers";
-mlir::FailureOr<TileConfig> parseTileConfig(llvm::StringRef text, std::string *why);
+/// With `wgmma`, the shape of the sm_90a kernel (WMxWN = 64xBN).
+mlir::FailureOr<TileConfig> parseTileConfig(llvm::StringRef text, std::string *why,
+                                            bool wgmma = false);
 /// The documented heuristic (docs/codegen.md, "Tile choice") for a
 /// contraction of m output channels, p pixels and k reduction taps, whose
 /// activation rows are contiguous along K (a gemm's, with K % 16 == 0) or
 /// gathered as im2col.
 TileConfig chooseTileConfig(int64_t m, int64_t p, int64_t k, bool contiguousX);
+/// The same for the wgmma kernel (sm_90a).
+TileConfig chooseWgmmaTileConfig(int64_t m, int64_t p, bool contiguousX);
 
 /// The integer add of two storage scalars (the reference's intAdd: both
 /// lifted by 2^20 and rescaled to twice the larger scale, summed,
@@ -273,7 +292,7 @@ mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp
                                                  Operands in, bool emulate,
                                                  std::optional<TileConfig> tile,
                                                  const FusedEpilogue *fused = nullptr,
-                                                 ConvLayout layout = {});
+                                                 ConvLayout layout = {}, bool wgmma = false);
 /// The [Cout, KH, KW, Cin] constant a conv's weights are the transpose of
 /// (qopt-pack-conv-weights), or null.
 qnn::ConstantOp packedConvWeights(qnn::ConvOp op);
@@ -286,7 +305,8 @@ bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp op,
                                                  Operands in, bool emulate,
                                                  std::optional<TileConfig> tile,
-                                                 const FusedEpilogue *fused = nullptr);
+                                                 const FusedEpilogue *fused = nullptr,
+                                                 bool wgmma = false);
 
 /// Zero points and requantization of an integer contraction (conv, gemm,
 /// matmul) whose weights have `channels` output channels: per channel (or

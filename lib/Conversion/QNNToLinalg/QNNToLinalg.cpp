@@ -521,12 +521,13 @@ planEpilogueFusion(Block &block, function_ref<bool(Operation *)> onTensorCores) 
 
 FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
                           bool emulate, std::optional<TileConfig> tile,
-                          const FusedEpilogue *fused, ConvLayout layout) {
+                          const FusedEpilogue *fused, ConvLayout layout, bool wgmma) {
   if (onTensorCores(op, tensorCores, emulate)) {
     if (auto conv = dyn_cast<qnn::ConvOp>(op))
-      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused, layout);
+      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused, layout,
+                                 wgmma);
     return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tile,
-                               fused);
+                               fused, wgmma);
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
@@ -657,10 +658,16 @@ struct LowerQNNToLinalgPass
       return signalPassFailure();
     }
     Block &block = func.getBody().front();
+    if (tensorCoreMma != "mma.sync" && tensorCoreMma != "wgmma") {
+      func.emitError() << "qopt-lower-to-linalg: tensor-core-mma must be mma.sync or wgmma, got '"
+                       << tensorCoreMma << "'";
+      return signalPassFailure();
+    }
     std::optional<TileConfig> tile;
     if (tensorCoreTile != "auto") {
       std::string why;
-      FailureOr<TileConfig> parsed = parseTileConfig(tensorCoreTile, &why);
+      FailureOr<TileConfig> parsed =
+          parseTileConfig(tensorCoreTile, &why, tensorCoreMma == "wgmma");
       if (failed(parsed)) {
         func.emitError() << "qopt-lower-to-linalg: tensor-core-tile '" << tensorCoreTile
                          << "': " << why;
@@ -707,7 +714,7 @@ struct LowerQNNToLinalgPass
       for (Value o : def->getOperands())
         ins.push_back(lowerNow(o));
       FailureOr<Value> r = lowerOne(b, def, Operands{ins}, false, false, std::nullopt, nullptr,
-                                    ConvLayout{});
+                                    ConvLayout{}, false);
       if (failed(r))
         return Value();
       map.map(v, *r);
@@ -790,7 +797,7 @@ struct LowerQNNToLinalgPass
           scope.emplace(layouts.orders, order);
         ConvLayout convLayout{nhwc && tcConv && !layouts.of(operands[0]).empty(), nhwcOutput};
         r = lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tile,
-                     fused ? &*fused : nullptr, convLayout);
+                     fused ? &*fused : nullptr, convLayout, tensorCoreMma == "wgmma");
       }
       if (failed(r))
         return signalPassFailure();

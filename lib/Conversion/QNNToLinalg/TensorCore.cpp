@@ -33,6 +33,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
@@ -200,11 +201,24 @@ struct Geometry {
 //===----------------------------------------------------------------------===//
 
 std::string qopt::lowering::TileConfig::str() const {
-  return llvm::formatv("{0}x{1}x{2}/{3}x{4}/{5}", bm, bn, bk, wm, wn, stages).str();
+  return llvm::formatv("{0}x{1}x{2}/{3}x{4}/{5}{6}", bm, bn, bk, wm, wn, stages,
+                       wgmma ? " (wgmma)" : "")
+      .str();
 }
 
 std::optional<std::string> qopt::lowering::TileConfig::invalid() const {
   auto pow2 = [](int64_t v) { return v > 0 && (v & (v - 1)) == 0; };
+  if (wgmma) {
+    if (!(bm == 64 || bm == 128 || bm == 256) || wm != 64 || wn != bn)
+      return "wgmma tiles are 64, 128 or 256 rows of warpgroups of 64 x BN (WMxWN = 64xBN)";
+    if (!(bn == 64 || bn == 128 || bn == 256) || !(bk == 32 || bk == 64))
+      return "wgmma tiles are 64, 128 or 256 columns wide with K steps of 32 or 64";
+    if (stages < 2 || stages > 6)
+      return "2 to 6 stages";
+    if (sharedBytes() + 16 > kMaxSharedBytesSm90)
+      return "more than 227 KiB of shared memory (the limit of sm_90)";
+    return std::nullopt;
+  }
   if (!pow2(bm) || !pow2(bn) || !pow2(wm) || !pow2(wn) || !(bk == 32 || bk == 64))
     return "tile sizes must be powers of two and K step 32 or 64";
   if (wm < 16 || wn < 8 || bm % wm || bn % wn || wm > 64 || wn > 64)
@@ -220,8 +234,10 @@ std::optional<std::string> qopt::lowering::TileConfig::invalid() const {
   return std::nullopt;
 }
 
-FailureOr<TileConfig> qopt::lowering::parseTileConfig(StringRef text, std::string *why) {
+FailureOr<TileConfig> qopt::lowering::parseTileConfig(StringRef text, std::string *why,
+                                                      bool wgmma) {
   TileConfig t;
+  t.wgmma = wgmma;
   StringRef s = text.trim();
   auto num = [&](StringRef sep, int64_t &v) {
     StringRef head;
@@ -264,6 +280,23 @@ TileConfig qopt::lowering::chooseTileConfig(int64_t m, int64_t p, int64_t k, boo
   return {64, 64, 32, 32, 16, 2};
 }
 
+TileConfig qopt::lowering::chooseWgmmaTileConfig(int64_t m, int64_t p, bool contiguousX) {
+  // Two warpgroups of m64n128 where there are 128 channels, one otherwise;
+  // 4 stages of 64-byte K steps (64 KiB at 128x128) keep three steps in
+  // flight while one is multiplied. A byte-wise gather keeps its addresses
+  // live, and one warpgroup (128 threads) stages a whole tile: 64x64 with K
+  // steps of 32 and 3 stages is what fits 168 registers without spills.
+  TileConfig t;
+  t.wgmma = true;
+  t.bm = m >= 128 && contiguousX ? 128 : 64;
+  t.bn = p <= 64 || !contiguousX ? 64 : 128;
+  t.bk = contiguousX ? 64 : 32;
+  t.wm = 64;
+  t.wn = t.bn;
+  t.stages = contiguousX ? 4 : 3;
+  return t;
+}
+
 namespace {
 
 /// The kernel of one conv: the GPU form (gpu.launch, dynamic shared memory,
@@ -300,7 +333,7 @@ struct TileKernel {
     SmallVector<SmallVector<int64_t>> shapes;
     SmallVector<DimOrder> orders;
   };
-  std::vector<EpilogueOp> chain;
+  std::vector<EpilogueOp> chain = {};
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -331,8 +364,9 @@ struct TileKernel {
     // Warps row-major over the tile; affine.apply, like the index arithmetic
     // upstream's own pipelines hand to vector-to-nvgpu.
     AffineExpr d = b.getAffineDimExpr(0);
-    c.wmRow = affineOf(b, loc, d.floorDiv(32 * t.warpsN()) * t.wm, tid);
-    c.wnRow = affineOf(b, loc, (d.floorDiv(32) % t.warpsN()) * t.wn, tid);
+    int64_t unit = 32 * t.warpsPerUnit();
+    c.wmRow = affineOf(b, loc, d.floorDiv(unit * t.warpsN()) * t.wm, tid);
+    c.wnRow = affineOf(b, loc, (d.floorDiv(unit) % t.warpsN()) * t.wn, tid);
     return c;
   }
 
@@ -402,7 +436,7 @@ struct TileKernel {
     if (gpu) {
       auto copy = [&](OpBuilder &cb) {
         Value bytes = Body{cb, loc}.select(ok, cI(cb, loc, 16), cI(cb, loc, 0));
-        nvgpu::DeviceAsyncCopyOp::create(cb, loc, dst, ValueRange{stage, r, c}, src,
+        nvgpu::DeviceAsyncCopyOp::create(cb, loc, dst, stageIndex(cb, stage, r, c), src,
                                          ValueRange{at}, cb.getIndexAttr(16), bytes,
                                          cb.getUnitAttr());
       };
@@ -412,7 +446,7 @@ struct TileKernel {
       OpBuilder tb = branch.getThenBodyBuilder();
       auto v16 = VectorType::get({16}, i8);
       Value z = arith::ConstantOp::create(tb, loc, DenseElementsAttr::get(v16, APInt(8, zx)));
-      vector::StoreOp::create(tb, loc, z, dst, ValueRange{stage, r, c});
+      vector::StoreOp::create(tb, loc, z, dst, stageIndex(tb, stage, r, c));
       OpBuilder eb = branch.getElseBodyBuilder();
       copy(eb);
       return;
@@ -426,7 +460,7 @@ struct TileKernel {
     if (pad)
       v = l.select(pad, l.intConst(i8, zx), v);
     memref::StoreOp::create(lb, loc, v, dst,
-                            ValueRange{stage, r, arith::AddIOp::create(lb, loc, c, j)});
+                            stageIndex(lb, stage, r, arith::AddIOp::create(lb, loc, c, j)));
   }
 
   /// The input element of im2col row p (an output pixel) and column k, both
@@ -494,7 +528,7 @@ struct TileKernel {
         Value off = s.select(ok, o.add(o.mul(row, K()), k), o.c(0));
         Value v = memref::LoadOp::create(sb, loc, src, ValueRange{o.index(off)});
         v = s.select(ok, v, s.intConst(i8, 0));
-        memref::StoreOp::create(sb, loc, v, dst, ValueRange{buf, r, c});
+        memref::StoreOp::create(sb, loc, v, dst, stageIndex(sb, buf, r, c));
       });
     };
     if (vectorW())
@@ -551,7 +585,7 @@ struct TileKernel {
       // multiplied by W = 0 or never stored.
       v = s.select(inside, v, s.intConst(i8, zx));
       v = s.select(s.andi(pOk, kOk), v, s.intConst(i8, 0));
-      memref::StoreOp::create(sb, loc, v, sB, ValueRange{buf, r, c});
+      memref::StoreOp::create(sb, loc, v, sB, stageIndex(sb, buf, r, c));
     });
   }
 
@@ -622,7 +656,24 @@ struct TileKernel {
     });
   }
 
+  /// Where byte (r, k) of a stage's [rows, bk] tile lives. For mma.sync the
+  /// tile is row-major (upstream's swizzle permutes it later); for wgmma it
+  /// is the no-swizzle K-major layout its descriptors read: groups of 8
+  /// rows, each 8 rows x 16 bytes per 16-byte column of K (core matrices),
+  /// byte offset (r/8)*8*bk + (k/16)*128 + (r%8)*16 + k%16, i.e. the index
+  /// [r/8, k/16, r%8, k%16] of a [rows/8, bk/16, 8, 16] view.
+  SmallVector<Value> stageIndex(OpBuilder &b, Value stage, Value r, Value k) const {
+    if (!t.wgmma)
+      return {stage, r, k};
+    AffineExpr d = b.getAffineDimExpr(0);
+    return {stage, affineOf(b, loc, d.floorDiv(8), r), affineOf(b, loc, d.floorDiv(16), k),
+            affineOf(b, loc, d % 8, r), affineOf(b, loc, d % 16, k)};
+  }
+
   MemRefType stagingType(Type i8, int64_t rows, Attribute space) const {
+    if (t.wgmma)
+      return MemRefType::get({t.stages, rows / 8, t.bk / 16, 8, 16}, i8,
+                             MemRefLayoutAttrInterface{}, space);
     return MemRefType::get({t.stages, rows, t.bk}, i8, MemRefLayoutAttrInterface{}, space);
   }
   MemRefType cTileType(Type i32, Attribute space) const {
@@ -714,6 +765,125 @@ struct TileKernel {
     for (Value buffer : {sA, sB})
       if (failed(nvgpu::optimizeSharedMemoryReadsAndWrites(launch, buffer)))
         return emitError(loc, "tensor-core kernel: the shared-memory swizzle does not apply");
+    return success();
+  }
+
+  /// The sm_90a kernel: the same staging, pipeline and epilogue, with each
+  /// warpgroup's product as wgmma.mma_async m64nNk32 on descriptors of the
+  /// stages (no swizzle, K-major: the layout of stageIndex) instead of
+  /// ldmatrix + mma.sync. Descriptors, layout and the accumulator fragment
+  /// follow ../shared/recipes/wgmma_s8, verified on an H100.
+  LogicalResult emitGPUWgmma(OpBuilder &b) const {
+    MLIRContext *ctx = b.getContext();
+    auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+    Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
+    Value one = cI(b, loc, 1);
+    Value smemBytes = arith::ConstantIntOp::create(b, loc, i32, t.sharedBytes());
+    auto launch = gpu::LaunchOp::create(
+        b, loc, cI(b, loc, (P() + t.bn - 1) / t.bn), cI(b, loc, (M() + t.bm - 1) / t.bm), one,
+        cI(b, loc, t.threads()), one, one, smemBytes);
+    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    auto dynOp = gpu::DynamicSharedMemoryOp::create(
+        kb, loc, MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface{},
+                                 workgroup));
+    dynOp->setAttr(kRegisterBudgetAttr, b.getI32IntegerAttr(t.registerBudget()));
+    Value dyn = dynOp;
+    auto view = [&](MemRefType type, int64_t offset) -> Value {
+      return memref::ViewOp::create(kb, loc, type, dyn, cI(kb, loc, offset), ValueRange{});
+    };
+    const int64_t aBytes = t.stages * t.bm * t.bk;
+    Value sA = view(stagingType(i8, t.bm, workgroup), 0);
+    Value sB = view(stagingType(i8, t.bn, workgroup), aBytes);
+    Value sC = view(cTileType(i32, workgroup), 0);
+    Value tid = gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x);
+    Value bx = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::x);
+    Value by = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
+    Coords c = coords(kb, bx, by, tid);
+    for (int64_t s = 0; s + 1 < t.stages; ++s) {
+      stage(kb, /*gpu=*/true, tid, c.p0, c.m0, cI(kb, loc, s), sA, sB);
+      NVVM::CpAsyncCommitGroupOp::create(kb, loc);
+    }
+    // Descriptor: ((address & 0x3FFFF) >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32,
+    // with LBO = 128 (the next 16 bytes of K) and SBO = 8 * bk (the next 8 rows).
+    Value base = arith::IndexCastUIOp::create(
+        kb, loc, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, loc, dyn));
+    const uint64_t fixedBits = (uint64_t(128 >> 4) << 16) | (uint64_t((8 * t.bk) >> 4) << 32);
+    auto c64 = [&](OpBuilder &ob, int64_t v) -> Value {
+      return arith::ConstantIntOp::create(ob, loc, i64, v);
+    };
+    auto descriptor = [&](OpBuilder &ob, Value offset) -> Value {
+      Value address = arith::AddIOp::create(ob, loc, base, offset);
+      Value bits = arith::ShRUIOp::create(
+          ob, loc, arith::AndIOp::create(ob, loc, address, c64(ob, 0x3FFFF)), c64(ob, 4));
+      return arith::OrIOp::create(ob, loc, bits, c64(ob, (int64_t)fixedBits));
+    };
+    auto accType = LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(t.bn / 2, i32));
+    Value zero = LLVM::ZeroOp::create(kb, loc, accType);
+    Value warpgroup64 = arith::IndexCastUIOp::create(
+        kb, loc, i64, affineOf(kb, loc, kb.getAffineDimExpr(0).floorDiv(128), tid));
+    auto kLoop = scf::ForOp::create(kb, loc, cI(kb, loc, 0), cI(kb, loc, kSteps()),
+                                    cI(kb, loc, 1), ValueRange{zero});
+    {
+      OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
+      Value ks = kLoop.getInductionVar();
+      // The oldest step has landed (this thread's copies), is visible to the
+      // async proxy wgmma reads through, and everyone's copies are done;
+      // every warpgroup is also past the step the next issue overwrites
+      // (its wgmma waited at the end of the previous iteration).
+      NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.stages - 2);
+      NVVM::FenceProxyOp::create(
+          lb, loc, NVVM::ProxyKindAttr::get(ctx, NVVM::ProxyKind::async_shared),
+          NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+      gpu::BarrierOp::create(lb, loc);
+      stage(lb, /*gpu=*/true, tid, c.p0, c.m0,
+            affineOf(lb, loc, lb.getAffineDimExpr(0) + (t.stages - 1), ks), sA, sB);
+      NVVM::CpAsyncCommitGroupOp::create(lb, loc);
+      Value buf = arith::IndexCastUIOp::create(
+          lb, loc, i64, affineOf(lb, loc, lb.getAffineDimExpr(0) % t.stages, ks));
+      Value aStage = arith::AddIOp::create(
+          lb, loc, arith::MulIOp::create(lb, loc, buf, c64(lb, t.bm * t.bk)),
+          arith::MulIOp::create(lb, loc, warpgroup64, c64(lb, 64 * t.bk)));
+      Value bStage = arith::AddIOp::create(
+          lb, loc, arith::MulIOp::create(lb, loc, buf, c64(lb, t.bn * t.bk)), c64(lb, aBytes));
+      NVVM::WgmmaFenceAlignedOp::create(lb, loc);
+      Value acc = kLoop.getRegionIterArgs()[0];
+      for (int64_t kk = 0; kk < t.bk / 32; ++kk) {
+        // A K step of 32 is two 16-byte columns of core matrices: 256 bytes.
+        Value step = c64(lb, kk * 256);
+        acc = NVVM::WgmmaMmaAsyncOp::create(
+            lb, loc, accType, acc,
+            descriptor(lb, arith::AddIOp::create(lb, loc, aStage, step)),
+            descriptor(lb, arith::AddIOp::create(lb, loc, bStage, step)),
+            NVVM::MMAShapeAttr::get(ctx, 64, t.bn, 32), NVVM::WGMMATypes::s8,
+            NVVM::WGMMATypes::s8, NVVM::WGMMATypes::s32, NVVM::WGMMAScaleOut::one,
+            NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, NVVM::MMALayout::row,
+            NVVM::MMALayout::col,
+            NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::satfinite));
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(lb, loc);
+      NVVM::WgmmaWaitGroupSyncOp::create(lb, loc, 0);
+      scf::YieldOp::create(lb, loc, acc);
+    }
+    // The C tile takes the stages' place: no copy in flight, no reader left.
+    NVVM::CpAsyncWaitGroupOp::create(kb, loc, 0);
+    gpu::BarrierOp::create(kb, loc);
+    // Register i of thread t (warp w of its warpgroup, g = lane / 4,
+    // q = lane % 4) holds row 16w + g + 8((i >> 1) & 1) and column
+    // 8(i >> 2) + 2q + (i & 1) of the warpgroup's 64 x bn tile.
+    AffineExpr d = kb.getAffineDimExpr(0);
+    Value rowBase = affineOf(kb, loc, d.floorDiv(128) * 64 + (d.floorDiv(32) % 4) * 16 +
+                                          (d % 32).floorDiv(4),
+                             tid);
+    Value colBase = affineOf(kb, loc, (d % 4) * 2, tid);
+    for (int64_t i = 0; i < t.bn / 2; ++i) {
+      Value v = LLVM::ExtractValueOp::create(kb, loc, kLoop.getResult(0), ArrayRef<int64_t>{i});
+      Value row = offsetBy(kb, loc, rowBase, 8 * ((i >> 1) & 1));
+      Value col = offsetBy(kb, loc, colBase, 8 * (i >> 2) + (i & 1));
+      memref::StoreOp::create(kb, loc, v, sC, ValueRange{row, col});
+    }
+    gpu::BarrierOp::create(kb, loc);
+    epilogue(kb, tid, c.p0, c.m0, sC);
+    gpu::TerminatorOp::create(kb, loc);
     return success();
   }
 
@@ -823,9 +993,11 @@ struct TileKernel {
     stageAll(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.stages - 1)));
     Value buf = arith::RemUIOp::create(kb, loc, ks, cI(kb, loc, t.stages));
     {
-      // Each warp's tile: the product mma.sync computes.
-      auto [wb, warp] = loop(kb, t.threads() / 32);
-      Value tid = arith::MulIOp::create(wb, loc, warp, cI(wb, loc, 32));
+      // Each warp's (warpgroup's) tile: the product mma.sync (wgmma)
+      // computes.
+      int64_t unitThreads = 32 * t.warpsPerUnit();
+      auto [wb, warp] = loop(kb, t.threads() / unitThreads);
+      Value tid = arith::MulIOp::create(wb, loc, warp, cI(wb, loc, unitThreads));
       Coords c = coords(wb, bx, by, tid);
       auto [mb, mi] = loop(wb, t.wm);
       auto [nb, ni] = loop(mb, t.wn);
@@ -838,8 +1010,8 @@ struct TileKernel {
         OpBuilder ib = OpBuilder::atBlockBegin(kl.getBody());
         Body s{ib, loc};
         Value k = kl.getInductionVar();
-        Value av = memref::LoadOp::create(ib, loc, sA, ValueRange{buf, row, k});
-        Value bv = memref::LoadOp::create(ib, loc, sB, ValueRange{buf, col, k});
+        Value av = memref::LoadOp::create(ib, loc, sA, stageIndex(ib, buf, row, k));
+        Value bv = memref::LoadOp::create(ib, loc, sB, stageIndex(ib, buf, col, k));
         Value prod = s.mul(s.toI32(av, true), s.toI32(bv, true));
         scf::YieldOp::create(ib, loc, ValueRange{s.add(kl.getRegionIterArgs()[0], prod)});
       }
@@ -909,7 +1081,7 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
                                        const ref::Tensor *bias, Geometry g,
                                        TileKernel::XForm xform, bool yRows, bool emulate,
                                        std::optional<TileConfig> tile,
-                                       const FusedEpilogue *fused) {
+                                       const FusedEpilogue *fused, bool wgmma) {
   // The kernel carries every op it computes: the bundle's steps name them.
   Location loc = op->getLoc();
   if (fused && !fused->ops.empty()) {
@@ -989,7 +1161,10 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   Value y = memref::AllocOp::create(b, loc, yMem);
   TileKernel kernel{loc, g, TileConfig{}, zx, ic->out, xFlat, wFlat, multT, shiftT, offT,
                     yRows ? rows(y) : y, xform, yRows};
-  TileConfig t = tile ? *tile : chooseTileConfig(M, g.P(), K, kernel.vectorX());
+  TileConfig t = tile       ? *tile
+                 : wgmma ? chooseWgmmaTileConfig(M, g.P(), kernel.vectorX())
+                         : chooseTileConfig(M, g.P(), K, kernel.vectorX());
+  t.wgmma = wgmma;
   if (std::optional<std::string> why = t.invalid())
     return op->emitError() << "tensor-core tile " << t.str() << ": " << *why, failure();
   kernel.t = t;
@@ -1023,7 +1198,8 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
       kernel.chain.push_back(std::move(k));
     }
   }
-  if (failed(emulate ? kernel.emitHost(b) : kernel.emitGPU(b)))
+  if (failed(emulate ? kernel.emitHost(b)
+                     : (t.wgmma ? kernel.emitGPUWgmma(b) : kernel.emitGPU(b))))
     return failure();
   return bufferization::ToTensorOp::create(b, loc, yStorage, y, /*restrict=*/true,
                                            /*writable=*/true)
@@ -1052,7 +1228,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
                                                      bool emulate,
                                                      std::optional<TileConfig> tile,
                                                      const FusedEpilogue *fused,
-                                                     ConvLayout layout) {
+                                                     ConvLayout layout, bool wgmma) {
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -1077,7 +1253,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
       w = std::move(*data);
       return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w,
                                    bias ? &*bias : nullptr, g, TileKernel::XForm::NHWC,
-                                   /*yRows=*/layout.outputNHWC, emulate, tile, fused);
+                                   /*yRows=*/layout.outputNHWC, emulate, tile, fused, wgmma);
     }
     auto permuted = ref::transpose(*w, {0, 2, 3, 1});
     if (!permuted)
@@ -1088,7 +1264,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   return buildTensorCoreKernel(
       b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w, bias ? &*bias : nullptr, g,
       layout.inputNHWC ? TileKernel::XForm::NHWC : TileKernel::XForm::NCHW,
-      /*yRows=*/layout.outputNHWC, emulate, tile, fused);
+      /*yRows=*/layout.outputNHWC, emulate, tile, fused, wgmma);
 }
 
 bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
@@ -1133,7 +1309,7 @@ bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
 FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp op, Operands in,
                                                      bool emulate,
                                                      std::optional<TileConfig> tile,
-                                                     const FusedEpilogue *fused) {
+                                                     const FusedEpilogue *fused, bool wgmma) {
   auto at = cast<RankedTensorType>(op.getA().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
   int64_t rows = at.getDimSize(0), k = at.getDimSize(1), n = yt.getDimSize(1);
@@ -1153,5 +1329,6 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
                                op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
-                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tile, fused);
+                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tile, fused,
+                               wgmma);
 }

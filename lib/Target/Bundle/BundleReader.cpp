@@ -135,8 +135,11 @@ void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os, bool ste
       os << "copy " << s->copy_bytes() << " bytes";
     } else {
       const auto *m = b->modules()->Get(s->module_());
-      bool tensorCores = m->ptx() && m->ptx()->string_view().find("mma.sync") != std::string::npos;
-      os << (tensorCores ? "tensor-core" : "simt") << " " << str(m->name()) << " grid "
+      std::string_view ptx = m->ptx() ? m->ptx()->string_view() : std::string_view();
+      const char *kind = ptx.find("wgmma.mma_async") != std::string_view::npos ? "tensor-core-wgmma"
+                         : ptx.find("mma.sync") != std::string_view::npos  ? "tensor-core"
+                                                                            : "simt";
+      os << kind << " " << str(m->name()) << " grid "
          << s->grid()->Get(0) << "x" << s->grid()->Get(1) << "x" << s->grid()->Get(2)
          << " block " << s->block()->Get(0) << "x" << s->block()->Get(1) << "x"
          << s->block()->Get(2);

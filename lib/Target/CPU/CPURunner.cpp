@@ -69,7 +69,7 @@ CPUProgram::~CPUProgram() = default;
 
 Expected<std::unique_ptr<CPUProgram>>
 CPUProgram::compile(ModuleOp original, std::optional<std::string> tensorCoreTile,
-                    StringRef layout) {
+                    StringRef layout, StringRef mma) {
   static bool targetsReady = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -110,7 +110,8 @@ CPUProgram::compile(ModuleOp original, std::optional<std::string> tensorCoreTile
   std::string pipeline = kPipeline;
   std::string lowering = "layout=" + layout.str();
   if (tensorCoreTile)
-    lowering += " tensor-core-emulation tensor-core-tile=" + *tensorCoreTile;
+    lowering += " tensor-core-emulation tensor-core-tile=" + *tensorCoreTile +
+                " tensor-core-mma=" + mma.str();
   pipeline.replace(pipeline.find("qopt-lower-to-linalg"), strlen("qopt-lower-to-linalg"),
                    "qopt-lower-to-linalg{" + lowering + "}");
   if (failed(parsePassPipeline(pipeline, pm, diagStream)))
