@@ -46,6 +46,9 @@ GEMMS = [(4096, 4096, 4096), (8192, 8192, 8192), (802816, 64, 576), (200704, 128
 TILE_SWEEP = ["128x128x64/64x32/4", "128x128x64/64x32/2", "64x128x64/32x32/3"]
 TILE_CHECK = ["auto", "128x128x64/64x32/3", "64x128x64/32x32/3", "64x64x64/32x16/3",
               "64x64x32/32x16/2"]
+# The sm_90a (wgmma) kernels: checked under the heuristic's shapes and two more (they run
+# on H100/H200 alone, which is what the device machine lends), timed on every GEMM.
+WGMMA_CHECK = ["auto", "64x64x32/64x64/3", "128x256x64/64x256/3"]
 
 
 def run(cmd: list[str]) -> str:
@@ -111,8 +114,14 @@ def main() -> None:
          "int8", "--calib-data", calib, "--calib-cache", cache, "-o", f"{out}/r50-b1.mlir"])
     run([f"{bins}/qopt-compile", onnx, "--input-shape", "input=256x3x224x224", "--precision",
          "int8", "--calib-cache", cache, "-o", f"{out}/r50-b256.mlir"])
-    for kind, extra in (("simt", ["--tensor-cores=false"]), ("tc", ["--tensor-cores"])):
-        b = bundle(f"{out}/r50-b256.mlir", f"resnet50-b256-{kind}", ["--target", "sm_90", *extra])
+    # ResNet-50 batch 1 with the sm_90a (wgmma) kernels, checked like the others.
+    wg = bundle(f"{models}/int8/resnet50/int8.mlir", "resnet50-wgmma", ["--target", "sm_90a"])
+    checks.append({"bundle": wg, "inputs": {"input": "resnet50/x.npy"}, "ref": "resnet50/ref",
+                   "tolerance": None})
+    for kind, extra in (("simt", ["--tensor-cores=false"]), ("tc", ["--tensor-cores"]),
+                        ("wgmma", [])):
+        target = "sm_90a" if kind == "wgmma" else "sm_90"
+        b = bundle(f"{out}/r50-b256.mlir", f"resnet50-b256-{kind}", ["--target", target, *extra])
         checks.append({"bundle": b, "replicate": {"input": "input", "from": "resnet50/x.npy",
                                                   "batch": 256}, "ref": "resnet50/ref",
                        "tolerance": None})
@@ -135,12 +144,20 @@ def main() -> None:
                    ["--target", "sm_90", f"--tensor-core-tile={tile}"])
         checks.append({"bundle": b, "inputs": {"a": "gemm-check/a.npy"},
                        "ref": "gemm-check/ref", "tolerance": None})
+    for tile in WGMMA_CHECK:
+        b = bundle(src, f"gemm-check-wgmma-{tile.replace('/', '_')}",
+                   ["--target", "sm_90a", f"--tensor-core-tile={tile}"])
+        checks.append({"bundle": b, "inputs": {"a": "gemm-check/a.npy"},
+                       "ref": "gemm-check/ref", "tolerance": None})
     os.remove(src)
     for m, n, k in GEMMS:
         src = f"{out}/gemm.mlir"
         subprocess.run([sys.executable, gemm_program, str(m), str(n), str(k), src], check=True)
         b = bundle(src, f"gemm-{m}x{n}x{k}", ["--target", "sm_90", "--tensor-cores"])
         benches.append({"what": f"int8 GEMM {m}x{n}x{k}", "bundle": b, "gemm": [m, n, k]})
+        b = bundle(src, f"gemm-{m}x{n}x{k}-wgmma", ["--target", "sm_90a"])
+        benches.append({"what": f"int8 GEMM {m}x{n}x{k}, wgmma (sm_90a)", "bundle": b,
+                        "gemm": [m, n, k]})
         if (m, n, k) == (4096, 4096, 4096):
             for tile in TILE_SWEEP:
                 b = bundle(src, f"gemm-{m}x{n}x{k}-{tile.replace('/', '_')}",
@@ -152,6 +169,7 @@ def main() -> None:
         cls = {"x": "ppocr-cls/x.npy"}
         big = {"a": "gemm-check/a.npy"}
         big_tile = "gemm-check-128x128x64_64x32_3.qbin"
+        wgmma_tile = "gemm-check-wgmma-auto.qbin"
         # The tensor-core cls bundle has both staging forms (cp.async where K % 16 = 0,
         # bytes elsewhere); the gemm check runs the 128x128 pipelined kernel.
         sanitize = [{"tool": "memcheck", "bundle": "ppocr-cls-tc.qbin", "inputs": cls, "limit": 90},
@@ -160,7 +178,10 @@ def main() -> None:
                     {"tool": "memcheck", "bundle": "ppocr-cls-simt.qbin", "inputs": cls, "limit": 60},
                     {"tool": "memcheck", "bundle": big_tile, "inputs": big, "limit": 60},
                     {"tool": "racecheck", "bundle": big_tile, "inputs": big, "limit": 120},
-                    {"tool": "synccheck", "bundle": big_tile, "inputs": big, "limit": 60}]
+                    {"tool": "synccheck", "bundle": big_tile, "inputs": big, "limit": 60},
+                    {"tool": "memcheck", "bundle": wgmma_tile, "inputs": big, "limit": 60},
+                    {"tool": "racecheck", "bundle": wgmma_tile, "inputs": big, "limit": 120},
+                    {"tool": "synccheck", "bundle": wgmma_tile, "inputs": big, "limit": 60}]
         json.dump({"checks": checks, "benches": benches, "sanitize": sanitize}, f, indent=1)
     shutil.copy2(f"{out}/manifest.json", f"{stage}/manifest.json")
     print(f"  packing {sum(os.path.getsize(os.path.join(r, x)) for r, _, fs in os.walk(stage) for x in fs) / 1e6:.0f} MB")
