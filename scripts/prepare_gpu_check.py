@@ -48,7 +48,7 @@ TILE_CHECK = ["auto", "128x128x64/64x32/3", "64x128x64/32x32/3", "64x64x64/32x16
               "64x64x32/32x16/2"]
 # The sm_90a (wgmma) kernels: checked under the heuristic's shapes and two more (they run
 # on H100/H200 alone, which is what the device machine lends), timed on every GEMM.
-WGMMA_CHECK = ["auto", "64x64x32/64x64/3", "128x256x64/64x256/3"]
+WGMMA_CHECK = ["auto", "64x64x32/64x64/3", "128x256x64/64x256/3", "256x128x64/64x128/3"]
 
 
 def run(cmd: list[str]) -> str:

@@ -212,10 +212,12 @@ struct TileConfig {
   /// A warpgroup keeps bn/2 accumulators per thread: 168 covers bn = 128,
   /// 232 bn = 256; a single warpgroup (128 threads) also stages a whole
   /// tile, whose byte-wise gathers (K % 16 != 0) need up to 232.
+  /// Never more than a block may hold: 64K registers over its threads (128
+  /// each for 512 threads), or the launch fails.
   int64_t registerBudget() const {
-    if (wgmma)
-      return bn >= 256 || bm == 64 ? 232 : 168;
-    return bm * bn >= 128 * 128 ? 128 : 168;
+    int64_t budget = wgmma ? (bn >= 256 || bm == 64 ? 232 : 168)
+                           : (bm * bn >= 128 * 128 ? 128 : 168);
+    return std::min(budget, (65536 / threads()) & ~int64_t(7));
   }
   std::string str() const;
   /// Why the shape cannot be built, if it cannot.
