@@ -39,6 +39,7 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
     mma = options.targets.size() == 1 && options.targets[0] == "sm_90a" ? "wgmma" : "mma.sync";
   os << "func.func(qopt-lower-to-linalg{tensor-cores=" << (options.tensorCores ? "true" : "false")
      << " tensor-core-tile=" << options.tensorCoreTile << " tensor-core-mma=" << mma
+     << (options.tensorCoreTiles.empty() ? "" : " tensor-core-tiles=" + options.tensorCoreTiles)
      << " layout=" << options.layout << "}),";
   if (options.fuseElementwise)
     os << "linalg-fuse-elementwise-ops,";

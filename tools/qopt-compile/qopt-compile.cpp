@@ -74,6 +74,12 @@ static cl::opt<std::string> tensorCoreTile(
              "128x128x64/64x32/3), for tuning on a GPU; default auto, the per-shape heuristic "
              "of docs/codegen.md"),
     cl::init("auto"), cl::cat(category));
+static cl::opt<std::string> tensorCoreTiles(
+    "tensor-core-tiles",
+    cl::desc("A tile file, {\"tiles\": {\"MxPxK\": \"BMxBNxBK/WMxWN/S\", ...}}: the tile of "
+             "each tensor-core kernel by its shape (output channels x pixels x taps, as "
+             "--remarks prints them); bench/autotune.py writes one from GPU timings"),
+    cl::init(""), cl::cat(category));
 static cl::opt<std::string> activationLayout(
     "layout",
     cl::desc("Activation layout inside the program: nhwc (every 4-D activation stored "
@@ -234,6 +240,7 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   codegen.tensorCores = tensorCores;
   codegen.tensorCoreTile = tensorCoreTile;
   codegen.layout = activationLayout;
+  codegen.tensorCoreTiles = tensorCoreTiles;
   codegen.cudaPath = cudaPath;
   if (mlir::failed(qopt::buildGPUCodegenPipeline(pm, codegen)))
     return fail("invalid GPU code generation options");
@@ -318,6 +325,8 @@ int main(int argc, char **argv) {
   for (const std::string &chip : chips)
     if (!StringRef(chip).starts_with("sm_") || chip.size() < 5)
       return fail("--target: '" + chip + "' is not a chip name like sm_90");
+  if (!tensorCoreTiles.empty() && !sys::fs::exists(tensorCoreTiles))
+    return fail("--tensor-core-tiles: cannot read '" + tensorCoreTiles + "'");
   // sm_90a code (the wgmma kernels) runs on sm_90 devices alone; the PTX is
   // generated once for every target, so it cannot share a bundle.
   if (chips.size() > 1 && llvm::is_contained(chips, "sm_90a"))
@@ -566,7 +575,7 @@ int main(int argc, char **argv) {
       return rc;
     if (remarkCount && !::remarks)
       errs() << "qopt-compile: " << remarkCount
-             << " remarks on fusion and quantization decisions (see them with --remarks)\n";
+             << " remarks on fusion, quantization and code generation decisions (see them with --remarks)\n";
     return 0;
   }
   auto output = mlir::openOutputFile(outputFile, &error);
@@ -581,6 +590,6 @@ int main(int argc, char **argv) {
   output->keep();
   if (remarkCount && !::remarks)
     errs() << "qopt-compile: " << remarkCount
-           << " remarks on fusion and quantization decisions (see them with --remarks)\n";
+           << " remarks on fusion, quantization and code generation decisions (see them with --remarks)\n";
   return 0;
 }

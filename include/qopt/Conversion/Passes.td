@@ -50,6 +50,10 @@ def LowerQNNToLinalgPass : Pass<"qopt-lower-to-linalg", "mlir::func::FuncOp"> {
     Option<"tensorCoreTile", "tensor-core-tile", "std::string", "\"auto\"",
            "Tile shape of every tensor-core kernel, BMxBNxBK/WMxWN/STAGES "
            "(e.g. 128x128x64/64x32/3), or auto for the per-shape heuristic">,
+    Option<"tensorCoreTiles", "tensor-core-tiles", "std::string", "\"\"",
+           "A tile file: per problem shape (output channels x pixels x taps) the tile "
+           "of its tensor-core kernel, {\"tiles\": {\"MxPxK\": \"BMxBNxBK/WMxWN/S\"}} "
+           "(bench/autotune.py writes it); other shapes get the heuristic's">,
     Option<"tensorCoreMma", "tensor-core-mma", "std::string", "\"mma.sync\"",
            "The tensor-core instruction: mma.sync (sm_80 and newer) or wgmma (Hopper's "
            "warpgroup MMA, sm_90a only)">,

@@ -48,6 +48,10 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
       llvm::cl::desc("Tile shape of the tensor-core kernels, BMxBNxBK/WMxWN/STAGES, or auto "
                      "(the per-shape heuristic of docs/codegen.md)"),
       llvm::cl::init("auto")};
+  Option<std::string> tensorCoreTiles{
+      *this, "tensor-core-tiles",
+      llvm::cl::desc("A tile file with a tile per problem shape (bench/autotune.py writes it)"),
+      llvm::cl::init("")};
   Option<std::string> tensorCoreMma{
       *this, "tensor-core-mma",
       llvm::cl::desc("The tensor-core instruction: mma.sync, wgmma (sm_90a only), or auto "

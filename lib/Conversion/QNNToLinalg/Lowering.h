@@ -21,6 +21,7 @@
 #include "mlir/IR/Builders.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
 
 #include <algorithm>
 #include <functional>
@@ -223,6 +224,21 @@ struct TileConfig {
   /// Why the shape cannot be built, if it cannot.
   std::optional<std::string> invalid() const;
 };
+/// How the tensor-core kernels get their tile shapes: one shape for every
+/// kernel (`--tensor-core-tile`), else per problem shape from a tile file
+/// (`--tensor-core-tiles`, keys "MxPxK": output channels x pixels x
+/// reduction taps; what an autotuner writes), else the heuristic; and the
+/// instruction (mma.sync, or wgmma on sm_90a).
+struct TileChoice {
+  std::optional<TileConfig> all;
+  llvm::StringMap<TileConfig> byShape;
+  std::string file; // where byShape came from, for the remarks
+  bool wgmma = false;
+};
+/// Reads a tile file: {"tiles": {"MxPxK": "BMxBNxBK/WMxWN/S", ...}}.
+/// `why` names the key and what is wrong.
+mlir::LogicalResult readTileFile(llvm::StringRef path, bool wgmma, TileChoice &choice,
+                                 std::string *why);
 /// `why` says what is wrong with a text that is not a buildable tile.
 /// The discardable attribute that carries TileConfig::registerBudget from
 /// the kernel body (gpu.dynamic_shared_memory) to the outlined function.
@@ -288,13 +304,13 @@ struct ConvLayout {
 bool tensorCoreEligible(qnn::ConvOp op, std::string *why = nullptr);
 /// The tensor-core kernel of an eligible conv, as a gpu.launch between
 /// bufferization.to_buffer/to_tensor ops (GPU pipeline only); with `emulate`,
-/// the same tile algorithm as host loops, to check it on the CPU. `tile`
-/// overrides the heuristic's tile shape.
+/// the same tile algorithm as host loops, to check it on the CPU. `tiles`
+/// picks its tile shape and instruction.
 mlir::FailureOr<mlir::Value> lowerConvTensorCore(mlir::OpBuilder &b, qnn::ConvOp op,
                                                  Operands in, bool emulate,
-                                                 std::optional<TileConfig> tile,
+                                                 const TileChoice &tiles,
                                                  const FusedEpilogue *fused = nullptr,
-                                                 ConvLayout layout = {}, bool wgmma = false);
+                                                 ConvLayout layout = {});
 /// The [Cout, KH, KW, Cin] constant a conv's weights are the transpose of
 /// (qopt-pack-conv-weights), or null.
 qnn::ConstantOp packedConvWeights(qnn::ConvOp op);
@@ -306,9 +322,8 @@ bool readsTapMajorWeights(qnn::ConvOp op);
 bool tensorCoreEligible(qnn::GemmOp op, std::string *why = nullptr);
 mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp op,
                                                  Operands in, bool emulate,
-                                                 std::optional<TileConfig> tile,
-                                                 const FusedEpilogue *fused = nullptr,
-                                                 bool wgmma = false);
+                                                 const TileChoice &tiles,
+                                                 const FusedEpilogue *fused = nullptr);
 
 /// Zero points and requantization of an integer contraction (conv, gemm,
 /// matmul) whose weights have `channels` output channels: per channel (or

@@ -520,14 +520,13 @@ planEpilogueFusion(Block &block, function_ref<bool(Operation *)> onTensorCores) 
 }
 
 FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorCores,
-                          bool emulate, std::optional<TileConfig> tile,
-                          const FusedEpilogue *fused, ConvLayout layout, bool wgmma) {
+                          bool emulate, const TileChoice &tiles,
+                          const FusedEpilogue *fused, ConvLayout layout) {
   if (onTensorCores(op, tensorCores, emulate)) {
     if (auto conv = dyn_cast<qnn::ConvOp>(op))
-      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tile, fused, layout,
-                                 wgmma);
-    return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tile,
-                               fused, wgmma);
+      return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tiles, fused, layout);
+    return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tiles,
+                               fused);
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
@@ -663,7 +662,16 @@ struct LowerQNNToLinalgPass
                        << tensorCoreMma << "'";
       return signalPassFailure();
     }
-    std::optional<TileConfig> tile;
+    TileChoice tiles;
+    tiles.wgmma = tensorCoreMma == "wgmma";
+    if (!tensorCoreTiles.empty()) {
+      std::string why;
+      if (failed(readTileFile(tensorCoreTiles, tiles.wgmma, tiles, &why))) {
+        func.emitError() << "qopt-lower-to-linalg: tile file '" << tensorCoreTiles
+                         << "': " << why;
+        return signalPassFailure();
+      }
+    }
     if (tensorCoreTile != "auto") {
       std::string why;
       FailureOr<TileConfig> parsed =
@@ -673,7 +681,7 @@ struct LowerQNNToLinalgPass
                          << "': " << why;
         return signalPassFailure();
       }
-      tile = *parsed;
+      tiles.all = *parsed;
     }
     // Fresh storage-typed arguments: the qnn ops keep reading the original
     // (quantized) ones, whose types their lowering needs, until they are gone.
@@ -713,8 +721,8 @@ struct LowerQNNToLinalgPass
       SmallVector<Value> ins;
       for (Value o : def->getOperands())
         ins.push_back(lowerNow(o));
-      FailureOr<Value> r = lowerOne(b, def, Operands{ins}, false, false, std::nullopt, nullptr,
-                                    ConvLayout{}, false);
+      FailureOr<Value> r =
+          lowerOne(b, def, Operands{ins}, false, false, tiles, nullptr, ConvLayout{});
       if (failed(r))
         return Value();
       map.map(v, *r);
@@ -796,8 +804,8 @@ struct LowerQNNToLinalgPass
         if (nhwc && !tcOp)
           scope.emplace(layouts.orders, order);
         ConvLayout convLayout{nhwc && tcConv && !layouts.of(operands[0]).empty(), nhwcOutput};
-        r = lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tile,
-                     fused ? &*fused : nullptr, convLayout, tensorCoreMma == "wgmma");
+        r = lowerOne(b, &op, Operands{operands}, tensorCores, tensorCoreEmulation, tiles,
+                     fused ? &*fused : nullptr, convLayout);
       }
       if (failed(r))
         return signalPassFailure();

@@ -46,6 +46,8 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/JSON.h"
 
 using namespace mlir;
 using namespace qopt;
@@ -278,6 +280,53 @@ TileConfig qopt::lowering::chooseTileConfig(int64_t m, int64_t p, int64_t k, boo
   if (m >= 64 && tiles(64, 128) >= kSMs)
     return {64, 128, 32, 32, 32, 3};
   return {64, 64, 32, 32, 16, 2};
+}
+
+LogicalResult qopt::lowering::readTileFile(StringRef path, bool wgmma, TileChoice &choice,
+                                           std::string *why) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    *why = "cannot read it: " + buffer.getError().message();
+    return failure();
+  }
+  llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json) {
+    *why = "not JSON: " + llvm::toString(json.takeError());
+    return failure();
+  }
+  const llvm::json::Object *root = json->getAsObject();
+  const llvm::json::Object *tiles = root ? root->getObject("tiles") : nullptr;
+  if (!tiles) {
+    *why = "expected {\"tiles\": {\"MxPxK\": \"BMxBNxBK/WMxWN/S\", ...}}";
+    return failure();
+  }
+  for (const auto &[key, value] : *tiles) {
+    int64_t m, p, k;
+    StringRef rest = key;
+    auto num = [&](int64_t &v, bool last) {
+      StringRef head;
+      std::tie(head, rest) = last ? std::make_pair(rest, StringRef()) : rest.split('x');
+      return !head.getAsInteger(10, v) && v > 0;
+    };
+    if (!num(m, false) || !num(p, false) || !num(k, true)) {
+      *why = "key '" + key.str() + "' is not MxPxK (output channels x pixels x taps)";
+      return failure();
+    }
+    std::optional<StringRef> text = value.getAsString();
+    if (!text) {
+      *why = "the tile of '" + key.str() + "' is not a string";
+      return failure();
+    }
+    std::string bad;
+    FailureOr<TileConfig> t = parseTileConfig(*text, &bad, wgmma);
+    if (failed(t)) {
+      *why = "the tile '" + text->str() + "' of '" + key.str() + "': " + bad;
+      return failure();
+    }
+    choice.byShape[key] = *t;
+  }
+  choice.file = path.str();
+  return success();
 }
 
 TileConfig qopt::lowering::chooseWgmmaTileConfig(int64_t m, int64_t p, bool contiguousX) {
@@ -1080,8 +1129,7 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
                                        Value wOrig, Value wTensor, const ref::Tensor &w,
                                        const ref::Tensor *bias, Geometry g,
                                        TileKernel::XForm xform, bool yRows, bool emulate,
-                                       std::optional<TileConfig> tile,
-                                       const FusedEpilogue *fused, bool wgmma) {
+                                       const TileChoice &tiles, const FusedEpilogue *fused) {
   // The kernel carries every op it computes: the bundle's steps name them.
   Location loc = op->getLoc();
   if (fused && !fused->ops.empty()) {
@@ -1161,13 +1209,37 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   Value y = memref::AllocOp::create(b, loc, yMem);
   TileKernel kernel{loc, g, TileConfig{}, zx, ic->out, xFlat, wFlat, multT, shiftT, offT,
                     yRows ? rows(y) : y, xform, yRows};
-  TileConfig t = tile       ? *tile
-                 : wgmma ? chooseWgmmaTileConfig(M, g.P(), kernel.vectorX())
-                         : chooseTileConfig(M, g.P(), K, kernel.vectorX());
-  t.wgmma = wgmma;
+  std::string shape = llvm::formatv("{0}x{1}x{2}", M, g.P(), K).str();
+  auto fromFile = tiles.byShape.find(shape);
+  std::string source = "heuristic";
+  TileConfig t;
+  if (tiles.all) {
+    t = *tiles.all;
+    source = "--tensor-core-tile";
+  } else if (fromFile != tiles.byShape.end()) {
+    t = fromFile->second;
+    source = tiles.file;
+  } else {
+    t = tiles.wgmma ? chooseWgmmaTileConfig(M, g.P(), kernel.vectorX())
+                    : chooseTileConfig(M, g.P(), K, kernel.vectorX());
+  }
+  t.wgmma = tiles.wgmma;
   if (std::optional<std::string> why = t.invalid())
     return op->emitError() << "tensor-core tile " << t.str() << ": " << *why, failure();
   kernel.t = t;
+  // What was decided, for `qopt-compile --remarks` (and bench/autotune.py,
+  // which keys its tile file by the shape printed here).
+  op->emitRemark() << "tensor-core kernel " << shape << " (output channels x pixels x taps)"
+                   << ": " << (t.wgmma ? "wgmma" : "mma.sync") << " tile " << t.str() << " from "
+                   << source << "; activations "
+                   << (kernel.vectorX() ? "by 16-byte cp.async" : "gathered byte by byte")
+                   << ", weights "
+                   << (kernel.vectorW() ? "by 16-byte cp.async" : "gathered byte by byte")
+                   << (fused && !fused->ops.empty()
+                           ? llvm::formatv("; {0} elementwise op{1} in the epilogue",
+                                           fused->ops.size(), fused->ops.size() == 1 ? "" : "s")
+                                 .str()
+                           : std::string());
   // 32-bit staging offsets when the largest value they take (an element of
   // X or W, a pixel or tap index in the last tile, a padded coordinate) has
   // a bit to spare.
@@ -1226,9 +1298,9 @@ bool qopt::lowering::readsTapMajorWeights(qnn::ConvOp op) {
 
 FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp op, Operands in,
                                                      bool emulate,
-                                                     std::optional<TileConfig> tile,
+                                                     const TileChoice &tiles,
                                                      const FusedEpilogue *fused,
-                                                     ConvLayout layout, bool wgmma) {
+                                                     ConvLayout layout) {
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
@@ -1253,7 +1325,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
       w = std::move(*data);
       return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w,
                                    bias ? &*bias : nullptr, g, TileKernel::XForm::NHWC,
-                                   /*yRows=*/layout.outputNHWC, emulate, tile, fused, wgmma);
+                                   /*yRows=*/layout.outputNHWC, emulate, tiles, fused);
     }
     auto permuted = ref::transpose(*w, {0, 2, 3, 1});
     if (!permuted)
@@ -1264,7 +1336,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
   return buildTensorCoreKernel(
       b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w, bias ? &*bias : nullptr, g,
       layout.inputNHWC ? TileKernel::XForm::NHWC : TileKernel::XForm::NCHW,
-      /*yRows=*/layout.outputNHWC, emulate, tile, fused, wgmma);
+      /*yRows=*/layout.outputNHWC, emulate, tiles, fused);
 }
 
 bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
@@ -1308,8 +1380,8 @@ bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
 
 FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp op, Operands in,
                                                      bool emulate,
-                                                     std::optional<TileConfig> tile,
-                                                     const FusedEpilogue *fused, bool wgmma) {
+                                                     const TileChoice &tiles,
+                                                     const FusedEpilogue *fused) {
   auto at = cast<RankedTensorType>(op.getA().getType());
   auto yt = cast<RankedTensorType>(op.getResult().getType());
   int64_t rows = at.getDimSize(0), k = at.getDimSize(1), n = yt.getDimSize(1);
@@ -1329,6 +1401,5 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
                                op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
-                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tile, fused,
-                               wgmma);
+                               TileKernel::XForm::Rows, /*yRows=*/true, emulate, tiles, fused);
 }
