@@ -729,9 +729,15 @@ struct TileKernel {
     return MemRefType::get({t.bm, t.cPitch()}, i32, MemRefLayoutAttrInterface{}, space);
   }
 
-  /// The GPU kernel. One dynamic shared buffer holds the S stages of both
-  /// tiles and, once the K loop is done, the i32 C tile in their place.
-  LogicalResult emitGPU(OpBuilder &b) const {
+  /// A kernel's launch and its shared memory, common to both instructions:
+  /// the grid of tiles, one dynamic buffer carrying the register budget,
+  /// and its three views (the stages of both operands, the C tile).
+  struct Frame {
+    gpu::LaunchOp launch;
+    Value dyn, sA, sB, sC;
+    Block *body() { return &launch.getBody().front(); }
+  };
+  Frame openKernel(OpBuilder &b) const {
     MLIRContext *ctx = b.getContext();
     // #gpu.address_space<workgroup>: the vector-to-nvgpu conversion picks
     // ldmatrix only for it (qopt-shared-memory-space turns it into the
@@ -739,24 +745,36 @@ struct TileKernel {
     auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
     Value one = cI(b, loc, 1);
-    Value smemBytes = arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.sharedBytes());
-    auto launch = gpu::LaunchOp::create(
+    Value smemBytes = arith::ConstantIntOp::create(b, loc, i32, t.sharedBytes());
+    Frame f;
+    f.launch = gpu::LaunchOp::create(
         b, loc, cI(b, loc, (P() + t.bn - 1) / t.bn), cI(b, loc, (M() + t.bm - 1) / t.bm), one,
         cI(b, loc, t.threads()), one, one, smemBytes);
-    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
+    OpBuilder kb = OpBuilder::atBlockBegin(f.body());
     auto dynOp = gpu::DynamicSharedMemoryOp::create(
         kb, loc, MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface{},
                                  workgroup));
     // The register budget travels with the kernel body through outlining;
     // qopt-shared-memory-space turns it into PTX .maxnreg.
     dynOp->setAttr(kRegisterBudgetAttr, b.getI32IntegerAttr(t.registerBudget()));
-    Value dyn = dynOp;
+    f.dyn = dynOp;
     auto view = [&](MemRefType type, int64_t offset) -> Value {
-      return memref::ViewOp::create(kb, loc, type, dyn, cI(kb, loc, offset), ValueRange{});
+      return memref::ViewOp::create(kb, loc, type, f.dyn, cI(kb, loc, offset), ValueRange{});
     };
-    Value sA = view(stagingType(i8, t.bm, workgroup), 0);
-    Value sB = view(stagingType(i8, t.bn, workgroup), t.stages * t.bm * t.bk);
-    Value sC = view(cTileType(i32, workgroup), 0);
+    f.sA = view(stagingType(i8, t.bm, workgroup), 0);
+    f.sB = view(stagingType(i8, t.bn, workgroup), t.stages * t.bm * t.bk);
+    f.sC = view(cTileType(i32, workgroup), 0);
+    return f;
+  }
+
+  /// The GPU kernel. One dynamic shared buffer holds the S stages of both
+  /// tiles and, once the K loop is done, the i32 C tile in their place.
+  LogicalResult emitGPU(OpBuilder &b) const {
+    MLIRContext *ctx = b.getContext();
+    Frame f = openKernel(b);
+    gpu::LaunchOp launch = f.launch;
+    Value sA = f.sA, sB = f.sB, sC = f.sC;
+    OpBuilder kb = OpBuilder::atBlockEnd(f.body());
     auto ids = [&](OpBuilder &cb) {
       Value tid = gpu::ThreadIdOp::create(cb, loc, gpu::Dimension::x);
       Value bx = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::x);
@@ -824,26 +842,11 @@ struct TileKernel {
   /// follow ../shared/recipes/wgmma_s8, verified on an H100.
   LogicalResult emitGPUWgmma(OpBuilder &b) const {
     MLIRContext *ctx = b.getContext();
-    auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-    Type i8 = b.getI8Type(), i32 = b.getI32Type(), i64 = b.getI64Type();
-    Value one = cI(b, loc, 1);
-    Value smemBytes = arith::ConstantIntOp::create(b, loc, i32, t.sharedBytes());
-    auto launch = gpu::LaunchOp::create(
-        b, loc, cI(b, loc, (P() + t.bn - 1) / t.bn), cI(b, loc, (M() + t.bm - 1) / t.bm), one,
-        cI(b, loc, t.threads()), one, one, smemBytes);
-    OpBuilder kb = OpBuilder::atBlockBegin(&launch.getBody().front());
-    auto dynOp = gpu::DynamicSharedMemoryOp::create(
-        kb, loc, MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface{},
-                                 workgroup));
-    dynOp->setAttr(kRegisterBudgetAttr, b.getI32IntegerAttr(t.registerBudget()));
-    Value dyn = dynOp;
-    auto view = [&](MemRefType type, int64_t offset) -> Value {
-      return memref::ViewOp::create(kb, loc, type, dyn, cI(kb, loc, offset), ValueRange{});
-    };
+    Type i32 = b.getI32Type(), i64 = b.getI64Type();
+    Frame f = openKernel(b);
+    Value dyn = f.dyn, sA = f.sA, sB = f.sB, sC = f.sC;
+    OpBuilder kb = OpBuilder::atBlockEnd(f.body());
     const int64_t aBytes = t.stages * t.bm * t.bk;
-    Value sA = view(stagingType(i8, t.bm, workgroup), 0);
-    Value sB = view(stagingType(i8, t.bn, workgroup), aBytes);
-    Value sC = view(cTileType(i32, workgroup), 0);
     Value tid = gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x);
     Value bx = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::x);
     Value by = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
