@@ -92,7 +92,11 @@ def bundle(bins: str, program: str, out: str, extra: list[str],
     print(f"  bundle: {kernels} kernels x {targets} targets, {launches} launches, weights "
           f"{weights} MB, arena {arena} MB, max {regs} registers, {spills} spill bytes, "
           f"{secs:.1f} s")
-    return [] if int(spills) == 0 else [f"{program}: {spills} spill bytes"]
+    problems = [] if int(spills) == 0 else [f"{program}: {spills} spill bytes"]
+    # ptxas warnings and performance advisories (wgmma serialized, ...).
+    problems += [f"{program}: {line}" for line in r.stderr.splitlines()
+                 if line.startswith("qopt-compile: ptxas on ")]
+    return problems
 
 
 def main() -> int:

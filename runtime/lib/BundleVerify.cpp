@@ -146,6 +146,10 @@ const char *qopt::qbin::dtypeName(DType t) {
   return t <= DType::MAX ? names[(int)t] : "unknown";
 }
 
+bool qopt::qbin::archSpecific(const char *target, size_t length) {
+  return chipNumber(target, length) >= 0 && target[length - 1] == 'a';
+}
+
 int qopt::qbin::chipNumber(const char *target, size_t length) {
   std::string_view s(target, length);
   if (s.size() < 5 || s.size() > 7 || s.substr(0, 3) != "sm_")

@@ -193,8 +193,11 @@ const qbin::KernelImage *pickImage(const qbin::Module *m, int chip) {
   int bestChip = -1;
   if (m->images())
     for (const qbin::KernelImage *img : *m->images()) {
-      int c = qbin::chipNumber(img->target()->c_str(), img->target()->size());
-      if (c / 10 == chip / 10 && c <= chip && c > bestChip) {
+      const char *target = img->target()->c_str();
+      size_t length = img->target()->size();
+      int c = qbin::chipNumber(target, length);
+      bool runs = qbin::archSpecific(target, length) ? c == chip : c / 10 == chip / 10 && c <= chip;
+      if (runs && c > bestChip) {
         best = img;
         bestChip = c;
       }
@@ -254,6 +257,13 @@ void load(qopt_model &model, const uint8_t *file, size_t size, int deviceIndex) 
       fail(QOPT_UNSUPPORTED_DEVICE, "bundle targets " + targets + ", " + device + " is " +
                                         chipName(chip) + " and no PTX is embedded (module " +
                                         m->name()->str() + ")");
+    if (ptxChip != chip && qbin::archSpecific(m->ptx_target()->c_str(), m->ptx_target()->size()))
+      fail(QOPT_UNSUPPORTED_DEVICE, "bundle targets " + targets + ", " + device + " is " +
+                                        chipName(chip) + "; " + m->ptx_target()->str() +
+                                        " code (Hopper's wgmma) runs on " + chipName(ptxChip) +
+                                        " alone, and its PTX does not JIT-compile for other "
+                                        "chips (module " + m->name()->str() +
+                                        "): compile for this chip with --target");
     if (ptxChip > chip)
       fail(QOPT_UNSUPPORTED_DEVICE, "bundle targets " + targets + ", " + device + " is " +
                                         chipName(chip) + " and the embedded PTX needs " +

@@ -276,6 +276,8 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
   for (const qopt::KernelStats &k : summary.kernels) {
     maxRegs = std::max(maxRegs, k.registers);
     spills += k.spillBytes;
+    for (const std::string &a : k.advisories)
+      errs() << "qopt-compile: ptxas on " << k.module << " for " << k.target << ": " << a << "\n";
   }
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   errs() << format("qopt-compile: %s: %zu kernels x %zu targets, %zu launches; weights %.2f MB, "

@@ -27,6 +27,9 @@ struct Bundle;
 struct KernelStats {
   std::string module, target;
   int registers = 0, spillBytes = 0, stackBytes = 0, sharedBytes = 0;
+  /// ptxas warnings and performance advisories (e.g. wgmma serialized
+  /// because its accumulators were touched in flight), verbatim.
+  std::vector<std::string> advisories;
 };
 
 /// Assembles PTX for `chip` with ptxas; returns the cubin and fills `stats`.

@@ -198,6 +198,13 @@ struct TileConfig {
   /// Warps that issue one MMA unit (a warp, or a warpgroup).
   int64_t warpsPerUnit() const { return wgmma ? 4 : 1; }
   int64_t threads() const { return warpsM() * warpsN() * 32 * warpsPerUnit(); }
+  /// wgmma groups each K step leaves running while the next is staged: one,
+  /// when a stage is free for it (3 or more), so the tensor cores multiply
+  /// while the threads wait for copies, gather and meet at the barrier.
+  int64_t wgmmaPending() const { return wgmma && stages >= 3 ? 1 : 0; }
+  /// How many K steps ahead the copies are issued: every stage but the one
+  /// being multiplied, and the one a still-running wgmma reads.
+  int64_t prefetch() const { return stages - 1 - wgmmaPending(); }
   /// Row pitch of the i32 C tile in shared memory: two words of padding
   /// make the epilogue's column reads (a gemm's) 2-way instead of 32-way
   /// bank conflicts and keep the fragments' 8-byte stores aligned.

@@ -851,7 +851,7 @@ struct TileKernel {
     Value bx = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::x);
     Value by = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
     Coords c = coords(kb, bx, by, tid);
-    for (int64_t s = 0; s + 1 < t.stages; ++s) {
+    for (int64_t s = 0; s < t.prefetch(); ++s) {
       stage(kb, /*gpu=*/true, tid, c.p0, c.m0, cI(kb, loc, s), sA, sB);
       NVVM::CpAsyncCommitGroupOp::create(kb, loc);
     }
@@ -878,18 +878,17 @@ struct TileKernel {
     {
       OpBuilder lb = OpBuilder::atBlockBegin(kLoop.getBody());
       Value ks = kLoop.getInductionVar();
-      // The oldest step has landed (this thread's copies), is visible to the
-      // async proxy wgmma reads through, and everyone's copies are done;
-      // every warpgroup is also past the step the next issue overwrites
-      // (its wgmma waited at the end of the previous iteration).
-      NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.stages - 2);
+      // Step ks has landed (this thread's copies), is visible to the async
+      // proxy wgmma reads through, and everyone's copies are done. Past the
+      // barrier, every warpgroup has also seen the wgmma of step
+      // ks - 1 - pending finish (each waited for it at the end of its
+      // previous iteration): that step's stage takes step ks + prefetch,
+      // staged while this step's wgmma (and the pending one) run.
+      NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.prefetch() - 1);
       NVVM::FenceProxyOp::create(
           lb, loc, NVVM::ProxyKindAttr::get(ctx, NVVM::ProxyKind::async_shared),
           NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
       gpu::BarrierOp::create(lb, loc);
-      stage(lb, /*gpu=*/true, tid, c.p0, c.m0,
-            affineOf(lb, loc, lb.getAffineDimExpr(0) + (t.stages - 1), ks), sA, sB);
-      NVVM::CpAsyncCommitGroupOp::create(lb, loc);
       Value buf = arith::IndexCastUIOp::create(
           lb, loc, i64, affineOf(lb, loc, lb.getAffineDimExpr(0) % t.stages, ks));
       Value aStage = arith::AddIOp::create(
@@ -913,10 +912,16 @@ struct TileKernel {
             NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::satfinite));
       }
       NVVM::WgmmaGroupSyncAlignedOp::create(lb, loc);
-      NVVM::WgmmaWaitGroupSyncOp::create(lb, loc, 0);
+      stage(lb, /*gpu=*/true, tid, c.p0, c.m0,
+            affineOf(lb, loc, lb.getAffineDimExpr(0) + t.prefetch(), ks), sA, sB);
+      NVVM::CpAsyncCommitGroupOp::create(lb, loc);
+      NVVM::WgmmaWaitGroupSyncOp::create(lb, loc, t.wgmmaPending());
       scf::YieldOp::create(lb, loc, acc);
     }
-    // The C tile takes the stages' place: no copy in flight, no reader left.
+    // The accumulators are final, and the C tile takes the stages' place:
+    // no copy in flight, no reader left.
+    if (t.wgmmaPending())
+      NVVM::WgmmaWaitGroupSyncOp::create(kb, loc, 0);
     NVVM::CpAsyncWaitGroupOp::create(kb, loc, 0);
     gpu::BarrierOp::create(kb, loc);
     // Register i of thread t (warp w of its warpgroup, g = lane / 4,
@@ -1039,10 +1044,10 @@ struct TileKernel {
       Coords c = coords(tb, blockX, blockY, tid);
       stage(tb, /*gpu=*/false, tid, c.p0, c.m0, ks, sA, sB);
     };
-    for (int64_t s = 0; s + 1 < t.stages; ++s)
+    for (int64_t s = 0; s < t.prefetch(); ++s)
       stageAll(bxb, cI(bxb, loc, s));
     auto [kb, ks] = loop(bxb, kSteps());
-    stageAll(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.stages - 1)));
+    stageAll(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.prefetch())));
     Value buf = arith::RemUIOp::create(kb, loc, ks, cI(kb, loc, t.stages));
     {
       // Each warp's (warpgroup's) tile: the product mma.sync (wgmma)

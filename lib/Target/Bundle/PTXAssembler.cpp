@@ -58,6 +58,10 @@ void parseVerbose(StringRef log, KernelStats &stats) {
       stats.registers = std::max(stats.registers, std::atoi(m[1].str().c_str()));
     if (smem.match(line, &m))
       stats.sharedBytes = std::max(stats.sharedBytes, std::atoi(m[1].str().c_str()));
+    // Warnings, and the "(Cnnnn) Potential Performance Loss" notes that say
+    // ptxas undid what the kernel was built for (wgmma serialized, for one).
+    if (line.contains("warning") || line.contains("Performance Loss"))
+      stats.advisories.push_back(line.trim().str());
     if (frame.match(line, &m)) {
       stats.stackBytes = std::max(stats.stackBytes, std::atoi(m[1].str().c_str()));
       stats.spillBytes += std::atoi(m[2].str().c_str()) + std::atoi(m[3].str().c_str());

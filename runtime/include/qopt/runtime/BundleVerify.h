@@ -53,6 +53,9 @@ const char *dtypeName(DType t);
 
 /// 90 for "sm_90", 86 for "sm_86"; -1 when `target` is not of that form.
 int chipNumber(const char *target, size_t length);
+/// Whether code for `target` runs on that very chip alone ("sm_90a": its
+/// cubin neither runs on, nor does its PTX JIT-compile for, any other chip).
+bool archSpecific(const char *target, size_t length);
 
 /// The QOpt version of this build, which the runtime compares with the
 /// bundle's compiler version ("QOpt 0.1.0 (rev)").
