@@ -205,6 +205,9 @@ struct TileConfig {
   /// How many K steps ahead the copies are issued: every stage but the one
   /// being multiplied, and the one a still-running wgmma reads.
   int64_t prefetch() const { return stages - 1 - wgmmaPending(); }
+  /// Copy groups (one per step) a K step leaves in flight when it waits for
+  /// its own: the ones issued after it.
+  int64_t cpAsyncWait() const { return prefetch() - 1; }
   /// Row pitch of the i32 C tile in shared memory: two words of padding
   /// make the epilogue's column reads (a gemm's) 2-way instead of 32-way
   /// bank conflicts and keep the fragments' 8-byte stores aligned.

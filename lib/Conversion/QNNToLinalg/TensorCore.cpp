@@ -791,7 +791,7 @@ struct TileKernel {
       // The oldest of the S-1 steps in flight has landed (this thread's
       // copies), and the barrier makes everyone's visible; it also tells
       // that every warp is done with the stage the next issue overwrites.
-      NVVM::CpAsyncWaitGroupOp::create(sb, loc, callee == kWaitCallee ? t.stages - 2 : 0);
+      NVVM::CpAsyncWaitGroupOp::create(sb, loc, callee == kWaitCallee ? t.cpAsyncWait() : 0);
       gpu::BarrierOp::create(sb, loc);
     };
     {
@@ -884,7 +884,7 @@ struct TileKernel {
       // ks - 1 - pending finish (each waited for it at the end of its
       // previous iteration): that step's stage takes step ks + prefetch,
       // staged while this step's wgmma (and the pending one) run.
-      NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.prefetch() - 1);
+      NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.cpAsyncWait());
       NVVM::FenceProxyOp::create(
           lb, loc, NVVM::ProxyKindAttr::get(ctx, NVVM::ProxyKind::async_shared),
           NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
@@ -957,7 +957,7 @@ struct TileKernel {
     auto accType = VectorType::get({16, 8}, i32);
     Value zeroAcc =
         arith::ConstantOp::create(vb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
-    for (int64_t s = 0; s + 1 < t.stages; ++s)
+    for (int64_t s = 0; s < t.prefetch(); ++s)
       func::CallOp::create(vb, loc, kStageCallee, TypeRange{}, ValueRange{cI(vb, loc, s)});
     SmallVector<Value> zeros(tilesM * tilesN, zeroAcc);
     auto kLoop = scf::ForOp::create(vb, loc, cI(vb, loc, 0), cI(vb, loc, kSteps()),
@@ -968,7 +968,7 @@ struct TileKernel {
       AffineExpr d = lb.getAffineDimExpr(0);
       func::CallOp::create(lb, loc, kWaitCallee, TypeRange{}, ValueRange{});
       func::CallOp::create(lb, loc, kStageCallee, TypeRange{},
-                           ValueRange{affineOf(lb, loc, d + (t.stages - 1), ks)});
+                           ValueRange{affineOf(lb, loc, d + t.prefetch(), ks)});
       Value buf = affineOf(lb, loc, d % t.stages, ks);
       Value zero8 = arith::ConstantIntOp::create(lb, loc, i8, 0);
       SmallVector<bool> inBounds{true, true};
@@ -1017,14 +1017,19 @@ struct TileKernel {
       }
   }
 
-  /// The same algorithm as host loops (for checking on the CPU), the
-  /// stages issued in the GPU pipeline's order: step ks + S - 1 is staged
-  /// before step ks is multiplied, so a stage index that overwrote a tile
-  /// still in use would show here as a wrong result.
+  /// The same algorithm as host loops (for checking on the CPU), with the
+  /// GPU pipeline's asynchrony made observable. A copy issued for step j
+  /// poisons its stage at once and lands (from a shadow stage) only at the
+  /// latest point the GPU's cp.async.wait_group lets it; a multiply reads
+  /// its stage at the latest point the GPU's wgmma.wait_group lets it. A
+  /// schedule that overwrites a stage still being read, or reads one whose
+  /// copies may still be in flight, gives a wrong result here.
   LogicalResult emitHost(OpBuilder &b) const {
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
     Value sA = memref::AllocOp::create(b, loc, stagingType(i8, t.bm, Attribute()));
     Value sB = memref::AllocOp::create(b, loc, stagingType(i8, t.bn, Attribute()));
+    Value shadowA = memref::AllocOp::create(b, loc, stagingType(i8, t.bm, Attribute()));
+    Value shadowB = memref::AllocOp::create(b, loc, stagingType(i8, t.bn, Attribute()));
     Value sC = memref::AllocOp::create(b, loc, cTileType(i32, Attribute()));
     auto loop = [&](OpBuilder &ob, int64_t n) {
       auto l = scf::ForOp::create(ob, loc, cI(ob, loc, 0), cI(ob, loc, n), cI(ob, loc, 1));
@@ -1039,21 +1044,47 @@ struct TileKernel {
                                          arith::RemUIOp::create(zb, loc, e, cI(zb, loc, t.bn))});
     }
     Value blockX = bx, blockY = by;
-    auto stageAll = [&](OpBuilder &sb, Value ks) {
-      auto [tb, tid] = loop(sb, t.threads());
-      Coords c = coords(tb, blockX, blockY, tid);
-      stage(tb, /*gpu=*/false, tid, c.p0, c.m0, ks, sA, sB);
+    // Stage slots as [S, rows * bk] bytes, for poisoning and landing.
+    auto flat = [&](OpBuilder &ob, Value stage) {
+      auto type = cast<MemRefType>(stage.getType());
+      SmallVector<ReassociationIndices> groups{{0}, {}};
+      for (int64_t d = 1; d < type.getRank(); ++d)
+        groups[1].push_back(d);
+      return memref::CollapseShapeOp::create(ob, loc, stage, groups).getResult();
     };
-    for (int64_t s = 0; s < t.prefetch(); ++s)
-      stageAll(bxb, cI(bxb, loc, s));
-    auto [kb, ks] = loop(bxb, kSteps());
-    stageAll(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.prefetch())));
-    Value buf = arith::RemUIOp::create(kb, loc, ks, cI(kb, loc, t.stages));
-    {
-      // Each warp's (warpgroup's) tile: the product mma.sync (wgmma)
-      // computes.
+    auto forSlot = [&](OpBuilder &ob, Value step,
+                       llvm::function_ref<void(OpBuilder &, Value, Value, Value, Value)> body) {
+      Value slot = arith::RemUIOp::create(ob, loc, step, cI(ob, loc, t.stages));
+      for (auto [stage, shadow, rows] :
+           {std::make_tuple(sA, shadowA, t.bm), std::make_tuple(sB, shadowB, t.bn)}) {
+        auto [eb, e] = loop(ob, rows * t.bk);
+        body(eb, flat(eb, stage), flat(eb, shadow), slot, e);
+      }
+    };
+    // Issuing step j: the data goes to the shadow stage, the real one
+    // holds garbage until the copies land.
+    auto issue = [&](OpBuilder &ob, Value step) {
+      auto [tb, tid] = loop(ob, t.threads());
+      Coords c = coords(tb, blockX, blockY, tid);
+      stage(tb, /*gpu=*/false, tid, c.p0, c.m0, step, shadowA, shadowB);
+      forSlot(ob, step, [&](OpBuilder &eb, Value real, Value, Value slot, Value e) {
+        memref::StoreOp::create(eb, loc, arith::ConstantIntOp::create(eb, loc, i8, 0x5b), real,
+                                ValueRange{slot, e});
+      });
+    };
+    auto land = [&](OpBuilder &ob, Value step) {
+      forSlot(ob, step, [&](OpBuilder &eb, Value real, Value shadow, Value slot, Value e) {
+        memref::StoreOp::create(eb, loc,
+                                memref::LoadOp::create(eb, loc, shadow, ValueRange{slot, e}),
+                                real, ValueRange{slot, e});
+      });
+    };
+    // Each warp's (warpgroup's) tile of step j: the product mma.sync
+    // (wgmma) computes.
+    auto multiply = [&](OpBuilder &ob, Value step) {
+      Value buf = arith::RemUIOp::create(ob, loc, step, cI(ob, loc, t.stages));
       int64_t unitThreads = 32 * t.warpsPerUnit();
-      auto [wb, warp] = loop(kb, t.threads() / unitThreads);
+      auto [wb, warp] = loop(ob, t.threads() / unitThreads);
       Value tid = arith::MulIOp::create(wb, loc, warp, cI(wb, loc, unitThreads));
       Coords c = coords(wb, bx, by, tid);
       auto [mb, mi] = loop(wb, t.wm);
@@ -1073,6 +1104,42 @@ struct TileKernel {
         scf::YieldOp::create(ib, loc, ValueRange{s.add(kl.getRegionIterArgs()[0], prod)});
       }
       memref::StoreOp::create(nb, loc, kl.getResult(0), sC, ValueRange{row, col});
+    };
+    // The GPU's order: `prefetch` steps issued (one copy group each), then
+    // per step ks: wait until at most cpAsyncWait() groups are in flight,
+    // issue step ks + prefetch, multiply step ks, and let wgmmaPending()
+    // multiplies run on (the one of step ks - pending completes last).
+    for (int64_t s = 0; s < t.prefetch(); ++s)
+      issue(bxb, cI(bxb, loc, s));
+    auto [kb, ks] = loop(bxb, kSteps());
+    {
+      // Groups committed so far: prefetch + ks; wait_group N retires all
+      // but the N newest, so steps below prefetch + ks - N have landed.
+      // Those not landed by an earlier wait land now.
+      AffineExpr d = kb.getAffineDimExpr(0);
+      const int64_t inFlight = t.cpAsyncWait();
+      Value isFirst = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq, ks, cI(kb, loc, 0));
+      Value from = arith::SelectOp::create(
+          kb, loc, isFirst, cI(kb, loc, 0),
+          affineOf(kb, loc, (d + t.prefetch() - inFlight - 1), ks));
+      Value to = affineOf(kb, loc, d + (t.prefetch() - inFlight), ks);
+      auto landLoop = scf::ForOp::create(kb, loc, from, to, cI(kb, loc, 1));
+      OpBuilder lb = OpBuilder::atBlockBegin(landLoop.getBody());
+      land(lb, landLoop.getInductionVar());
+    }
+    issue(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.prefetch())));
+    if (const int64_t pending = t.wgmmaPending()) {
+      Value ready = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::uge, ks,
+                                          cI(kb, loc, pending));
+      auto ifReady = scf::IfOp::create(kb, loc, ready, /*withElseRegion=*/false);
+      OpBuilder rb = ifReady.getThenBodyBuilder();
+      multiply(rb, arith::SubIOp::create(rb, loc, ks, cI(rb, loc, pending)));
+      // The last `pending` multiplies complete after the loop, where the
+      // GPU waits for every group.
+      for (int64_t j = std::max<int64_t>(kSteps() - pending, 0); j < kSteps(); ++j)
+        multiply(bxb, cI(bxb, loc, j));
+    } else {
+      multiply(kb, ks);
     }
     {
       auto [tb, tid] = loop(bxb, t.threads());
