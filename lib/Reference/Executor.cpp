@@ -160,7 +160,7 @@ static std::string shapeString(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-static int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+static int64_t normAxis(uint64_t axis, int64_t rank) { return qnn::resolveAxis(axis, rank); }
 
 /// Kernels must agree with the op's declared result; a mismatch is a bug that
 /// would silently corrupt every consumer, so it is reported, not trusted.

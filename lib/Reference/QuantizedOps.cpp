@@ -369,7 +369,7 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
       })
       .Case([&](qnn::ExpandOp) { return settle(expand(in[0], outShape), ps[0], out); })
       .Case([&](qnn::GatherOp o) {
-        int64_t axis = o.getAxis() < 0 ? o.getAxis() + in[0].rank() : o.getAxis();
+        int64_t axis = qnn::resolveAxis(o.getAxis(), in[0].rank());
         return settle(gather(in[0], in[1], axis), ps[0], out);
       })
       .Case([&](qnn::PadOp o) -> Expected<Tensor> {
@@ -404,7 +404,7 @@ Expected<Tensor> qopt::ref::evaluateQuantizedOp(Operation *op, ArrayRef<Tensor> 
         }
         for (Tensor &t : parts)
           ptrs.push_back(&t);
-        int64_t axis = o.getAxis() < 0 ? o.getAxis() + in[0].rank() : o.getAxis();
+        int64_t axis = qnn::resolveAxis(o.getAxis(), in[0].rank());
         return concat(ptrs, axis);
       })
       .Default([&](Operation *) {

@@ -1,9 +1,19 @@
 // RUN: qopt %s --qopt-lower-to-linalg -split-input-file -verify-diagnostics
 
+// An op with no lowering is refused as unsupported, by name.
 func.func @no_lowering(%arg0: tensor<2x3xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{no lowering to linalg for 'qnn.erf' yet}}
-  %0 = qnn.erf %arg0 : tensor<2x3xf32> -> tensor<2x3xf32>
+  // expected-error @+1 {{unsupported on the GPU path: no lowering to linalg for 'qnn.cum_sum'}}
+  %0 = qnn.cum_sum %arg0 {axis = 1 : i64} : tensor<2x3xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Unsigned integers (ONNX uint8 tensors) are refused, not miscompiled.
+func.func @unsigned(%a: tensor<4xui8>, %b: tensor<4xui8>) -> tensor<4xi1> {
+  // expected-error @+1 {{unsupported on the GPU path: 'qnn.less' on 'ui8' (signless integers only)}}
+  %0 = qnn.less %a, %b : (tensor<4xui8>, tensor<4xui8>) -> tensor<4xi1>
+  return %0 : tensor<4xi1>
 }
 
 // -----

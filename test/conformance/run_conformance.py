@@ -327,7 +327,7 @@ def run_test(test_dir, args):
             if len(inputs) > len(in_names) or len(expected) > len(out_names):
                 return done("unsupported", "driver: more .pb files than graph inputs/outputs",
                             "driver: data/graph arity mismatch")
-            cmd = [args.qopt_ref, os.path.join(test_dir, "model.onnx")]
+            cmd = [args.qopt_ref, os.path.join(test_dir, "model.onnx")] + args.engine_args
             try:
                 for i, pb in enumerate(inputs):
                     f = os.path.join(ds_work, "input_%d.npy" % i)
@@ -434,6 +434,7 @@ def write_markdown(path, results, args, totals, per_op, elapsed):
             uname.system, uname.release, uname.machine, uname.node,
             platform.python_version(), onnx.__version__, np.__version__),
         "- test data: `%s`%s" % (args.data, (" (filter `%s`)" % args.filter) if args.filter else ""),
+        "- engine: `qopt-ref %s`" % " ".join(args.engine_args or ["--engine", "reference"]),
         "- default tolerance: rtol=%g, atol=%g (bool/integer outputs compared exactly)" % (DEFAULT_RTOL, DEFAULT_ATOL),
         "- run time: %.1f s with %d jobs" % (elapsed, args.jobs),
         "",
@@ -498,6 +499,10 @@ def parse_args(argv):
                    help="rewrite the baseline with the current pass count and supported ops")
     p.add_argument("--workdir", help="keep per-test files (npy inputs, outputs) under this directory")
     p.add_argument("--verbose", "-v", action="store_true", help="print each test's result and command")
+    p.add_argument("--engine", default="reference",
+                   help="qopt-ref --engine: reference (default), or linalg-cpu to run every test "
+                        "through the GPU lowering (qopt-lower-to-linalg) compiled for this CPU")
+    p.add_argument("--layout", help="with --engine linalg-cpu: qopt-ref --layout (nchw, nhwc, auto)")
     p.add_argument("--list", action="store_true",
                    help="do not run anything: print each test's op and whether the driver can feed it")
     args = p.parse_args(argv)
@@ -505,6 +510,13 @@ def parse_args(argv):
         p.error("--qopt-ref is required")
     if args.jobs < 1:
         p.error("--jobs must be >= 1")
+    args.engine_args = []
+    if args.engine != "reference":
+        args.engine_args = ["--engine", args.engine]
+        if args.layout:
+            args.engine_args += ["--layout", args.layout]
+    elif args.layout:
+        p.error("--layout needs --engine linalg-cpu")
     if args.baseline is None:
         args.baseline = os.path.join(os.path.dirname(os.path.abspath(__file__)), "baseline.json")
     if args.update_baseline and args.filter:

@@ -94,7 +94,7 @@ FailureOr<Value> lowerTranspose(OpBuilder &b, qnn::TransposeOp op, Operands in) 
 FailureOr<Value> lowerConcat(OpBuilder &b, qnn::ConcatOp op, Operands in) {
   auto yt = storageTensorType(op.getResult().getType());
   int64_t rank = yt.getRank();
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t axis = qnn::resolveAxis(op.getAxis(), rank);
   SmallVector<std::function<Value(Body &, Value)>> settles;
   SmallVector<int64_t> offsets;
   int64_t offset = 0;
@@ -257,6 +257,149 @@ FailureOr<Value> lowerResize(OpBuilder &b, qnn::ResizeOp op, Operands in) {
 
 } // namespace
 
+/// An index read from an indices tensor as a position along a dimension of
+/// `size`: negative ones count from the end (ONNX). The reference rejects
+/// indices out of range; a kernel cannot, so they are clamped and no read
+/// leaves the tensor.
+Value positionOf(Body &body, Value index, int64_t size) {
+  OpBuilder &nb = body.b;
+  Location loc = body.loc;
+  Value i = arith::IndexCastOp::create(nb, loc, nb.getIndexType(), index);
+  Value negative = body.cmpi(arith::CmpIPredicate::slt, i, body.idx(0));
+  i = body.select(negative, arith::AddIOp::create(nb, loc, i, body.idx(size)), i);
+  i = arith::MaxSIOp::create(nb, loc, i, body.idx(0));
+  return arith::MinSIOp::create(nb, loc, i, body.idx(size - 1));
+}
+
+/// ONNX Gather: out[i.., j.., k..] = data[i.., indices[j..], k..].
+FailureOr<Value> lowerGather(OpBuilder &b, qnn::GatherOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto settle = settleFn(op, op.getData());
+  if (failed(settle))
+    return failure();
+  auto dt = cast<RankedTensorType>(op.getData().getType());
+  int64_t axis = qnn::resolveAxis(op.getAxis(), dt.getRank());
+  int64_t indexRank = cast<RankedTensorType>(op.getIndices().getType()).getRank();
+  int64_t size = dt.getDimSize(axis);
+  Value data = in[0], indices = in[1];
+  return buildGeneric(b, op.getLoc(), yt, {}, {},
+                      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+                        Body body{nb, loc};
+                        SmallVector<Value> at(idx.take_front(axis));
+                        Value index = indexRank == 0
+                                          ? body.extract(indices, {})
+                                          : body.extract(indices, idx.slice(axis, indexRank));
+                        at.push_back(positionOf(body, index, size));
+                        at.append(idx.begin() + axis + indexRank, idx.end());
+                        return (*settle)(body, body.extract(data, at));
+                      });
+}
+
+/// ONNX GatherElements: out[i] = data[i with i[axis] = indices[i]].
+FailureOr<Value> lowerGatherElements(OpBuilder &b, qnn::GatherElementsOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto settle = settleFn(op, op.getData());
+  if (failed(settle))
+    return failure();
+  auto dt = cast<RankedTensorType>(op.getData().getType());
+  int64_t axis = qnn::resolveAxis(op.getAxis(), dt.getRank());
+  int64_t size = dt.getDimSize(axis);
+  Value data = in[0], indices = in[1];
+  return buildGeneric(b, op.getLoc(), yt, {}, {},
+                      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+                        Body body{nb, loc};
+                        SmallVector<Value> at(idx);
+                        at[axis] = positionOf(body, body.extract(indices, idx), size);
+                        return (*settle)(body, body.extract(data, at));
+                      });
+}
+
+/// ONNX Expand: NumPy broadcasting of the input to the result's shape.
+FailureOr<Value> lowerExpand(OpBuilder &b, qnn::ExpandOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto settle = settleFn(op, op.getInput());
+  if (failed(settle))
+    return failure();
+  AffineMap map = broadcastMap(b.getContext(), logicalShape(in[0]), yt.getShape());
+  return buildGeneric(b, op.getLoc(), yt, {in[0]}, {map},
+                      [&](OpBuilder &nb, Location loc, ValueRange, ValueRange args) -> Value {
+                        Body body{nb, loc};
+                        return (*settle)(body, args[0]);
+                      });
+}
+
+/// ONNX Pad in its four modes; negative pads crop.
+FailureOr<Value> lowerPad(OpBuilder &b, qnn::PadOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  auto settle = settleFn(op, op.getInput());
+  auto yi = elementInfo(op, op.getResult());
+  if (failed(settle) || failed(yi))
+    return failure();
+  int64_t rank = xt.getRank();
+  ArrayRef<int64_t> pads = op.getPads();
+  if ((int64_t)pads.size() != 2 * rank)
+    return op.emitError("pad lowering expects a begin and an end pad per dimension"), failure();
+  qnn::PadMode mode = op.getMode();
+  double value = op.getValue().convertToDouble();
+  // The fill, as the result stores it: a quantized pad fills with the code
+  // of `value`.
+  auto fill = [&](Body &body) -> Value {
+    Type t = yi->storage;
+    if (yi->quantized) {
+      const ref::QuantParams &p = yi->params;
+      double code = std::nearbyint(value / p.scale()) + p.zeroPoint();
+      return body.intConst(t, (int64_t)std::clamp<double>(code, p.qmin, p.qmax));
+    }
+    if (isa<FloatType>(t))
+      return body.floatConst(t, value);
+    return body.intConst(t, t.isInteger(1) ? value != 0 : (int64_t)value);
+  };
+  Value x = in[0];
+  return buildGeneric(
+      b, op.getLoc(), yt, {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        SmallVector<Value> at;
+        Value inside;
+        for (int64_t d = 0; d < rank; ++d) {
+          int64_t n = xt.getDimSize(d);
+          Value i = arith::SubIOp::create(nb, loc, idx[d], body.idx(pads[d]));
+          Value lo = body.cmpi(arith::CmpIPredicate::slt, i, body.idx(0));
+          Value hi = body.cmpi(arith::CmpIPredicate::sge, i, body.idx(n));
+          switch (mode) {
+          case qnn::PadMode::constant: {
+            Value ok = body.andi(body.cmpi(arith::CmpIPredicate::sge, i, body.idx(0)),
+                                 body.cmpi(arith::CmpIPredicate::slt, i, body.idx(n)));
+            inside = inside ? body.andi(inside, ok) : ok;
+            // Any in-range index keeps the (discarded) read inside.
+            i = arith::MinSIOp::create(
+                nb, loc, arith::MaxSIOp::create(nb, loc, i, body.idx(0)).getResult(),
+                body.idx(n - 1));
+            break;
+          }
+          case qnn::PadMode::edge:
+            i = body.select(lo, body.idx(0), body.select(hi, body.idx(n - 1), i));
+            break;
+          case qnn::PadMode::reflect:
+            i = body.select(lo, arith::SubIOp::create(nb, loc, body.idx(0), i),
+                            body.select(hi, arith::SubIOp::create(nb, loc, body.idx(2 * (n - 1)), i),
+                                        i));
+            break;
+          case qnn::PadMode::wrap:
+            i = arith::RemSIOp::create(
+                nb, loc, arith::AddIOp::create(nb, loc, arith::RemSIOp::create(nb, loc, i, body.idx(n)),
+                                              body.idx(n)),
+                body.idx(n));
+            break;
+          }
+          at.push_back(i);
+        }
+        Value v = (*settle)(body, body.extract(x, at));
+        return inside ? body.select(inside, v, fill(body)) : v;
+      });
+}
+
 FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, Operands in) {
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](qnn::ReshapeOp o) { return lowerReshape(b, o, in); })
@@ -264,6 +407,10 @@ FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, 
       .Case([&](qnn::ConcatOp o) { return lowerConcat(b, o, in); })
       .Case([&](qnn::SliceOp o) { return lowerSlice(b, o, in); })
       .Case([&](qnn::ResizeOp o) { return lowerResize(b, o, in); })
+      .Case([&](qnn::GatherOp o) { return lowerGather(b, o, in); })
+      .Case([&](qnn::ExpandOp o) { return lowerExpand(b, o, in); })
+      .Case([&](qnn::PadOp o) { return lowerPad(b, o, in); })
+      .Case([&](qnn::GatherElementsOp o) { return lowerGatherElements(b, o, in); })
       .Default([](Operation *o) -> FailureOr<Value> {
         return o->emitError("no data movement lowering"), failure();
       });

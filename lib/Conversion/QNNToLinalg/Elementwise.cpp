@@ -49,8 +49,8 @@ FailureOr<ScalarForm> quantizeForm(Operation *op) {
     return failure();
   const ref::QuantParams p = yi->params;
   if (p.perAxis())
-    return op->emitError("per-axis quantize of activations is not lowered; quantize weights "
-                         "at compile time"),
+    return op->emitError("unsupported on the GPU path: per-axis quantize of activations "
+                         "(quantize weights at compile time)"),
            failure();
   Type storage = yi->storage;
   return unary([p, storage](Body &body, ValueRange, ValueRange a) {
@@ -149,7 +149,7 @@ FailureOr<ScalarForm> intMulForm(Operation *op) {
 FailureOr<ScalarForm> floatBinaryForm(Operation *op) {
   Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
   if (!isa<FloatType>(outElt))
-    return op->emitError("integer-typed (non-quantized) elementwise ops are not lowered yet"),
+    return op->emitError("unsupported on the GPU path: integer-typed binary op"),
            failure();
   return binary([op, outElt](Body &body, ValueRange, ValueRange a) {
     Value x = body.toF32(a[0]), y = body.toF32(a[1]);
@@ -217,9 +217,126 @@ ScalarForm floatUnaryForm(Operation *op) {
               Value gt = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OGT, g, one);
               return body.mul(x, body.select(lt, zero, body.select(gt, one, g)));
             })
+            .Case([&](qnn::LogOp) { return math::LogOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::ErfOp) { return math::ErfOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::ReciprocalOp) {
+              return arith::DivFOp::create(nb, loc, one, x).getResult();
+            })
+            .Case([&](qnn::FloorOp) { return math::FloorOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::CeilOp) { return math::CeilOp::create(nb, loc, x).getResult(); })
+            // ONNX Round: halves to even.
+            .Case([&](qnn::RoundOp) { return math::RoundEvenOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::SignOp) {
+              // -1, 0 or 1; NaN stays NaN.
+              auto is = [&](arith::CmpFPredicate p) {
+                return arith::CmpFOp::create(nb, loc, p, x, zero).getResult();
+              };
+              return body.select(is(arith::CmpFPredicate::OGT), one,
+                                 body.select(is(arith::CmpFPredicate::OLT), body.f32(-1.0),
+                                             body.select(is(arith::CmpFPredicate::OEQ), zero, x)));
+            })
+            .Case([&](qnn::SinOp) { return math::SinOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::CosOp) { return math::CosOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::TanOp) { return math::TanOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::AsinOp) { return math::AsinOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::AcosOp) { return math::AcosOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::AtanOp) { return math::AtanOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::SinhOp) { return math::SinhOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::CoshOp) { return math::CoshOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::AsinhOp) { return math::AsinhOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::AcoshOp) { return math::AcoshOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::AtanhOp) { return math::AtanhOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::LeakyReluOp o) {
+              Value lt = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OLT, x, zero);
+              return body.select(lt, body.mul(body.f32(o.getAlpha().convertToDouble()), x), x);
+            })
+            .Case([&](qnn::HardSigmoidOp o) {
+              Value g = body.add(body.mul(body.f32(o.getAlpha().convertToDouble()), x),
+                                 body.f32(o.getBeta().convertToDouble()));
+              Value lt = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OLT, g, zero);
+              Value gt = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OGT, g, one);
+              return body.select(lt, zero, body.select(gt, one, g));
+            })
+            .Case([&](qnn::GeluOp o) {
+              Value t;
+              if (o.getApproximate() == qnn::GeluApproximation::tanh) {
+                Value cube = body.mul(body.mul(x, x), x);
+                Value inner = body.mul(body.f32(std::sqrt(2.0 / M_PI)),
+                                       body.add(x, body.mul(body.f32(0.044715), cube)));
+                t = math::TanhOp::create(nb, loc, inner);
+              } else {
+                t = math::ErfOp::create(nb, loc, body.mul(x, body.f32(M_SQRT1_2)));
+              }
+              return body.mul(body.mul(body.f32(0.5), x), body.add(one, t));
+            })
             .Default([](Operation *) { return Value(); });
     return r ? body.fromF32(r, outElt) : Value();
   });
+}
+
+/// Comparisons, logic, Mod and the arithmetic of plain (not quantized)
+/// integers: ONNX's semantics on signless storage.
+FailureOr<ScalarForm> plainBinaryForm(Operation *op) {
+  Type inElt = getElementTypeOrSelf(op->getOperand(0).getType());
+  Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
+  for (Type t : {inElt, getElementTypeOrSelf(op->getOperand(1).getType()), outElt})
+    if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+      return op->emitError() << "unsupported on the GPU path: '" << op->getName() << "' on " << t
+                             << " (signless integers only)",
+             failure();
+  bool isFloat = isa<FloatType>(inElt);
+  if (isFloat && isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp,
+                     qnn::PowOp>(op))
+    return floatBinaryForm(op);
+  if (!isFloat && isa<qnn::PowOp>(op))
+    return op->emitError("unsupported on the GPU path: integer Pow"), failure();
+  return binary([op, isFloat, inElt](Body &body, ValueRange, ValueRange a) -> Value {
+    OpBuilder &nb = body.b;
+    Location loc = body.loc;
+    Value x = a[0], y = a[1];
+    auto cmp = [&](arith::CmpFPredicate f, arith::CmpIPredicate i) -> Value {
+      return isFloat ? arith::CmpFOp::create(nb, loc, f, x, y).getResult()
+                     : arith::CmpIOp::create(nb, loc, i, x, y).getResult();
+    };
+    using F = arith::CmpFPredicate;
+    using I = arith::CmpIPredicate;
+    return llvm::TypeSwitch<Operation *, Value>(op)
+        .Case([&](qnn::EqualOp) { return cmp(F::OEQ, I::eq); })
+        .Case([&](qnn::LessOp) { return cmp(F::OLT, I::slt); })
+        .Case([&](qnn::LessOrEqualOp) { return cmp(F::OLE, I::sle); })
+        .Case([&](qnn::GreaterOp) { return cmp(F::OGT, I::sgt); })
+        .Case([&](qnn::GreaterOrEqualOp) { return cmp(F::OGE, I::sge); })
+        .Case([&](qnn::AndOp) { return arith::AndIOp::create(nb, loc, x, y).getResult(); })
+        .Case([&](qnn::OrOp) { return arith::OrIOp::create(nb, loc, x, y).getResult(); })
+        .Case([&](qnn::XorOp) { return arith::XOrIOp::create(nb, loc, x, y).getResult(); })
+        .Case([&](qnn::ModOp m) -> Value {
+          if (isFloat) // fmod = 1 (the verifier requires it for floats): C's fmod.
+            return arith::RemFOp::create(nb, loc, x, y);
+          Value r = arith::RemSIOp::create(nb, loc, x, y);
+          if (m.getFmod())
+            return r;
+          // Python's %: a nonzero remainder takes the divisor's sign.
+          Value zero = body.intConst(inElt, 0);
+          Value fix = body.andi(body.cmpi(I::ne, r, zero),
+                                body.cmpi(I::ne, body.cmpi(I::slt, r, zero),
+                                          body.cmpi(I::slt, y, zero)));
+          return body.select(fix, body.add(r, y), r);
+        })
+        .Case([&](qnn::AddOp) { return body.add(x, y); })
+        .Case([&](qnn::SubOp) { return body.sub(x, y); })
+        .Case([&](qnn::MulOp) { return body.mul(x, y); })
+        // ONNX integer Div truncates toward zero, as C does.
+        .Case([&](qnn::DivOp) { return arith::DivSIOp::create(nb, loc, x, y).getResult(); })
+        .Case([&](qnn::MaxOp) { return arith::MaxSIOp::create(nb, loc, x, y).getResult(); })
+        .Case([&](qnn::MinOp) { return arith::MinSIOp::create(nb, loc, x, y).getResult(); })
+        .Default([](Operation *) { return Value(); });
+  });
+}
+
+bool isPlainBinary(Operation *op) {
+  return isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp, qnn::PowOp,
+             qnn::ModOp, qnn::EqualOp, qnn::LessOp, qnn::LessOrEqualOp, qnn::GreaterOp,
+             qnn::GreaterOrEqualOp, qnn::AndOp, qnn::OrOp, qnn::XorOp>(op);
 }
 
 /// ONNX Cast between floats, integers and bool (signless storage).
@@ -228,7 +345,8 @@ FailureOr<ScalarForm> castForm(qnn::CastOp op) {
   Type to = getElementTypeOrSelf(op.getResult().getType());
   for (Type t : {from, to})
     if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
-      return op.emitError() << "cast of " << t << " is not lowered (signless integers only)",
+      return op.emitError() << "unsupported on the GPU path: cast of " << t
+                            << " (signless integers only)",
              failure();
   return unary([from, to](Body &body, ValueRange, ValueRange a) -> Value {
     OpBuilder &nb = body.b;
@@ -262,19 +380,91 @@ FailureOr<ScalarForm> castForm(qnn::CastOp op) {
 
 bool isFloatUnary(Operation *op) {
   return isa<qnn::ReluOp, qnn::ClipOp, qnn::SigmoidOp, qnn::TanhOp, qnn::ExpOp, qnn::SqrtOp,
-             qnn::NegOp, qnn::AbsOp, qnn::HardSwishOp>(op);
+             qnn::NegOp, qnn::AbsOp, qnn::HardSwishOp, qnn::LogOp, qnn::ErfOp,
+             qnn::ReciprocalOp, qnn::FloorOp, qnn::CeilOp, qnn::RoundOp, qnn::SignOp, qnn::SinOp,
+             qnn::CosOp, qnn::TanOp, qnn::AsinOp, qnn::AcosOp, qnn::AtanOp, qnn::SinhOp,
+             qnn::CoshOp, qnn::AsinhOp, qnn::AcoshOp, qnn::AtanhOp, qnn::LeakyReluOp,
+             qnn::HardSigmoidOp, qnn::GeluOp>(op);
 }
 
-FailureOr<Value> lowerSoftmax(OpBuilder &b, qnn::SoftmaxOp op, Operands in) {
-  auto xt = tensorOf(op.getInput());
+/// Integer unary ops (ONNX Abs, Neg, Sign, Relu and Not on plain integers
+/// and booleans).
+bool isIntUnary(Operation *op) {
+  return isa<qnn::AbsOp, qnn::NegOp, qnn::SignOp, qnn::ReluOp, qnn::NotOp, qnn::ClipOp>(op) &&
+         getElementTypeOrSelf(op->getResult(0).getType()).isSignlessInteger();
+}
+
+ScalarForm intUnaryForm(Operation *op) {
+  Type elt = getElementTypeOrSelf(op->getResult(0).getType());
+  return unary([op, elt](Body &body, ValueRange, ValueRange a) -> Value {
+    OpBuilder &nb = body.b;
+    Location loc = body.loc;
+    Value x = a[0], zero = body.intConst(elt, 0);
+    using I = arith::CmpIPredicate;
+    return llvm::TypeSwitch<Operation *, Value>(op)
+        .Case([&](qnn::AbsOp) { return math::AbsIOp::create(nb, loc, x).getResult(); })
+        .Case([&](qnn::NegOp) { return body.sub(zero, x); })
+        .Case([&](qnn::ReluOp) { return arith::MaxSIOp::create(nb, loc, x, zero).getResult(); })
+        .Case([&](qnn::SignOp) {
+          return body.select(body.cmpi(I::sgt, x, zero), body.intConst(elt, 1),
+                             body.select(body.cmpi(I::slt, x, zero), body.intConst(elt, -1),
+                                         zero));
+        })
+        .Case([&](qnn::NotOp) {
+          return arith::XOrIOp::create(nb, loc, x, body.intConst(elt, 1)).getResult();
+        })
+        .Case([&](qnn::ClipOp c) {
+          Value v = x;
+          if (c.getMin())
+            v = arith::MaxSIOp::create(
+                nb, loc, v, body.intConst(elt, (int64_t)c.getMin()->convertToDouble()));
+          if (c.getMax())
+            v = arith::MinSIOp::create(
+                nb, loc, v, body.intConst(elt, (int64_t)c.getMax()->convertToDouble()));
+          return v;
+        })
+        .Default([](Operation *) { return Value(); });
+  });
+}
+
+/// ONNX BatchNormalization in inference mode, for the ones no conv took:
+/// (x - mean) / sqrt(var + epsilon) * scale + bias along axis 1.
+FailureOr<ScalarForm> batchNormForm(qnn::BatchNormOp op, Operands in) {
+  if (!isa<FloatType>(getElementTypeOrSelf(op.getResult().getType())))
+    return op.emitError("unsupported on the GPU path: quantized batch_norm"), failure();
+  Value scale = in[1], bias = in[2], mean = in[3], var = in[4];
+  float eps = op.getEpsilon().convertToFloat();
+  Type outElt = getElementTypeOrSelf(op.getResult().getType());
+  ScalarForm form = unary([=](Body &body, ValueRange idx, ValueRange a) {
+    auto at = [&](Value t) {
+      return body.toF32(body.extract(t, {idx.size() > 1 ? idx[1] : body.idx(0)}));
+    };
+    Value x = body.sub(body.toF32(a[0]), at(mean));
+    Value d = math::SqrtOp::create(body.b, body.loc, body.add(at(var), body.f32(eps)));
+    Value y = arith::DivFOp::create(body.b, body.loc, x, d);
+    return body.fromF32(body.add(body.mul(y, at(scale)), at(bias)), outElt);
+  });
+  // The per-channel operands are read by index, not through the epilogue's
+  // broadcasting loads.
+  form.fusable = false;
+  return form;
+}
+
+/// Softmax and LogSoftmax along `axis`.
+FailureOr<Value> lowerSoftmax(OpBuilder &b, Operation *op, int64_t rawAxis, bool log,
+                              Operands in) {
+  auto xt = tensorOf(op->getOperand(0));
+  if (!isa<FloatType>(xt.getElementType()))
+    return op->emitError("unsupported on the GPU path: quantized softmax (keep it in float)"),
+           failure();
   int64_t rank = xt.getRank();
-  int64_t axis = op.getAxis() < 0 ? op.getAxis() + rank : op.getAxis();
+  int64_t axis = qnn::resolveAxis(rawAxis, rank);
   int64_t n = xt.getDimSize(axis);
   Value x = in[0];
   Type outElt = xt.getElementType();
   return buildGeneric(
-      b, op.getLoc(), storageTensorType(op.getResult().getType()), {}, {},
-      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+      b, op->getLoc(), storageTensorType(cast<RankedTensorType>(op->getResult(0).getType())), {},
+      {}, [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
         Body body{nb, loc};
         // Each element recomputes its row's max and sum: a row is short
         // (classes, sequence) and this keeps the op one parallel kernel.
@@ -295,10 +485,82 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, qnn::SoftmaxOp op, Operands in) {
         Value sum = rowLoop(body.f32(0.0), [&](Body &l, Value v, Value acc) {
           return l.add(acc, math::ExpOp::create(l.b, l.loc, l.sub(v, mx)).getResult());
         });
-        Value self = body.toF32(body.extract(x, idx));
-        Value e = math::ExpOp::create(nb, loc, body.sub(self, mx));
-        return body.fromF32(arith::DivFOp::create(nb, loc, e, sum), outElt);
+        Value shifted = body.sub(body.toF32(body.extract(x, idx)), mx);
+        Value y = log ? body.sub(shifted, math::LogOp::create(nb, loc, sum).getResult())
+                      : arith::DivFOp::create(nb, loc, math::ExpOp::create(nb, loc, shifted), sum)
+                            .getResult();
+        return body.fromF32(y, outElt);
       });
+}
+
+/// LayerNormalization over the dimensions from `axis` on: each element
+/// recomputes its row's mean and variance (two passes, as the reference),
+/// which keeps the op one parallel kernel.
+FailureOr<Value> lowerLayerNorm(OpBuilder &b, qnn::LayerNormOp op, Operands in) {
+  auto xt = tensorOf(op.getInput());
+  if (!isa<FloatType>(xt.getElementType()))
+    return op.emitError("unsupported on the GPU path: quantized layer_norm (keep it in float)"),
+           failure();
+  int64_t rank = xt.getRank();
+  int64_t axis = qnn::resolveAxis(op.getAxis(), rank);
+  SmallVector<int64_t> rowShape(xt.getShape().drop_front(axis));
+  int64_t count = 1;
+  for (int64_t d : rowShape)
+    count *= d;
+  Value x = in[0], scale = in[1], bias = op.getBias() ? in[2] : Value();
+  float eps = op.getEpsilon().convertToFloat();
+  Type outElt = xt.getElementType();
+  return buildGeneric(
+      b, op.getLoc(), storageTensorType(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        auto rowSum = [&](function_ref<Value(Body &, Value)> f) {
+          return loopNest(nb, loc, rowShape, body.f32(0.0),
+                          [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
+                            Body l{lb, lloc};
+                            SmallVector<Value> at(idx.take_front(axis));
+                            at.append(ivs.begin(), ivs.end());
+                            return l.add(acc, f(l, l.toF32(l.extract(x, at))));
+                          });
+        };
+        Value n = body.f32((double)count);
+        Value mean = arith::DivFOp::create(nb, loc, rowSum([](Body &, Value v) { return v; }), n);
+        Value var = arith::DivFOp::create(nb, loc, rowSum([&](Body &l, Value v) {
+                                            Value d = l.sub(v, mean);
+                                            return l.mul(d, d);
+                                          }),
+                                          n);
+        Value invStd = arith::DivFOp::create(
+            nb, loc, body.f32(1.0),
+            math::SqrtOp::create(nb, loc, body.add(var, body.f32(eps))).getResult());
+        // scale and bias broadcast (NumPy rules) over the normalized shape.
+        auto param = [&](Value t) {
+          auto shape = logicalShape(t);
+          SmallVector<Value> at;
+          for (auto [j, size] : llvm::enumerate(shape))
+            at.push_back(size == 1 ? body.idx(0) : idx[rank - shape.size() + j]);
+          return body.toF32(body.extract(t, at));
+        };
+        Value y = body.mul(body.mul(body.sub(body.toF32(body.extract(x, idx)), mean), invStd),
+                           param(scale));
+        if (bias)
+          y = body.add(y, param(bias));
+        return body.fromF32(y, outElt);
+      });
+}
+
+/// ONNX Where: condition ? x : y, broadcast.
+FailureOr<ScalarForm> whereForm(qnn::WhereOp op) {
+  if (op.getX().getType() != op.getY().getType() &&
+      getElementTypeOrSelf(op.getX().getType()) != getElementTypeOrSelf(op.getY().getType()))
+    return op.emitError("unsupported on the GPU path: where with differently typed branches"),
+           failure();
+  if (getElementTypeOrSelf(op.getX().getType()) != getElementTypeOrSelf(op.getResult().getType()))
+    return op.emitError("unsupported on the GPU path: where that requantizes"), failure();
+  return ScalarForm{[](Body &body, ValueRange, ValueRange a) {
+                      return body.select(a[0], a[1], a[2]);
+                    },
+                    {0, 1, 2}};
 }
 
 } // namespace
@@ -361,13 +623,28 @@ FailureOr<ScalarForm> qopt::lowering::scalarFormOf(OpBuilder &b, Operation *op, 
       auto fn = *settle;
       return unary([fn](Body &body, ValueRange, ValueRange a) { return fn(body, a[0]); });
     }
-    return op->emitError() << "no integer lowering for '" << op->getName() << "'", failure();
+    return op->emitError() << "unsupported on the GPU path: no integer lowering for '"
+                           << op->getName() << "'",
+           failure();
   }
-  if (isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp, qnn::PowOp>(op))
-    return floatBinaryForm(op);
+  for (Value v : op->getOperands())
+    if (auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(v.getType()));
+        it && !it.isSignless())
+      return op->emitError() << "unsupported on the GPU path: '" << op->getName() << "' on " << it
+                             << " (signless integers only)",
+             failure();
+  if (isPlainBinary(op))
+    return plainBinaryForm(op);
+  if (isIntUnary(op))
+    return intUnaryForm(op);
   if (isFloatUnary(op))
     return floatUnaryForm(op);
-  return op->emitError() << "no lowering to linalg for '" << op->getName() << "' yet",
+  if (auto w = dyn_cast<qnn::WhereOp>(op))
+    return whereForm(w);
+  if (auto bn = dyn_cast<qnn::BatchNormOp>(op))
+    return batchNormForm(bn, in);
+  return op->emitError() << "unsupported on the GPU path: no lowering to linalg for '"
+                         << op->getName() << "'",
          failure();
 }
 
@@ -377,14 +654,16 @@ bool qopt::lowering::hasScalarForm(Operation *op) {
     return true;
   if (isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op->getResult(0).getType())))
     return isa<qnn::AddOp, qnn::MulOp, qnn::RequantizeOp, qnn::ReluOp, qnn::ClipOp>(op);
-  return isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp,
-             qnn::PowOp>(op) ||
-         isFloatUnary(op);
+  return isPlainBinary(op) || isIntUnary(op) || isFloatUnary(op) || isa<qnn::WhereOp>(op);
 }
 
 FailureOr<Value> qopt::lowering::lowerElementwise(OpBuilder &b, Operation *op, Operands in) {
   if (auto s = dyn_cast<qnn::SoftmaxOp>(op))
-    return lowerSoftmax(b, s, in);
+    return lowerSoftmax(b, op, s.getAxis(), /*log=*/false, in);
+  if (auto s = dyn_cast<qnn::LogSoftmaxOp>(op))
+    return lowerSoftmax(b, op, s.getAxis(), /*log=*/true, in);
+  if (auto n = dyn_cast<qnn::LayerNormOp>(op))
+    return lowerLayerNorm(b, n, in);
   FailureOr<ScalarForm> form = scalarFormOf(b, op, in);
   if (failed(form))
     return failure();

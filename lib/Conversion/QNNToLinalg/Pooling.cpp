@@ -221,6 +221,11 @@ FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x)
 } // namespace
 
 FailureOr<Value> qopt::lowering::lowerPooling(OpBuilder &b, Operation *op, Operands in) {
+  if (auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(op->getOperand(0).getType()));
+      it && !it.isSignless())
+    return op->emitError() << "unsupported on the GPU path: pooling of " << it
+                           << " (signless integers only)",
+           failure();
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](qnn::MaxPoolOp o) { return lowerMax(b, o, windowOf(o), in[0]); })
       .Case([&](qnn::AvgPoolOp o) {

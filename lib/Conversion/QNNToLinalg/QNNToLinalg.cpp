@@ -224,15 +224,26 @@ Value Body::toI32(Value v, bool isSigned) {
   return arith::ExtUIOp::create(b, loc, b.getI32Type(), v);
 }
 
+// Float math runs in f32: f16 and bf16 widen to it, f64 narrows to it
+// (the GPU's double rate is a fraction of its float rate), signless
+// integers convert.
 Value Body::toF32(Value v) {
-  if (v.getType().isF32())
+  Type t = v.getType();
+  if (t.isF32())
     return v;
+  if (isa<IntegerType>(t))
+    return t.isInteger(1) ? arith::UIToFPOp::create(b, loc, b.getF32Type(), v).getResult()
+                          : arith::SIToFPOp::create(b, loc, b.getF32Type(), v).getResult();
+  if (t.getIntOrFloatBitWidth() > 32)
+    return arith::TruncFOp::create(b, loc, b.getF32Type(), v);
   return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
 }
 
 Value Body::fromF32(Value v, Type t) {
   if (t.isF32())
     return v;
+  if (t.getIntOrFloatBitWidth() > 32)
+    return arith::ExtFOp::create(b, loc, t, v);
   return arith::TruncFOp::create(b, loc, t, v);
 }
 
@@ -545,9 +556,11 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
     return lowerLinear(b, op, in);
   if (isa<qnn::MaxPoolOp, qnn::AvgPoolOp, qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp>(op))
     return lowerPooling(b, op, in);
-  if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp, qnn::SliceOp, qnn::ResizeOp>(op))
+  if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp, qnn::SliceOp, qnn::ResizeOp,
+          qnn::GatherOp, qnn::GatherElementsOp, qnn::ExpandOp, qnn::PadOp>(op))
     return lowerDataMovement(b, op, in);
-  if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp>(op))
+  if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp,
+          qnn::ReduceProdOp, qnn::ArgMaxOp, qnn::ArgMinOp>(op))
     return lowerReduction(b, op, in);
   return lowerElementwise(b, op, in);
 }

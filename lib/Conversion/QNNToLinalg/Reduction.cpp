@@ -17,11 +17,76 @@ using namespace mlir;
 using namespace qopt;
 using namespace qopt::lowering;
 
+namespace {
+
+/// ArgMax / ArgMin along one axis: the first extreme index, or the last
+/// with select_last_index, as i64.
+template <typename OpT>
+FailureOr<Value> lowerArgReduce(OpBuilder &b, OpT op, Operands in) {
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  Type elt = xt.getElementType();
+  if (!isa<FloatType>(elt) && !elt.isSignlessInteger())
+    return op.emitError() << "unsupported on the GPU path: " << op->getName() << " of " << elt,
+           failure();
+  int64_t rank = xt.getRank();
+  int64_t axis = qnn::resolveAxis(op.getAxis(), rank);
+  int64_t n = xt.getDimSize(axis);
+  bool keepdims = op.getKeepdims(), last = op.getSelectLastIndex();
+  bool isMax = std::is_same_v<OpT, qnn::ArgMaxOp>;
+  Value x = in[0];
+  return buildGeneric(
+      b, op.getLoc(), cast<RankedTensorType>(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        SmallVector<Value> at;
+        for (int64_t d = 0, o = 0; d < rank; ++d) {
+          if (d == axis) {
+            at.push_back(body.idx(0));
+            o += keepdims;
+          } else {
+            at.push_back(idx[o++]);
+          }
+        }
+        Value first = body.extract(x, at);
+        auto loop = scf::ForOp::create(nb, loc, body.idx(1), body.idx(std::max<int64_t>(n, 1)),
+                                       body.idx(1), ValueRange{first, body.idx(0)});
+        {
+          OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+          Body l{lb, loc};
+          SmallVector<Value> here(at);
+          here[axis] = loop.getInductionVar();
+          Value v = l.extract(x, here), best = loop.getRegionIterArgs()[0];
+          Value better;
+          if (isa<FloatType>(elt)) {
+            using F = arith::CmpFPredicate;
+            F p = isMax ? (last ? F::OGE : F::OGT) : (last ? F::OLE : F::OLT);
+            better = arith::CmpFOp::create(lb, loc, p, v, best);
+          } else {
+            using I = arith::CmpIPredicate;
+            I p = isMax ? (last ? I::sge : I::sgt) : (last ? I::sle : I::slt);
+            better = l.cmpi(p, v, best);
+          }
+          scf::YieldOp::create(lb, loc,
+                               ValueRange{l.select(better, v, best),
+                                          l.select(better, loop.getInductionVar(),
+                                                   loop.getRegionIterArgs()[1])});
+        }
+        return arith::IndexCastOp::create(nb, loc, nb.getI64Type(), loop.getResult(1));
+      });
+}
+
+} // namespace
+
 FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Operands in) {
+  if (auto a = dyn_cast<qnn::ArgMaxOp>(op))
+    return lowerArgReduce(b, a, in);
+  if (auto a = dyn_cast<qnn::ArgMinOp>(op))
+    return lowerArgReduce(b, a, in);
   auto xt = cast<RankedTensorType>(op->getOperand(0).getType());
   auto yt = cast<RankedTensorType>(op->getResult(0).getType());
   if (!isa<FloatType>(xt.getElementType()))
-    return op->emitError("integer reductions are not lowered; only float"), failure();
+    return op->emitError("unsupported on the GPU path: integer reductions (only float)"),
+           failure();
   auto axesAttr = op->getAttrOfType<DenseI64ArrayAttr>("axes");
   bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
   int64_t rank = xt.getRank();
@@ -39,17 +104,21 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
       bounds.push_back(xt.getDimSize(d));
       count *= xt.getDimSize(d);
     }
-  enum class Kind { Sum, Mean, Max, Min } kind = isa<qnn::ReduceMeanOp>(op) ? Kind::Mean
-                                               : isa<qnn::ReduceSumOp>(op)  ? Kind::Sum
-                                               : isa<qnn::ReduceMaxOp>(op)  ? Kind::Max
-                                                                            : Kind::Min;
+  enum class Kind { Sum, Mean, Max, Min, Prod } kind = isa<qnn::ReduceMeanOp>(op)  ? Kind::Mean
+                                                     : isa<qnn::ReduceSumOp>(op)  ? Kind::Sum
+                                                     : isa<qnn::ReduceMaxOp>(op)  ? Kind::Max
+                                                     : isa<qnn::ReduceProdOp>(op) ? Kind::Prod
+                                                                                  : Kind::Min;
   Value x = in[0];
   Type outElt = yt.getElementType();
   return buildGeneric(
       b, op->getLoc(), yt, {}, {},
       [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
         Body body{nb, loc};
-        double initValue = kind == Kind::Max ? -INFINITY : kind == Kind::Min ? INFINITY : 0.0;
+        double initValue = kind == Kind::Max    ? -INFINITY
+                           : kind == Kind::Min  ? INFINITY
+                           : kind == Kind::Prod ? 1.0
+                                                : 0.0;
         Value r = loopNest(
             nb, loc, bounds, body.f32(initValue),
             [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) -> Value {
@@ -69,6 +138,7 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
               switch (kind) {
               case Kind::Max: return arith::MaximumFOp::create(lb, lloc, acc, v).getResult();
               case Kind::Min: return arith::MinimumFOp::create(lb, lloc, acc, v).getResult();
+              case Kind::Prod: return l.mul(acc, v);
               default: return l.add(acc, v);
               }
             });

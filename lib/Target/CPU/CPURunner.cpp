@@ -30,7 +30,8 @@ constexpr const char *kPipeline =
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
     "buffer-deallocation-pipeline,"
     "func.func(convert-linalg-to-loops),expand-strided-metadata,lower-affine,"
-    "convert-scf-to-cf,convert-math-to-llvm,convert-to-llvm,reconcile-unrealized-casts";
+    "convert-scf-to-cf,convert-math-to-llvm,convert-math-to-libm,convert-to-llvm,"
+    "reconcile-unrealized-casts";
 
 Expected<ref::DType> dtypeOf(Type elt) {
   if (isa<mlir::quant::QuantizedType>(elt))

@@ -28,6 +28,14 @@ int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride, int64_t pad
 /// except that a quantized result may carry its own quantization parameters.
 bool areCompatibleResultTypes(mlir::TypeRange inferred, mlir::TypeRange actual);
 
+/// An op's `axis` attribute as a dimension in [0, rank): ONNX counts
+/// negative axes from the end, and the I64Attr getter returns them as
+/// uint64_t, so `getAxis() < 0` is never true.
+inline int64_t resolveAxis(uint64_t axis, int64_t rank) {
+  int64_t a = static_cast<int64_t>(axis);
+  return a < 0 ? a + rank : a;
+}
+
 } // namespace qopt::qnn
 
 #define GET_OP_CLASSES
