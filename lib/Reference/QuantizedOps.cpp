@@ -171,6 +171,8 @@ static std::optional<std::pair<UnaryKind, UnaryParams>> tableKind(Operation *op)
   return std::make_pair(*k, p);
 }
 
+bool qopt::ref::isTableUnary(Operation *op) { return tableKind(op).has_value(); }
+
 Expected<Tensor> qopt::ref::applyElementwise(Operation *op, const Tensor &values) {
   if (auto t = tableKind(op))
     return unary(t->first, values, t->second);

@@ -40,6 +40,10 @@ llvm::Expected<IntOutput> integerOutputOf(mlir::Operation *op);
 /// chain of such ops (qnn.lut); fails for anything else.
 llvm::Expected<Tensor> applyElementwise(mlir::Operation *op, const Tensor &values);
 
+/// Whether `op`, quantized, is a unary op that the reference evaluates as a
+/// table of its 8-bit input codes (sigmoid, tanh, gelu, hard_swish, ...).
+bool isTableUnary(mlir::Operation *op);
+
 } // namespace qopt::ref
 
 #endif // QOPT_REFERENCE_QUANTIZEDOPS_H

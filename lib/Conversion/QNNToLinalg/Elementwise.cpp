@@ -120,6 +120,44 @@ FailureOr<ScalarForm> lutForm(qnn::LutOp op, Operands in) {
   });
 }
 
+/// A quantized unary op the reference evaluates as a table of its 8-bit
+/// input codes (sigmoid, tanh, gelu, ...): the table is the reference's own
+/// result on all 256 codes, so the kernel is bit-exact by construction.
+FailureOr<ScalarForm> tableUnaryForm(OpBuilder &b, Operation *op) {
+  auto xi = elementInfo(op, op->getOperand(0)), yi = elementInfo(op, op->getResult(0));
+  if (failed(xi) || failed(yi))
+    return failure();
+  if (!xi->storage.isInteger(8))
+    return op->emitError() << "unsupported on the GPU path: quantized '" << op->getName()
+                           << "' of a " << xi->storage << " input (8-bit inputs only)",
+           failure();
+  auto dtype = ref::storageDTypeOf(getElementTypeOrSelf(op->getOperand(0).getType()));
+  if (!dtype)
+    return op->emitError() << llvm::toString(dtype.takeError()), failure();
+  int32_t qmin = xi->isSigned ? -128 : 0;
+  ref::Tensor codes(*dtype, {256});
+  for (int64_t i = 0; i < 256; ++i)
+    codes.setFromDouble(i, (double)(qmin + i));
+  auto y = ref::evaluateQuantizedOp(op, {codes});
+  if (!y)
+    return op->emitError() << llvm::toString(y.takeError()), failure();
+  unsigned width = yi->storage.getIntOrFloatBitWidth();
+  SmallVector<APInt> entries;
+  for (int64_t i = 0; i < 256; ++i)
+    entries.push_back(APInt(width, (int64_t)y->getAsDouble(i), /*isSigned=*/true));
+  auto tt = RankedTensorType::get({256}, yi->storage);
+  Value table = arith::ConstantOp::create(b, op->getLoc(), DenseIntElementsAttr::get(tt, entries));
+  bool isSigned = xi->isSigned;
+  ScalarForm form = unary([=](Body &body, ValueRange, ValueRange a) {
+    Value i = arith::IndexCastOp::create(body.b, body.loc, body.b.getIndexType(),
+                                         body.sub(body.toI32(a[0], isSigned), body.i32(qmin)));
+    return body.extract(table, {i});
+  });
+  // The table is a tensor built here, for a generic of its own.
+  form.fusable = false;
+  return form;
+}
+
 FailureOr<ScalarForm> intAddForm(Operation *op) {
   FailureOr<IntBinaryFn> add = intAddOf(op);
   if (failed(add))
@@ -616,6 +654,8 @@ FailureOr<ScalarForm> qopt::lowering::scalarFormOf(OpBuilder &b, Operation *op, 
       return intAddForm(op);
     if (isa<qnn::MulOp>(op))
       return intMulForm(op);
+    if (ref::isTableUnary(op))
+      return tableUnaryForm(b, op);
     if (isa<qnn::RequantizeOp, qnn::ReluOp, qnn::ClipOp>(op)) {
       auto settle = settleFn(op, op->getOperand(0));
       if (failed(settle))
