@@ -113,6 +113,28 @@ Value qopt::lowering::buildGeneric(OpBuilder &b, Location loc, RankedTensorType 
                                    const BodyFn &body) {
   int64_t rank = resultType.getRank();
   MLIRContext *ctx = b.getContext();
+  if (rank == 0) {
+    // A scalar result still gets one parallel dimension (of size 1): the
+    // GPU mapping launches parallel loops, and a generic without any would
+    // leave its body's loops on the host.
+    SmallVector<AffineMap> maps;
+    for (AffineMap m : inputMaps)
+      maps.push_back(AffineMap::get(1, 0, m.getResults(), ctx));
+    maps.push_back(b.getMultiDimIdentityMap(1));
+    auto one = RankedTensorType::get({1}, resultType.getElementType());
+    Value init = tensor::EmptyOp::create(b, loc, one.getShape(), one.getElementType());
+    auto generic = linalg::GenericOp::create(
+        b, loc, TypeRange{one}, inputs, ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          linalg::YieldOp::create(nb, nloc, body(nb, nloc, ValueRange{}, args.drop_back()));
+        });
+    Value scalar = tensor::CollapseShapeOp::create(b, loc, resultType, generic.getResult(0),
+                                                   ArrayRef<ReassociationIndices>{});
+    if (LayoutScope *scope = LayoutScope::current())
+      scope->record(scalar, {});
+    return scalar;
+  }
   LayoutScope *scope = LayoutScope::current();
   // The result is stored in the scope's order when it has the op's rank;
   // the iteration space is the physical one, so maps and indices are
