@@ -271,8 +271,11 @@ Value positionOf(Body &body, Value index, int64_t size) {
   return arith::MinSIOp::create(nb, loc, i, body.idx(size - 1));
 }
 
-/// ONNX Gather: out[i.., j.., k..] = data[i.., indices[j..], k..].
-FailureOr<Value> lowerGather(OpBuilder &b, qnn::GatherOp op, Operands in) {
+/// ONNX Gather (out[i.., j.., k..] = data[i.., indices[j..], k..]) and
+/// GatherElements (out[i] = data[i with i[axis] = indices[i]]).
+template <typename OpT>
+FailureOr<Value> lowerGather(OpBuilder &b, OpT op, Operands in) {
+  constexpr bool elements = std::is_same_v<OpT, qnn::GatherElementsOp>;
   auto yt = storageTensorType(op.getResult().getType());
   auto settle = settleFn(op, op.getData());
   if (failed(settle))
@@ -285,31 +288,16 @@ FailureOr<Value> lowerGather(OpBuilder &b, qnn::GatherOp op, Operands in) {
   return buildGeneric(b, op.getLoc(), yt, {}, {},
                       [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
                         Body body{nb, loc};
-                        SmallVector<Value> at(idx.take_front(axis));
-                        Value index = indexRank == 0
-                                          ? body.extract(indices, {})
-                                          : body.extract(indices, idx.slice(axis, indexRank));
-                        at.push_back(positionOf(body, index, size));
-                        at.append(idx.begin() + axis + indexRank, idx.end());
-                        return (*settle)(body, body.extract(data, at));
-                      });
-}
-
-/// ONNX GatherElements: out[i] = data[i with i[axis] = indices[i]].
-FailureOr<Value> lowerGatherElements(OpBuilder &b, qnn::GatherElementsOp op, Operands in) {
-  auto yt = storageTensorType(op.getResult().getType());
-  auto settle = settleFn(op, op.getData());
-  if (failed(settle))
-    return failure();
-  auto dt = cast<RankedTensorType>(op.getData().getType());
-  int64_t axis = qnn::resolveAxis(op.getAxis(), dt.getRank());
-  int64_t size = dt.getDimSize(axis);
-  Value data = in[0], indices = in[1];
-  return buildGeneric(b, op.getLoc(), yt, {}, {},
-                      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
-                        Body body{nb, loc};
-                        SmallVector<Value> at(idx);
-                        at[axis] = positionOf(body, body.extract(indices, idx), size);
+                        SmallVector<Value> at;
+                        if (elements) {
+                          at.assign(idx.begin(), idx.end());
+                          at[axis] = positionOf(body, body.extract(indices, idx), size);
+                        } else {
+                          at.assign(idx.begin(), idx.begin() + axis);
+                          at.push_back(positionOf(
+                              body, body.extract(indices, idx.slice(axis, indexRank)), size));
+                          at.append(idx.begin() + axis + indexRank, idx.end());
+                        }
                         return (*settle)(body, body.extract(data, at));
                       });
 }
@@ -410,7 +398,7 @@ FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, 
       .Case([&](qnn::GatherOp o) { return lowerGather(b, o, in); })
       .Case([&](qnn::ExpandOp o) { return lowerExpand(b, o, in); })
       .Case([&](qnn::PadOp o) { return lowerPad(b, o, in); })
-      .Case([&](qnn::GatherElementsOp o) { return lowerGatherElements(b, o, in); })
+      .Case([&](qnn::GatherElementsOp o) { return lowerGather(b, o, in); })
       .Default([](Operation *o) -> FailureOr<Value> {
         return o->emitError("no data movement lowering"), failure();
       });
