@@ -1,10 +1,10 @@
 // RUN: qopt %s --qopt-lower-to-linalg -split-input-file -verify-diagnostics
 
-// An op with no lowering is refused as unsupported, by name.
-func.func @no_lowering(%arg0: tensor<2x3xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{unsupported on the GPU path: no lowering to linalg for 'qnn.cum_sum'}}
-  %0 = qnn.cum_sum %arg0 {axis = 1 : i64} : tensor<2x3xf32> -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
+// An op with no lowering is refused as unsupported.
+func.func @no_lowering(%arg0: tensor<2x3xi32>) -> tensor<2xi32> {
+  // expected-error @+1 {{unsupported on the GPU path: integer reductions (only float)}}
+  %0 = qnn.reduce_sum %arg0 {axes = array<i64: 1>, keepdims = false} : tensor<2x3xi32> -> tensor<2xi32>
+  return %0 : tensor<2xi32>
 }
 
 // -----

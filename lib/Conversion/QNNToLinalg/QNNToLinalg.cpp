@@ -582,7 +582,7 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
           qnn::GatherOp, qnn::GatherElementsOp, qnn::ExpandOp, qnn::PadOp>(op))
     return lowerDataMovement(b, op, in);
   if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp,
-          qnn::ReduceProdOp, qnn::ArgMaxOp, qnn::ArgMinOp>(op))
+          qnn::ReduceProdOp, qnn::ArgMaxOp, qnn::ArgMinOp, qnn::CumSumOp>(op))
     return lowerReduction(b, op, in);
   return lowerElementwise(b, op, in);
 }

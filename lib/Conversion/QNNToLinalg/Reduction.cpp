@@ -75,9 +75,54 @@ FailureOr<Value> lowerArgReduce(OpBuilder &b, OpT op, Operands in) {
       });
 }
 
+/// ONNX CumSum: each element sums its prefix (or suffix, with reverse)
+/// along the axis in the reference's order, in the element type (f16 and
+/// bf16 in f32), so integers wrap as the reference's do.
+FailureOr<Value> lowerCumSum(OpBuilder &b, qnn::CumSumOp op, Operands in) {
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  Type elt = xt.getElementType();
+  if (!isa<FloatType>(elt) && !elt.isSignlessInteger())
+    return op.emitError() << "unsupported on the GPU path: cum_sum of " << elt, failure();
+  int64_t axis = qnn::resolveAxis(op.getAxis(), xt.getRank());
+  int64_t n = xt.getDimSize(axis);
+  bool exclusive = op.getExclusive(), reverse = op.getReverse();
+  bool widen = isa<FloatType>(elt) && elt.getIntOrFloatBitWidth() < 32;
+  Value x = in[0];
+  return buildGeneric(
+      b, op.getLoc(), cast<RankedTensorType>(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        Value p = idx[axis];
+        // Terms, in the reference's order: x[0..p] forward, x[n-1..p]
+        // reversed; exclusive leaves x[p] out.
+        Value count = reverse ? arith::SubIOp::create(nb, loc, body.idx(n), p).getResult()
+                              : arith::AddIOp::create(nb, loc, p, body.idx(1)).getResult();
+        if (exclusive)
+          count = arith::SubIOp::create(nb, loc, count, body.idx(1));
+        Type accType = widen ? nb.getF32Type() : elt;
+        Value zero = isa<FloatType>(accType) ? body.floatConst(accType, 0.0)
+                                             : body.intConst(accType, 0);
+        auto loop = scf::ForOp::create(nb, loc, body.idx(0), count, body.idx(1), ValueRange{zero});
+        {
+          OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+          Body l{lb, loc};
+          Value s = loop.getInductionVar();
+          SmallVector<Value> at(idx);
+          at[axis] = reverse ? arith::SubIOp::create(lb, loc, l.idx(n - 1), s).getResult() : s;
+          Value v = l.extract(x, at);
+          scf::YieldOp::create(lb, loc,
+                               ValueRange{l.add(loop.getRegionIterArgs()[0], widen ? l.toF32(v) : v)});
+        }
+        Value r = loop.getResult(0);
+        return widen ? body.fromF32(r, elt) : r;
+      });
+}
+
 } // namespace
 
 FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Operands in) {
+  if (auto c = dyn_cast<qnn::CumSumOp>(op))
+    return lowerCumSum(b, c, in);
   if (auto a = dyn_cast<qnn::ArgMaxOp>(op))
     return lowerArgReduce(b, a, in);
   if (auto a = dyn_cast<qnn::ArgMinOp>(op))
