@@ -2,7 +2,8 @@
 """Prepares the folder that scripts/gpu-check.sh runs on a GPU machine (no LLVM there).
 
 Run on the build machine after the test suite (the int8 programs and inputs come from the
-`int8-models` and `codegen-models` tests under build/models). Writes OUT (default gpu-check/):
+`int8-models` and `codegen-models` tests under build/models, and the small architectures from
+`architectures` under build/architectures). Writes OUT (default gpu-check/):
   bin/qopt-run                           the runtime's tool, built here (no LLVM inside)
   bundles.tar.xz                         every bundle, its inputs and its qopt-ref outputs
   manifest.json                          what to check and benchmark, and how
@@ -34,6 +35,10 @@ INT8 = [
     ("ppocr-rec", "x", (1e-3, 1e-4)),   # layer norms in float
     ("mobilenetv2-qdq", "input", None),
 ]
+# The small architectures of ctest `architectures` (build/architectures): the ops beyond
+# the CNN core (SiLU and squeeze-excite, HardSwish, LayerNorm, attention, Gather, Pad,
+# Resize, ...) on the GPU; int8 bit for bit, fp32 within float tolerance.
+ARCHITECTURES = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo"]
 # fp16 only: float weights hardly compress, and the folder must stay under the 64 MiB a
 # device call carries (fp32 bundles are checked on the CPU by codegen-models).
 FLOAT = [("fp16", "mobilenetv2", (2e-2, 2e-2))]
@@ -89,6 +94,19 @@ def main() -> None:
         for b in (simt, tc):
             checks.append({"bundle": b, "inputs": {input_name: f"{name}/x.npy"},
                            "ref": f"{name}/ref", "tolerance": tol})
+    arch = f"{build}/architectures"
+    if not os.path.exists(f"{arch}/vit/int8.mlir"):
+        sys.exit("prepare-gpu-check: build/architectures is missing: run ctest -R architectures")
+    for name in ARCHITECTURES:
+        os.makedirs(f"{stage}/{name}", exist_ok=True)
+        shutil.copy2(f"{arch}/x.npy", f"{stage}/{name}/x.npy")
+        for kind, ref, tol in (("int8", "q-ref", None), ("fp32", "f-ref", (1e-3, 1e-4))):
+            shutil.copytree(f"{arch}/{name}/{ref}", f"{stage}/{name}/{ref}")
+            src = f"{arch}/{name}/int8.mlir" if kind == "int8" else f"{arch}/{name}.onnx"
+            b = bundle(src, f"{name}-{kind}", ["--target", "sm_90", "--precision",
+                                               "int8" if kind == "int8" else "fp32"])
+            checks.append({"bundle": b, "inputs": {"input": f"{name}/x.npy"},
+                           "ref": f"{name}/{ref}", "tolerance": tol})
     # A bundle without a cubin for the GPU's chip runs from its PTX (JIT by the driver).
     jit = bundle(f"{models}/int8/mobilenetv2/int8.mlir", "mobilenetv2-ptx-jit",
                  ["--target", "sm_80", "--tensor-cores=false"])
