@@ -31,101 +31,209 @@ from onnx import helper as h
 from onnx import numpy_helper as nh
 
 rng = np.random.default_rng(0)
+INPUT = [1, 3, 64, 64]
+
 
 class G:
-    """A graph under construction: nodes, initializers, fresh names."""
-    def __init__(s,name): s.nodes=[]; s.inits=[]; s.n=0; s.name=name
-    def t(s,arr,base='w'):
-        s.n+=1; nm=f'{base}{s.n}'; s.inits.append(nh.from_array(np.asarray(arr,dtype=np.float32) if np.asarray(arr).dtype.kind=='f' else np.asarray(arr),nm)); return nm
-    def op(s,ty,ins,**kw):
-        s.n+=1; o=f'{ty.lower()}{s.n}'; s.nodes.append(h.make_node(ty,ins,[o],**kw)); return o
-    def conv(s,x,cin,cout,k=3,st=1,g=1,bias=True,pad=None):
-        w=s.t(rng.standard_normal((cout,cin//g,k,k))*np.sqrt(2/(cin//g*k*k)))
-        ins=[x,w]+([s.t(rng.standard_normal(cout)*0.1)] if bias else [])
-        return s.op('Conv',ins,kernel_shape=[k,k],strides=[st,st],pads=[k//2 if pad is None else pad]*4,group=g)
-    def bn(s,x,c):
-        return s.op('BatchNormalization',[x,s.t(1+0.1*rng.standard_normal(c)),s.t(0.1*rng.standard_normal(c)),s.t(0.1*rng.standard_normal(c)),s.t(0.5+rng.random(c))],epsilon=1e-5)
-    def save(s,x,out,inshape,outshape,path):
-        g=h.make_graph(s.nodes,s.name,[h.make_tensor_value_info('input',T.FLOAT,inshape)],[h.make_tensor_value_info(out,T.FLOAT,outshape)],s.inits)
-        m=h.make_model(g,opset_imports=[h.make_opsetid('',17)]); m.ir_version=8
-        onnx.checker.check_model(m); onnx.save(m,path)
-def head(g,x,c,classes=10):
-    p=g.op('GlobalAveragePool',[x]); f=g.op('Flatten',[p],axis=1)
-    return g.op('Gemm',[f,g.t(rng.standard_normal((classes,c))*0.1),g.t(np.zeros(classes))],transB=1)
-def silu(g,x): return g.op('Mul',[x,g.op('Sigmoid',[x])])
-def se(g,x,c,act='silu',gate='Sigmoid'):
-    p=g.op('GlobalAveragePool',[x]); r=g.conv(p,c,max(c//4,4),k=1)
-    r=silu(g,r) if act=='silu' else g.op('Relu',[r])
-    e=g.conv(r,max(c//4,4),c,k=1)
-    e=g.op(gate,[e]) if gate=='Sigmoid' else g.op('HardSigmoid',[e],alpha=1/6,beta=0.5)
-    return g.op('Mul',[x,e])
+    """A graph under construction: nodes, initializers and fresh names.
+
+    Weights are drawn from the module's seeded generator in call order, so the
+    models are the same on every run."""
+
+    def __init__(self, name):
+        self.nodes = []
+        self.inits = []
+        self.n = 0
+        self.name = name
+
+    def t(self, arr, base="w"):
+        """An initializer; float data is stored as float32."""
+        self.n += 1
+        name = f"{base}{self.n}"
+        a = np.asarray(arr)
+        self.inits.append(nh.from_array(a.astype(np.float32) if a.dtype.kind == "f" else a, name))
+        return name
+
+    def op(self, op_type, inputs, **attrs):
+        self.n += 1
+        out = f"{op_type.lower()}{self.n}"
+        self.nodes.append(h.make_node(op_type, inputs, [out], **attrs))
+        return out
+
+    def conv(self, x, cin, cout, k=3, st=1, g=1, bias=True, pad=None):
+        """He-initialized; `pad` defaults to k // 2 ("same" for odd k)."""
+        w = self.t(rng.standard_normal((cout, cin // g, k, k)) * np.sqrt(2 / (cin // g * k * k)))
+        inputs = [x, w] + ([self.t(rng.standard_normal(cout) * 0.1)] if bias else [])
+        return self.op("Conv", inputs, kernel_shape=[k, k], strides=[st, st],
+                       pads=[k // 2 if pad is None else pad] * 4, group=g)
+
+    def bn(self, x, c):
+        return self.op("BatchNormalization",
+                       [x, self.t(1 + 0.1 * rng.standard_normal(c)),
+                        self.t(0.1 * rng.standard_normal(c)), self.t(0.1 * rng.standard_normal(c)),
+                        self.t(0.5 + rng.random(c))], epsilon=1e-5)
+
+    def save(self, out, out_shape, path):
+        graph = h.make_graph(self.nodes, self.name,
+                             [h.make_tensor_value_info("input", T.FLOAT, INPUT)],
+                             [h.make_tensor_value_info(out, T.FLOAT, out_shape)], self.inits)
+        model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        onnx.save(model, path)
+
+
+def head(g, x, c, classes=10):
+    """Global average pool, flatten, a linear classifier."""
+    p = g.op("GlobalAveragePool", [x])
+    f = g.op("Flatten", [p], axis=1)
+    return g.op("Gemm", [f, g.t(rng.standard_normal((classes, c)) * 0.1), g.t(np.zeros(classes))],
+                transB=1)
+
+
+def silu(g, x):
+    return g.op("Mul", [x, g.op("Sigmoid", [x])])
+
+
+def se(g, x, c, act="silu", gate="Sigmoid"):
+    """Squeeze-excite: pool, reduce, activate, expand, gate, scale."""
+    p = g.op("GlobalAveragePool", [x])
+    r = g.conv(p, c, max(c // 4, 4), k=1)
+    r = silu(g, r) if act == "silu" else g.op("Relu", [r])
+    e = g.conv(r, max(c // 4, 4), c, k=1)
+    e = g.op(gate, [e]) if gate == "Sigmoid" else g.op("HardSigmoid", [e], alpha=1 / 6, beta=0.5)
+    return g.op("Mul", [x, e])
+
+
+def effnet(path):
+    g = G("effnet")
+    x = silu(g, g.bn(g.conv("input", 3, 16, st=2, bias=False), 16))
+    for cin, cout, st in [(16, 24, 2), (24, 24, 1), (24, 40, 2)]:
+        # MBConv: expand 1x1, depthwise 3x3, squeeze-excite, project 1x1.
+        y = silu(g, g.bn(g.conv(x, cin, cin * 4, k=1, bias=False), cin * 4))
+        y = silu(g, g.bn(g.conv(y, cin * 4, cin * 4, st=st, g=cin * 4, bias=False), cin * 4))
+        y = se(g, y, cin * 4)
+        y = g.bn(g.conv(y, cin * 4, cout, k=1, bias=False), cout)
+        x = g.op("Add", [x, y]) if (cin == cout and st == 1) else y
+    g.save(head(g, x, 40), [1, 10], path)
+
+
+def mnv3(path):
+    g = G("mnv3")
+    x = g.op("HardSwish", [g.bn(g.conv("input", 3, 16, st=2, bias=False), 16)])
+    for cin, cout, st in [(16, 24, 2), (24, 24, 1)]:
+        y = g.op("HardSwish", [g.bn(g.conv(x, cin, cin * 3, k=1, bias=False), cin * 3)])
+        y = g.op("Relu", [g.bn(g.conv(y, cin * 3, cin * 3, st=st, g=cin * 3, bias=False), cin * 3)])
+        y = se(g, y, cin * 3, act="relu", gate="Hard")
+        y = g.bn(g.conv(y, cin * 3, cout, k=1, bias=False), cout)
+        x = g.op("Add", [x, y]) if (cin == cout and st == 1) else y
+    g.save(head(g, x, 24), [1, 10], path)
+
+
+def densenet(path):
+    """Pre-activation dense block: BN (after a Concat, so no conv absorbs it)."""
+    g = G("densenet")
+    x = g.conv("input", 3, 16, st=2)
+    c = 16
+    for _ in range(3):
+        y = g.conv(g.op("Relu", [g.bn(x, c)]), c, 16, k=3)
+        x = g.op("Concat", [x, y], axis=1)
+        c += 16
+    x = g.op("AveragePool", [g.conv(g.op("Relu", [g.bn(x, c)]), c, 32, k=1)], kernel_shape=[2, 2],
+             strides=[2, 2])
+    g.save(head(g, x, 32), [1, 10], path)
+
+
+def shufflenet(path):
+    """One ShuffleNetV2 unit: split, a branch, concat, channel shuffle."""
+    g = G("shufflenet")
+    x = g.op("Relu", [g.bn(g.conv("input", 3, 32, st=2), 32)])
+    s1, s2 = "sp0a", "sp0b"
+    g.nodes.append(h.make_node("Split", [x, g.t(np.array([16, 16], dtype=np.int64))], [s1, s2],
+                               axis=1))
+    y = g.op("Relu", [g.bn(g.conv(s2, 16, 16, k=1), 16)])
+    y = g.bn(g.conv(y, 16, 16, g=16), 16)
+    y = g.op("Relu", [g.conv(y, 16, 16, k=1)])
+    cc = g.op("Concat", [s1, y], axis=1)
+    r = g.op("Reshape", [cc, g.t(np.array([1, 2, 16, 32, 32], dtype=np.int64))])
+    tr = g.op("Transpose", [r], perm=[0, 2, 1, 3, 4])
+    x = g.op("Reshape", [tr, g.t(np.array([1, 32, 32, 32], dtype=np.int64))])
+    g.save(head(g, x, 32), [1, 10], path)
+
+
+def convnext(path):
+    """Patchify, then blocks of 7x7 depthwise, LayerNorm over channels
+    (between Transposes), linear, GELU written with Erf, linear, residual."""
+    g = G("convnext")
+    x = g.conv("input", 3, 32, k=4, st=4, pad=0)
+    for _ in range(2):
+        y = g.conv(x, 32, 32, k=7, g=32)
+        y = g.op("Transpose", [y], perm=[0, 2, 3, 1])
+        y = g.op("LayerNormalization", [y, g.t(np.ones(32)), g.t(np.zeros(32))], axis=-1,
+                 epsilon=1e-6)
+        y = g.op("Add", [g.op("MatMul", [y, g.t(rng.standard_normal((32, 128)) * 0.1)]),
+                         g.t(np.zeros(128))])
+        y = g.op("Mul", [g.op("Mul", [y, g.t(np.array(0.5))]),
+                         g.op("Add", [g.t(np.array(1.0)),
+                                      g.op("Erf", [g.op("Div", [y, g.t(np.array(1.4142135))])])])])
+        y = g.op("MatMul", [y, g.t(rng.standard_normal((128, 32)) * 0.1)])
+        y = g.op("Transpose", [y], perm=[0, 3, 1, 2])
+        x = g.op("Add", [x, y])
+    g.save(head(g, x, 32), [1, 10], path)
+
+
+def vit(path):
+    """Patch embedding to 64 tokens of 64, two pre-norm blocks of 4-head
+    attention and an MLP, mean over tokens, a linear classifier."""
+    g = G("vit")
+    x = g.conv("input", 3, 64, k=8, st=8, pad=0)  # [1, 64, 8, 8]
+    x = g.op("Transpose", [g.op("Reshape", [x, g.t(np.array([1, 64, 64], dtype=np.int64))])],
+             perm=[0, 2, 1])  # [1, 64 tokens, 64]
+    for _ in range(2):
+        y = g.op("LayerNormalization", [x, g.t(np.ones(64)), g.t(np.zeros(64))], axis=-1,
+                 epsilon=1e-6)
+        q = g.op("MatMul", [y, g.t(rng.standard_normal((64, 64)) * 0.1)])
+        k = g.op("MatMul", [y, g.t(rng.standard_normal((64, 64)) * 0.1)])
+        v = g.op("MatMul", [y, g.t(rng.standard_normal((64, 64)) * 0.1)])
+        heads = g.t(np.array([1, 64, 4, 16], dtype=np.int64))
+        q = g.op("Transpose", [g.op("Reshape", [q, heads])], perm=[0, 2, 1, 3])
+        k = g.op("Transpose", [g.op("Reshape", [k, heads])], perm=[0, 2, 3, 1])
+        v = g.op("Transpose", [g.op("Reshape", [v, heads])], perm=[0, 2, 1, 3])
+        a = g.op("Softmax", [g.op("Mul", [g.op("MatMul", [q, k]), g.t(np.array(0.25))])], axis=-1)
+        o = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [a, v])], perm=[0, 2, 1, 3]),
+                             g.t(np.array([1, 64, 64], dtype=np.int64))])
+        x = g.op("Add", [x, g.op("MatMul", [o, g.t(rng.standard_normal((64, 64)) * 0.1)])])
+        y = g.op("LayerNormalization", [x, g.t(np.ones(64)), g.t(np.zeros(64))], axis=-1,
+                 epsilon=1e-6)
+        # The MLP: a linear, a (unit) scale, ReLU, a linear.
+        y = g.op("Mul", [g.op("MatMul", [y, g.t(rng.standard_normal((64, 128)) * 0.1)]),
+                         g.t(np.array(1.0))])
+        x = g.op("Add", [x, g.op("MatMul", [g.op("Relu", [y]),
+                                            g.t(rng.standard_normal((128, 64)) * 0.1)])])
+    m = g.op("ReduceMean", [x], axes=[1], keepdims=0)
+    out = g.op("Gemm", [m, g.t(rng.standard_normal((10, 64)) * 0.1), g.t(np.zeros(10))], transB=1)
+    g.save(out, [1, 10], path)
+
+
+def yolo(path):
+    """Two LeakyRelu stages, an SPP-style 5x5 max pool, nearest upsampling,
+    a concat with the first stage and a Sigmoid detection head."""
+    g = G("yolo")
+    a = g.op("LeakyRelu", [g.bn(g.conv("input", 3, 16, st=2), 16)], alpha=0.1)
+    b = g.op("LeakyRelu", [g.bn(g.conv(a, 16, 32, st=2), 32)], alpha=0.1)
+    c = g.op("MaxPool", [b], kernel_shape=[5, 5], strides=[1, 1], pads=[2, 2, 2, 2])
+    u = g.op("Resize", [c, "", g.t(np.array([1, 1, 2, 2], dtype=np.float32))], mode="nearest")
+    d = g.op("Concat", [a, u], axis=1)
+    e = g.conv(d, 48, 18, k=1)
+    g.save(g.op("Sigmoid", [e]), [1, 18, 32, 32], path)
+
 
 def build(outdir):
     os.makedirs(outdir, exist_ok=True)
-    # EfficientNet-ish
-    g=G('effnet'); x='input'; x=silu(g,g.bn(g.conv(x,3,16,st=2,bias=False),16))
-    for cin,cout,st in [(16,24,2),(24,24,1),(24,40,2)]:
-        y=silu(g,g.bn(g.conv(x,cin,cin*4,k=1,bias=False),cin*4))
-        y=silu(g,g.bn(g.conv(y,cin*4,cin*4,st=st,g=cin*4,bias=False),cin*4))
-        y=se(g,y,cin*4); y=g.bn(g.conv(y,cin*4,cout,k=1,bias=False),cout)
-        x=g.op('Add',[x,y]) if (cin==cout and st==1) else y
-    g.save(x,head(g,x,40),[1,3,64,64],[1,10],os.path.join(outdir, 'effnet.onnx'))
-    # MobileNetV3-ish
-    g=G('mnv3'); x='input'; x=g.op('HardSwish',[g.bn(g.conv(x,3,16,st=2,bias=False),16)])
-    for cin,cout,st in [(16,24,2),(24,24,1)]:
-        y=g.op('HardSwish',[g.bn(g.conv(x,cin,cin*3,k=1,bias=False),cin*3)])
-        y=g.op('Relu',[g.bn(g.conv(y,cin*3,cin*3,st=st,g=cin*3,bias=False),cin*3)])
-        y=se(g,y,cin*3,act='relu',gate='Hard'); y=g.bn(g.conv(y,cin*3,cout,k=1,bias=False),cout)
-        x=g.op('Add',[x,y]) if (cin==cout and st==1) else y
-    g.save(x,head(g,x,24),[1,3,64,64],[1,10],os.path.join(outdir, 'mnv3.onnx'))
-    # DenseNet-ish (BN after concat, pre-activation)
-    g=G('densenet'); x=g.conv('input',3,16,st=2); c=16
-    for i in range(3):
-        y=g.conv(g.op('Relu',[g.bn(x,c)]),c,16,k=3); x=g.op('Concat',[x,y],axis=1); c+=16
-    x=g.op('AveragePool',[g.conv(g.op('Relu',[g.bn(x,c)]),c,32,k=1)],kernel_shape=[2,2],strides=[2,2])
-    g.save(x,head(g,x,32),[1,3,64,64],[1,10],os.path.join(outdir, 'densenet.onnx'))
-    # ShuffleNetV2-ish (split, channel shuffle)
-    g=G('shufflenet'); x=g.op('Relu',[g.bn(g.conv('input',3,32,st=2),32)])
-    s1,s2=f'sp{0}a',f'sp{0}b'; g.nodes.append(h.make_node('Split',[x,g.t(np.array([16,16],dtype=np.int64))],[s1,s2],axis=1))
-    y=g.op('Relu',[g.bn(g.conv(s2,16,16,k=1),16)]); y=g.bn(g.conv(y,16,16,g=16),16); y=g.op('Relu',[g.conv(y,16,16,k=1)])
-    cc=g.op('Concat',[s1,y],axis=1)
-    r=g.op('Reshape',[cc,g.t(np.array([1,2,16,32,32],dtype=np.int64))]); tr=g.op('Transpose',[r],perm=[0,2,1,3,4]); x=g.op('Reshape',[tr,g.t(np.array([1,32,32,32],dtype=np.int64))])
-    g.save(x,head(g,x,32),[1,3,64,64],[1,10],os.path.join(outdir, 'shufflenet.onnx'))
-    # ConvNeXt-ish (dw7x7, LayerNorm over C via transposes, GELU, Linear as MatMul)
-    g=G('convnext'); x=g.conv('input',3,32,k=4,st=4,pad=0)
-    for i in range(2):
-        y=g.conv(x,32,32,k=7,g=32); y=g.op('Transpose',[y],perm=[0,2,3,1])
-        y=g.op('LayerNormalization',[y,g.t(np.ones(32)),g.t(np.zeros(32))],axis=-1,epsilon=1e-6)
-        y=g.op('Add',[g.op('MatMul',[y,g.t(rng.standard_normal((32,128))*0.1)]),g.t(np.zeros(128))])
-        y=g.op('Mul',[g.op('Mul',[y,g.t(np.array(0.5))]),g.op('Add',[g.t(np.array(1.0)),g.op('Erf',[g.op('Div',[y,g.t(np.array(1.4142135))])])])])
-        y=g.op('MatMul',[y,g.t(rng.standard_normal((128,32))*0.1)]); y=g.op('Transpose',[y],perm=[0,3,1,2])
-        x=g.op('Add',[x,y])
-    g.save(x,head(g,x,32),[1,3,64,64],[1,10],os.path.join(outdir, 'convnext.onnx'))
-    # ViT-ish (patch conv, attention with softmax, layernorm, gelu)
-    g=G('vit'); x=g.conv('input',3,64,k=8,st=8,pad=0)  # [1,64,8,8]
-    x=g.op('Transpose',[g.op('Reshape',[x,g.t(np.array([1,64,64],dtype=np.int64))])],perm=[0,2,1])  # [1,64 tokens,64]
-    for i in range(2):
-        y=g.op('LayerNormalization',[x,g.t(np.ones(64)),g.t(np.zeros(64))],axis=-1,epsilon=1e-6)
-        q=g.op('MatMul',[y,g.t(rng.standard_normal((64,64))*0.1)]); k=g.op('MatMul',[y,g.t(rng.standard_normal((64,64))*0.1)]); v=g.op('MatMul',[y,g.t(rng.standard_normal((64,64))*0.1)])
-        sh=g.t(np.array([1,64,4,16],dtype=np.int64))
-        q=g.op('Transpose',[g.op('Reshape',[q,sh])],perm=[0,2,1,3]); k=g.op('Transpose',[g.op('Reshape',[k,sh])],perm=[0,2,3,1]); v=g.op('Transpose',[g.op('Reshape',[v,sh])],perm=[0,2,1,3])
-        a=g.op('Softmax',[g.op('Mul',[g.op('MatMul',[q,k]),g.t(np.array(0.25))])],axis=-1)
-        o=g.op('Reshape',[g.op('Transpose',[g.op('MatMul',[a,v])],perm=[0,2,1,3]),g.t(np.array([1,64,64],dtype=np.int64))])
-        x=g.op('Add',[x,g.op('MatMul',[o,g.t(rng.standard_normal((64,64))*0.1)])])
-        y=g.op('LayerNormalization',[x,g.t(np.ones(64)),g.t(np.zeros(64))],axis=-1,epsilon=1e-6)
-        # The MLP: a linear, a (unit) scale, ReLU, a linear.
-        y=g.op('Mul',[g.op('MatMul',[y,g.t(rng.standard_normal((64,128))*0.1)]),g.t(np.array(1.0))])
-        x=g.op('Add',[x,g.op('MatMul',[g.op('Relu',[y]),g.t(rng.standard_normal((128,64))*0.1)])])
-    m=g.op('ReduceMean',[x],axes=[1],keepdims=0)
-    out=g.op('Gemm',[m,g.t(rng.standard_normal((10,64))*0.1),g.t(np.zeros(10))],transB=1)
-    g.save(x,out,[1,3,64,64],[1,10],os.path.join(outdir, 'vit.onnx'))
-    # YOLO-ish (LeakyRelu, Resize upsample, concat, sigmoid head)
-    g=G('yolo'); a=g.op('LeakyRelu',[g.bn(g.conv('input',3,16,st=2),16)],alpha=0.1)
-    b=g.op('LeakyRelu',[g.bn(g.conv(a,16,32,st=2),32)],alpha=0.1)
-    c=g.op('MaxPool',[b],kernel_shape=[5,5],strides=[1,1],pads=[2,2,2,2])
-    u=g.op('Resize',[c,'',g.t(np.array([1,1,2,2],dtype=np.float32))],mode='nearest')
-    d=g.op('Concat',[a,u],axis=1); e=g.conv(d,48,18,k=1); out=g.op('Sigmoid',[e])
-    g.save(e,out,[1,3,64,64],[1,18,32,32],os.path.join(outdir, 'yolo.onnx'))
+    # In this order: each model's weights continue the generator's sequence.
+    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo):
+        make(os.path.join(outdir, f"{make.__name__}.onnx"))
+
 
 if __name__ == "__main__":
     build(sys.argv[1])
