@@ -91,6 +91,12 @@ FailureOr<ScalarForm> dequantizeForm(OpBuilder &b, Operation *op) {
   return form;
 }
 
+/// The position of an input code in a table whose first entry is `qmin`.
+Value tableIndex(Body &body, Value code, bool isSigned, int32_t qmin) {
+  return arith::IndexCastOp::create(body.b, body.loc, body.b.getIndexType(),
+                                    body.sub(body.toI32(code, isSigned), body.i32(qmin)));
+}
+
 FailureOr<ScalarForm> lutForm(qnn::LutOp op, Operands in) {
   auto xi = elementInfo(op, op.getInput());
   if (failed(xi))
@@ -111,9 +117,7 @@ FailureOr<ScalarForm> lutForm(qnn::LutOp op, Operands in) {
     Value q = body.toI32(a[0], isSigned);
     q = arith::MaxSIOp::create(body.b, body.loc, q, body.i32(qmin));
     q = arith::MinSIOp::create(body.b, body.loc, q, body.i32(qmax));
-    Value i = arith::IndexCastOp::create(body.b, body.loc, body.b.getIndexType(),
-                                         body.sub(q, body.i32(qmin)));
-    Value v = body.extract(table, {i});
+    Value v = body.extract(table, {tableIndex(body, q, /*isSigned=*/true, qmin)});
     if (v.getType() != outStorage)
       v = arith::BitcastOp::create(body.b, body.loc, outStorage, v);
     return v;
@@ -149,9 +153,7 @@ FailureOr<ScalarForm> tableUnaryForm(OpBuilder &b, Operation *op) {
   Value table = arith::ConstantOp::create(b, op->getLoc(), DenseIntElementsAttr::get(tt, entries));
   bool isSigned = xi->isSigned;
   ScalarForm form = unary([=](Body &body, ValueRange, ValueRange a) {
-    Value i = arith::IndexCastOp::create(body.b, body.loc, body.b.getIndexType(),
-                                         body.sub(body.toI32(a[0], isSigned), body.i32(qmin)));
-    return body.extract(table, {i});
+    return body.extract(table, {tableIndex(body, a[0], isSigned, qmin)});
   });
   // The table is a tensor built here, for a generic of its own.
   form.fusable = false;
@@ -186,9 +188,6 @@ FailureOr<ScalarForm> intMulForm(Operation *op) {
 /// Float binary ops and the float fused activation of add.
 FailureOr<ScalarForm> floatBinaryForm(Operation *op) {
   Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
-  if (!isa<FloatType>(outElt))
-    return op->emitError("unsupported on the GPU path: integer-typed binary op"),
-           failure();
   return binary([op, outElt](Body &body, ValueRange, ValueRange a) {
     Value x = body.toF32(a[0]), y = body.toF32(a[1]);
     Value r = llvm::TypeSwitch<Operation *, Value>(op)
@@ -316,12 +315,6 @@ ScalarForm floatUnaryForm(Operation *op) {
 /// integers: ONNX's semantics on signless storage.
 FailureOr<ScalarForm> plainBinaryForm(Operation *op) {
   Type inElt = getElementTypeOrSelf(op->getOperand(0).getType());
-  Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
-  for (Type t : {inElt, getElementTypeOrSelf(op->getOperand(1).getType()), outElt})
-    if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
-      return op->emitError() << "unsupported on the GPU path: '" << op->getName() << "' on " << t
-                             << " (signless integers only)",
-             failure();
   bool isFloat = isa<FloatType>(inElt);
   if (isFloat && isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp, qnn::MaxOp, qnn::MinOp,
                      qnn::PowOp>(op))
@@ -667,9 +660,8 @@ FailureOr<ScalarForm> qopt::lowering::scalarFormOf(OpBuilder &b, Operation *op, 
                            << op->getName() << "'",
            failure();
   }
-  for (Value v : op->getOperands())
-    if (auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(v.getType()));
-        it && !it.isSignless())
+  for (Type t : llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes()))
+    if (auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(t)); it && !it.isSignless())
       return op->emitError() << "unsupported on the GPU path: '" << op->getName() << "' on " << it
                              << " (signless integers only)",
              failure();
