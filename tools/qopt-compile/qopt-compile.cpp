@@ -187,11 +187,14 @@ static int emitGPU(mlir::ModuleOp program, const std::vector<std::string> &chips
     // itself: the bundle then stores it once.
     mlir::PassManager pack(program.getContext());
     pack.nest<mlir::func::FuncOp>().addPass(qopt::createPackGemmWeightsPass());
-    // And a tensor-core conv's weights in the order its NHWC kernel reads.
+    // And a tensor-core conv's weights in the order its NHWC kernel reads,
+    // a tensor-core matmul's B as [N, K].
     if (tensorCores && activationLayout != "nchw")
       pack.nest<mlir::func::FuncOp>().addPass(qopt::createPackConvWeightsPass());
+    if (tensorCores)
+      pack.nest<mlir::func::FuncOp>().addPass(qopt::createPackMatMulWeightsPass());
     if (mlir::failed(pack.run(program)))
-      return fail("packing the gemm and conv weights failed");
+      return fail("packing the gemm, conv and matmul weights failed");
   }
   auto func = *program.getOps<mlir::func::FuncOp>().begin();
   qopt::BundleOptions options;

@@ -85,6 +85,27 @@ def PackConvWeightsPass : Pass<"qopt-pack-conv-weights", "mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::qnn::QNNDialect"];
 }
 
+def PackMatMulWeightsPass : Pass<"qopt-pack-matmul-weights", "mlir::func::FuncOp"> {
+  let summary = "Stores a tensor-core matmul's constant B as [N, K]";
+  let description = [{
+    A tensor-core matmul (an integer `qnn.matmul` whose B is a constant
+    matrix: a transformer's linear layer) reads B as [N, K], rows contiguous
+    along K. This pass stores a B used by that matmul alone so, in the
+    program itself, with a `qnn.transpose` back to [K, N]: the reference runs
+    the same function and the kernel reads the constant, so a bundle stores
+    B once (the transpose is dead once lowered). Per-axis scales stay on B's
+    type, along N.
+
+    ```mlir
+    %b0 = qnn.constant dense<...> : tensor<64x128xi8>
+    // becomes
+    %p = qnn.constant dense<...> : tensor<128x64xi8>
+    %b0 = qnn.transpose %p {perm = array<i64: 1, 0>} : tensor<128x64xi8> -> tensor<64x128xi8>
+    ```
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect"];
+}
+
 def MapParallelToGPUPass : Pass<"qopt-map-parallel-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Turns each top-level scf.parallel into a 1-D gpu.launch";
   let description = [{

@@ -32,6 +32,7 @@ namespace qopt::qnn {
 class ConstantOp;
 class ConvOp;
 class GemmOp;
+class MatMulOp;
 } // namespace qopt::qnn
 
 namespace qopt::lowering {
@@ -334,6 +335,17 @@ mlir::FailureOr<mlir::Value> lowerGemmTensorCore(mlir::OpBuilder &b, qnn::GemmOp
                                                  Operands in, bool emulate,
                                                  const TileChoice &tiles,
                                                  const FusedEpilogue *fused = nullptr);
+/// And for an integer matmul whose B is a constant matrix: A's leading
+/// dimensions flatten into the rows of one GEMM (a transformer's linear
+/// layers); the result keeps the matmul's shape, row-major.
+bool tensorCoreEligible(qnn::MatMulOp op, std::string *why = nullptr);
+mlir::FailureOr<mlir::Value> lowerMatMulTensorCore(mlir::OpBuilder &b, qnn::MatMulOp op,
+                                                   Operands in, bool emulate,
+                                                   const TileChoice &tiles,
+                                                   const FusedEpilogue *fused = nullptr);
+/// The [N, K] constant a matmul's B is the transpose of
+/// (qopt-pack-matmul-weights), or null.
+qnn::ConstantOp packedMatMulWeights(qnn::MatMulOp op);
 
 /// Zero points and requantization of an integer contraction (conv, gemm,
 /// matmul) whose weights have `channels` output channels: per channel (or

@@ -484,15 +484,21 @@ Value qopt::lowering::floatActivation(Body &body, Operation *op, Value v) {
 
 namespace {
 
+/// Whether a conv, gemm or matmul can run as a tensor-core kernel; if not,
+/// `why` says what rules it out.
+bool eligible(Operation *op, std::string *why = nullptr) {
+  if (auto conv = dyn_cast<qnn::ConvOp>(op))
+    return tensorCoreEligible(conv, why);
+  if (auto gemm = dyn_cast<qnn::GemmOp>(op))
+    return tensorCoreEligible(gemm, why);
+  if (auto matmul = dyn_cast<qnn::MatMulOp>(op))
+    return tensorCoreEligible(matmul, why);
+  return false;
+}
+
 /// Whether `op` runs as a tensor-core kernel under the pass's options.
 bool onTensorCores(Operation *op, bool tensorCores, bool emulate) {
-  if (!tensorCores && !emulate)
-    return false;
-  if (auto conv = dyn_cast<qnn::ConvOp>(op))
-    return tensorCoreEligible(conv);
-  if (auto gemm = dyn_cast<qnn::GemmOp>(op))
-    return tensorCoreEligible(gemm);
-  return false;
+  return (tensorCores || emulate) && eligible(op);
 }
 
 /// A constant, or a storage cast of one: lowered on demand wherever needed.
@@ -558,6 +564,8 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
   if (onTensorCores(op, tensorCores, emulate)) {
     if (auto conv = dyn_cast<qnn::ConvOp>(op))
       return lowerConvTensorCore(b, conv, in, /*emulate=*/!tensorCores, tiles, fused, layout);
+    if (auto matmul = dyn_cast<qnn::MatMulOp>(op))
+      return lowerMatMulTensorCore(b, matmul, in, /*emulate=*/!tensorCores, tiles, fused);
     return lowerGemmTensorCore(b, cast<qnn::GemmOp>(op), in, /*emulate=*/!tensorCores, tiles,
                                fused);
   }
@@ -653,15 +661,16 @@ struct Layouts {
 };
 
 /// How an op meets the layouts: the tensor-core conv reads NCHW or NHWC and
-/// writes NHWC; reshapes and tensor-core gemms (whose lowerings address
-/// memory themselves) and the function's results take the identity; every
+/// writes NHWC; reshapes, tensor-core gemms and matmuls (whose lowerings
+/// address memory themselves) and the function's results take the identity;
+/// every
 /// other lowering is layout-agnostic (LayoutScope): the 2-D image ops (convs,
 /// pools, resize) write NHWC, the rest the order of their first operand of
 /// the result's rank that is stored out of order.
 DimOrder resultOrderFor(Operation *op, ArrayRef<Value> operands, const Layouts &layouts,
-                        bool tensorCoreConv) {
-  if (tensorCoreConv)
-    return kNHWC;
+                        bool tensorCoreOp) {
+  if (tensorCoreOp)
+    return isa<qnn::ConvOp>(op) ? kNHWC : DimOrder{};
   if (isa<qnn::ReshapeOp, qnn::ConstantOp, qnn::GemmOp>(op) || op->getNumResults() != 1)
     return {};
   auto rt = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -781,9 +790,17 @@ struct LowerQNNToLinalgPass
       Value result = op.getResult(0);
       bool tcOp = onTensorCores(&op, tensorCores, tensorCoreEmulation);
       bool tcConv = tcOp && isa<qnn::ConvOp>(op);
+      // An integer contraction left to a SIMT kernel says why, for
+      // `qopt-compile --remarks` (the tensor-core ones say their tiles).
+      if (tensorCores && !tcOp && isa<qnn::ConvOp, qnn::GemmOp, qnn::MatMulOp>(op) &&
+          isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op.getResult(0).getType()))) {
+        std::string why;
+        eligible(&op, &why);
+        op.emitRemark() << "SIMT kernel, not tensor cores: " << why;
+      }
       // Operands in the order their lowering reads: the tensor-core conv
       // reads its input in NCHW or NHWC (any other order becomes NHWC);
-      // reshapes and tensor-core gemms read the identity.
+      // reshapes and tensor-core gemms and matmuls read the identity.
       if (nhwc) {
         for (size_t i = 0; i < operands.size(); ++i) {
           Value &v = operands[i];
@@ -802,7 +819,7 @@ struct LowerQNNToLinalgPass
           }
         }
       }
-      DimOrder order = nhwc ? resultOrderFor(&op, operands, layouts, tcConv) : DimOrder{};
+      DimOrder order = nhwc ? resultOrderFor(&op, operands, layouts, tcOp) : DimOrder{};
       bool nhwcOutput = nhwc && tcConv;
       auto plan = epiloguePlans.find(&op);
       if (plan != epiloguePlans.end()) {

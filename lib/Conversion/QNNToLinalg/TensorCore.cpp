@@ -383,6 +383,9 @@ struct TileKernel {
     SmallVector<DimOrder> orders;
   };
   std::vector<EpilogueOp> chain = {};
+  /// The logical dimensions a row index of a Rows kernel flattens (a
+  /// matmul's batch dimensions and M); empty when a row is one index.
+  SmallVector<int64_t> rowShape = {};
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -665,9 +668,19 @@ struct TileKernel {
       Value v = q.requantize(q.add(accV, offV),
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
-      // The element's logical (qnn) indices: [p, m] for a gemm, NCHW for a
-      // conv.
+      // The element's logical (qnn) indices: [p, m] for a gemm, [batch...,
+      // row, m] for a matmul, NCHW for a conv.
       SmallVector<Value> logical{p, m};
+      if (x == XForm::Rows && rowShape.size() > 1 && !chain.empty()) {
+        logical.clear();
+        int64_t stride = 1;
+        for (int64_t size : llvm::reverse(rowShape)) {
+          Value q = stride == 1 ? p : arith::DivUIOp::create(gb, loc, p, cI(gb, loc, stride));
+          logical.insert(logical.begin(), arith::RemUIOp::create(gb, loc, q, cI(gb, loc, size)));
+          stride *= size;
+        }
+        logical.push_back(m);
+      }
       if (x != XForm::Rows && (!yRows || !chain.empty())) {
         Value n = arith::DivUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
         Value rem = arith::RemUIOp::create(gb, loc, p, cI(gb, loc, g.oh * g.ow));
@@ -1086,7 +1099,7 @@ struct TileKernel {
       int64_t unitThreads = 32 * t.warpsPerUnit();
       auto [wb, warp] = loop(ob, t.threads() / unitThreads);
       Value tid = arith::MulIOp::create(wb, loc, warp, cI(wb, loc, unitThreads));
-      Coords c = coords(wb, bx, by, tid);
+      Coords c = coords(wb, blockX, blockY, tid);
       auto [mb, mi] = loop(wb, t.wm);
       auto [nb, ni] = loop(mb, t.wn);
       Value row = arith::AddIOp::create(nb, loc, c.wmRow, mi);
@@ -1200,11 +1213,13 @@ namespace {
 /// by row (any shape that collapses to it); else null and a constant is made
 /// from `w`. Reusing the program's own weight constant keeps its resource
 /// in the bundle's weights, which the bundle's program IR then refers to.
+/// `rowShape` is the logical shape a row index flattens (TileKernel).
 FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTensor, Value xOrig,
                                        Value wOrig, Value wTensor, const ref::Tensor &w,
                                        const ref::Tensor *bias, Geometry g,
                                        TileKernel::XForm xform, bool yRows, bool emulate,
-                                       const TileChoice &tiles, const FusedEpilogue *fused) {
+                                       const TileChoice &tiles, const FusedEpilogue *fused,
+                                       ArrayRef<int64_t> rowShape = {}) {
   // The kernel carries every op it computes: the bundle's steps name them.
   Location loc = op->getLoc();
   if (fused && !fused->ops.empty()) {
@@ -1256,13 +1271,16 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
       all.push_back(i);
     return memref::CollapseShapeOp::create(b, loc, m, SmallVector<ReassociationIndices>{all});
   };
-  // The [P, Cout] view of an NHWC output (or residual).
+  // The [P, Cout] view of an NHWC output, or of a matmul's [..., M, N].
   auto rows = [&](Value m) -> Value {
     auto type = cast<MemRefType>(m.getType());
     if (type.getRank() == 2)
       return m;
-    return memref::CollapseShapeOp::create(b, loc, m,
-                                           SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+    ReassociationIndices lead;
+    for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+      lead.push_back(i);
+    return memref::CollapseShapeOp::create(
+        b, loc, m, SmallVector<ReassociationIndices>{lead, {type.getRank() - 1}});
   };
   Value xFlat = flat(memrefOf(xTensor));
   Value wFlat;
@@ -1277,13 +1295,14 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
   Value offT = memrefOf(i32Tensor(b, loc, offsets));
   auto yStorage = storageTensorType(yt);
-  if (yRows && yStorage.getRank() == 4)
+  if (yRows && isa<qnn::ConvOp>(op))
     yStorage = RankedTensorType::get(physicalShape(yStorage.getShape(), {0, 2, 3, 1}),
                                      yStorage.getElementType());
   auto yMem = MemRefType::get(yStorage.getShape(), yStorage.getElementType());
   Value y = memref::AllocOp::create(b, loc, yMem);
   TileKernel kernel{loc, g, TileConfig{}, zx, ic->out, xFlat, wFlat, multT, shiftT, offT,
                     yRows ? rows(y) : y, xform, yRows};
+  kernel.rowShape.assign(rowShape.begin(), rowShape.end());
   std::string shape = llvm::formatv("{0}x{1}x{2}", M, g.P(), K).str();
   auto fromFile = tiles.byShape.find(shape);
   std::string source = "heuristic";
@@ -1414,43 +1433,118 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
       /*yRows=*/layout.outputNHWC, emulate, tiles, fused);
 }
 
-bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
+namespace {
+
+/// What a gemm and a matmul need alike on tensor cores: signed 8-bit
+/// quantized A and B, a quantized result, B a constant without zero points
+/// (its rows sums fold into the bias; a zero point would need A's row sums
+/// at run time), per-axis B scales along N (dimension `nAxis` of B), and N
+/// and K that fill a tile.
+bool contractionEligible(Value a, Value bOperand, Value y, int64_t nAxis, std::string *why) {
   auto say = [&](const char *msg) {
     if (why)
       *why = msg;
     return false;
   };
-  auto at = cast<RankedTensorType>(op.getA().getType());
-  auto bt = cast<RankedTensorType>(op.getB().getType());
-  auto yt = cast<RankedTensorType>(op.getResult().getType());
-  auto aq = dyn_cast<mlir::quant::QuantizedType>(at.getElementType());
-  auto bq = dyn_cast<mlir::quant::QuantizedType>(bt.getElementType());
-  if (!aq || !bq || !isa<mlir::quant::QuantizedType>(yt.getElementType()))
-    return say("not an integer gemm");
-  if (op.getTransA() || op.getAlpha().convertToDouble() != 1.0 ||
-      op.getBeta().convertToDouble() != 1.0)
-    return say("transposed A or alpha/beta other than 1");
+  auto aq = dyn_cast<mlir::quant::QuantizedType>(getElementTypeOrSelf(a.getType()));
+  auto bq = dyn_cast<mlir::quant::QuantizedType>(getElementTypeOrSelf(bOperand.getType()));
+  auto yq = dyn_cast<mlir::quant::QuantizedType>(getElementTypeOrSelf(y.getType()));
+  if (!aq || !bq || !yq)
+    return say("not an integer contraction");
   if (aq.getStorageTypeIntegralWidth() != 8 || !aq.isSigned() ||
-      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned())
+      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned() ||
+      yq.getStorageTypeIntegralWidth() > 16)
     return say("tensor cores take signed 8-bit operands");
-  auto bp = ref::quantParamsOf(bt.getElementType());
+  auto bp = ref::quantParamsOf(bq);
   if (!bp) {
     llvm::consumeError(bp.takeError());
     return say("B parameters");
   }
   if (llvm::any_of(bp->zeroPoints, [](int32_t z) { return z != 0; }))
     return say("B with a zero point");
-  if (!constantOf(op.getB()))
+  if (bp->perAxis() && bp->axis != nAxis)
+    return say("B quantized per K index");
+  if (!constantOf(bOperand))
     return say("B is not a constant");
-  int64_t n = yt.getDimSize(1), k = op.getTransB() ? bt.getDimSize(1) : bt.getDimSize(0);
-  if (op.getC()) {
-    auto c = constantOf(op.getC());
-    if (!c || (c->numElements() != 1 && c->numElements() != n))
-      return say("C is not a constant with 1 or N elements");
-  }
+  auto bt = cast<RankedTensorType>(bOperand.getType());
+  int64_t n = bt.getDimSize(nAxis), k = bt.getDimSize(1 - nAxis);
   if (n < 16 || k < 32)
     return say("too small for a 64x64 tile");
   return true;
+}
+
+} // namespace
+
+bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
+  if (op.getTransA() || op.getAlpha().convertToDouble() != 1.0 ||
+      op.getBeta().convertToDouble() != 1.0) {
+    if (why)
+      *why = "transposed A or alpha/beta other than 1";
+    return false;
+  }
+  if (!contractionEligible(op.getA(), op.getB(), op.getResult(), op.getTransB() ? 0 : 1, why))
+    return false;
+  if (op.getC()) {
+    auto c = constantOf(op.getC());
+    int64_t n = cast<RankedTensorType>(op.getResult().getType()).getDimSize(1);
+    if (!c || (c->numElements() != 1 && c->numElements() != n)) {
+      if (why)
+        *why = "C is not a constant with 1 or N elements";
+      return false;
+    }
+  }
+  return true;
+}
+
+bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
+  auto at = cast<RankedTensorType>(op.getLhs().getType());
+  auto bt = cast<RankedTensorType>(op.getRhs().getType());
+  // A's leading dimensions flatten into the rows of one GEMM with B.
+  if (at.getRank() < 2 || bt.getRank() != 2) {
+    if (why)
+      *why = "only a matrix B (a batched B stays SIMT)";
+    return false;
+  }
+  return contractionEligible(op.getLhs(), op.getRhs(), op.getResult(), /*nAxis=*/1, why);
+}
+
+qnn::ConstantOp qopt::lowering::packedMatMulWeights(qnn::MatMulOp op) {
+  Value v = op.getRhs();
+  while (auto cast = v.getDefiningOp<mlir::quant::StorageCastOp>())
+    v = cast.getOperand();
+  auto transpose = v.getDefiningOp<qnn::TransposeOp>();
+  if (!transpose || transpose.getPerm() != ArrayRef<int64_t>{1, 0})
+    return {};
+  return transpose.getInput().getDefiningOp<qnn::ConstantOp>();
+}
+
+FailureOr<Value> qopt::lowering::lowerMatMulTensorCore(OpBuilder &b, qnn::MatMulOp op,
+                                                       Operands in, bool emulate,
+                                                       const TileChoice &tiles,
+                                                       const FusedEpilogue *fused) {
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  auto bt = cast<RankedTensorType>(op.getRhs().getType());
+  int64_t k = bt.getDimSize(0), n = bt.getDimSize(1), rows = yt.getNumElements() / n;
+  // B as the [N, K] weight matrix: the program's own constant when
+  // qopt-pack-matmul-weights stored it so, else transposed here (a second
+  // copy in the bundle).
+  Value wTensor;
+  std::optional<ref::Tensor> w;
+  if (qnn::ConstantOp packed = packedMatMulWeights(op)) {
+    wTensor = arith::ConstantOp::create(b, op.getLoc(), cast<TypedAttr>(packed.getValue()));
+    w = constantOf(packed);
+  } else {
+    auto t = ref::transpose(*constantOf(op.getRhs()), {1, 0});
+    if (!t)
+      return op.emitError() << llvm::toString(t.takeError()), failure();
+    w = std::move(*t);
+  }
+  // Like a gemm, a 1x1 conv over the rows of A, whose logical indices are
+  // A's leading dimensions (for an epilogue's operands).
+  Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+  return buildTensorCoreKernel(b, op, in[0], op.getLhs(), op.getRhs(), wTensor, *w,
+                               /*bias=*/nullptr, g, TileKernel::XForm::Rows, /*yRows=*/true,
+                               emulate, tiles, fused, yt.getShape().drop_back());
 }
 
 FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp op, Operands in,

@@ -7,6 +7,7 @@ dimension, with tails, and K steps beyond the pipeline's depth.
   gen_tensor_core_case.py conv N CIN H W COUT KH KW STRIDE PAD [--seed S]
   gen_tensor_core_case.py residual N C H W [--seed S]
   gen_tensor_core_case.py epilogue N C H W [--seed S]
+  gen_tensor_core_case.py matmul BATCH M K N [--seed S]
 
 `residual` is a residual block: y = relu(conv1x1(s) + conv1x1'(s)) with
 s = relu(conv3x3(x) + x), so that one add takes its residual from before its
@@ -18,6 +19,12 @@ tensor-core epilogue takes: a dequantize, a float batchnorm (multiply by a
 multiply by a [1, C, 1, 1] constant, a lut (hard sigmoid table) and a relu'd
 residual add of the quantized input; then a 1x1 conv whose dequantized
 result leaves the function.
+
+`matmul` is a transformer's linear layer: a [BATCH, M, K] activation times
+a constant [K, N] matrix (per-column scales), then a quantized add of an
+[M, N] constant (broadcast over the batch, like a position embedding), a
+relu'd add of an [N] one (a bias), and a dequantize: one tensor-core kernel
+whose epilogue indexes its operands by batch, row and column.
 
 The program reads float input `x` and writes float output `y`.
 """
@@ -37,7 +44,7 @@ def scales(n, lo, step):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv", "residual", "epilogue"])
+    p.add_argument("kind", choices=["gemm", "conv", "residual", "epilogue", "matmul"])
     p.add_argument("dims", type=int, nargs="+")
     p.add_argument("--trans-b", action="store_true")
     p.add_argument("--seed", type=int, default=0)
@@ -69,6 +76,9 @@ def main():
         return
     if a.kind == "epilogue":
         epilogue(rng, *a.dims)
+        return
+    if a.kind == "matmul":
+        matmul(rng, *a.dims)
         return
     n, cin, h, w, cout, kh, kw, stride, pad = a.dims
     oh = (h + 2 * pad - kh) // stride + 1
@@ -166,6 +176,30 @@ def epilogue(rng, n, c, h, w):
         f"  %y = quant.dcast %c1 : tensor<{t}x{yq}> to tensor<{t}xf32>",
         f"  return %y : tensor<{t}xf32>\n}}"]
     print("\n".join(lines))
+
+
+def matmul(rng, batch, m, k, n):
+    q = lambda s, z: f"!quant.uniform<i8:f32, {s}:{z}>"
+    xq, mq, pq, cq, aq, yq = (q(0.04, 7), q(0.3, -5), q(0.02, 3), q(0.01, -4), q(0.3, 2),
+                              q(0.25, -128))
+    bq = f"!quant.uniform<i8<-127:127>:f32:1, {{{scales(n, 0.002, 0.0001)}}}>"
+    xt, yt = f"{batch}x{m}x{k}", f"{batch}x{m}x{n}"
+    print("\n".join([
+        f'func.func @main(%arg0: tensor<{xt}xf32> {{qnn.name = "x"}}) -> '
+        f'(tensor<{yt}xf32> {{qnn.name = "y"}}) {{',
+        f"  %x = quant.qcast %arg0 : tensor<{xt}xf32> to tensor<{xt}x{xq}>",
+        f"  %b0 = qnn.constant {dense(rng.integers(-127, 128, (k, n)))} : tensor<{k}x{n}xi8>",
+        f"  %b = quant.scast %b0 : tensor<{k}x{n}xi8> to tensor<{k}x{n}x{bq}>",
+        f"  %m = qnn.matmul %x, %b : (tensor<{xt}x{xq}>, tensor<{k}x{n}x{bq}>) -> tensor<{yt}x{mq}>",
+        f"  %p0 = qnn.constant {dense(rng.integers(-128, 128, (m, n)))} : tensor<{m}x{n}xi8>",
+        f"  %p = quant.scast %p0 : tensor<{m}x{n}xi8> to tensor<{m}x{n}x{pq}>",
+        f"  %a = qnn.add %m, %p : (tensor<{yt}x{mq}>, tensor<{m}x{n}x{pq}>) -> tensor<{yt}x{aq}>",
+        f"  %c0 = qnn.constant {dense(rng.integers(-128, 128, (n,)))} : tensor<{n}xi8>",
+        f"  %c = quant.scast %c0 : tensor<{n}xi8> to tensor<{n}x{cq}>",
+        f"  %s = qnn.add %a, %c {{activation = #qnn.activation<relu>}} : "
+        f"(tensor<{yt}x{aq}>, tensor<{n}x{cq}>) -> tensor<{yt}x{yq}>",
+        f"  %y = quant.dcast %s : tensor<{yt}x{yq}> to tensor<{yt}xf32>",
+        f"  return %y : tensor<{yt}xf32>\n}}"]))
 
 
 if __name__ == "__main__":
