@@ -138,3 +138,49 @@ func.func @lut(%arg0: tensor<8x!quant.uniform<i8:f32, 0.1:0>>, %arg1: tensor<256
   %0 = qnn.lut %arg0, %arg1 : (tensor<8x!quant.uniform<i8:f32, 0.1:0>>, tensor<256xi8>) -> tensor<8x!quant.uniform<i8:f32, 0.05:0>>
   return %0 : tensor<8x!quant.uniform<i8:f32, 0.05:0>>
 }
+
+// -----
+
+// Softmax: the row maxima and the row sums of exp(x - max) are kernels of
+// their own, one loop over the row per row (before, every element
+// recomputed both, n^2 reads per row); the elements then read them.
+// CHECK-LABEL: func.func @softmax_rows
+// CHECK: %[[MAX:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x1xf32>)
+// CHECK: scf.for
+// CHECK: arith.maximumf
+// CHECK: %[[SUM:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x1xf32>)
+// CHECK: tensor.extract %[[MAX]]
+// CHECK: scf.for
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK-NOT: scf.for
+// CHECK: tensor.extract %[[MAX]]
+// CHECK: tensor.extract %[[SUM]]
+// CHECK: arith.divf
+// CHECK: return
+func.func @softmax_rows(%x: tensor<3x5xf32>) -> tensor<3x5xf32> {
+  %0 = qnn.softmax %x {axis = -1 : i64} : tensor<3x5xf32> -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+// -----
+
+// LayerNorm over the last two dimensions: the row means, then the
+// reciprocal standard deviations from them, each a loop nest over the row
+// per row; the elements read both.
+// CHECK-LABEL: func.func @layer_norm_rows
+// CHECK: %[[MEAN:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x1x1xf32>)
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[INV:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x1x1xf32>)
+// CHECK: tensor.extract %[[MEAN]]
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x8xf32>)
+// CHECK-NOT: scf.for
+// CHECK: tensor.extract %[[MEAN]]
+// CHECK: tensor.extract %[[INV]]
+// CHECK: return
+func.func @layer_norm_rows(%x: tensor<2x3x8xf32>, %s: tensor<8xf32>) -> tensor<2x3x8xf32> {
+  %0 = qnn.layer_norm %x, %s {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x3x8xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
+  return %0 : tensor<2x3x8xf32>
+}

@@ -481,89 +481,124 @@ FailureOr<ScalarForm> batchNormForm(qnn::BatchNormOp op, Operands in) {
   return form;
 }
 
-/// Softmax and LogSoftmax along `axis`.
+/// One f32 statistic per row of `x` (the logical dimensions [axis, axis +
+/// rowRank)): a tensor of x's rank with those dimensions 1, each element of
+/// which loops over its row once, in index order (the reference's), with
+/// `step(v, acc, given)` from `init`, then `finish(acc, given)`. `given` is
+/// the row's element of an earlier statistic, when one is passed. The
+/// kernels after it read the statistic rather than recompute it per
+/// element, which cost a row of n elements n^2 reads.
+using RowStepFn = function_ref<Value(Body &, Value v, Value acc, Value given)>;
+using RowFinishFn = function_ref<Value(Body &, Value acc, Value given)>;
+Value rowStatistic(OpBuilder &b, Location loc, Value x, int64_t axis, int64_t rowRank,
+                   double init, RowStepFn step, RowFinishFn finish = nullptr,
+                   Value given = Value()) {
+  SmallVector<int64_t> shape = logicalShape(x);
+  SmallVector<int64_t> rowShape(shape.begin() + axis, shape.begin() + axis + rowRank);
+  for (int64_t d = axis; d < axis + rowRank; ++d)
+    shape[d] = 1;
+  auto type = RankedTensorType::get(shape, b.getF32Type());
+  return buildGeneric(
+      b, loc, type, {}, {}, [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+        Body body{nb, nloc};
+        Value g = given ? body.extract(given, idx) : Value();
+        Value acc = loopNest(nb, nloc, rowShape, body.f32(init),
+                             [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) {
+                               Body l{lb, lloc};
+                               SmallVector<Value> at(idx);
+                               for (int64_t d = 0; d < rowRank; ++d)
+                                 at[axis + d] = ivs[d];
+                               return step(l, l.toF32(l.extract(x, at)), a, g);
+                             });
+        return finish ? finish(body, acc, g) : acc;
+      });
+}
+
+/// The indices of an element's row statistic: its row dimensions at 0.
+SmallVector<Value> rowOf(Body &body, ValueRange idx, int64_t axis, int64_t rowRank) {
+  SmallVector<Value> at(idx);
+  for (int64_t d = axis; d < axis + rowRank; ++d)
+    at[d] = body.idx(0);
+  return at;
+}
+
+/// Softmax and LogSoftmax along `axis`: the row maxima, the row sums of
+/// exp(x - max), then the elements (three kernels, each a pass over x).
 FailureOr<Value> lowerSoftmax(OpBuilder &b, Operation *op, int64_t rawAxis, bool log,
                               Operands in) {
   auto xt = tensorOf(op->getOperand(0));
   if (!isa<FloatType>(xt.getElementType()))
     return op->emitError("unsupported on the GPU path: quantized softmax (keep it in float)"),
            failure();
-  int64_t rank = xt.getRank();
-  int64_t axis = qnn::resolveAxis(rawAxis, rank);
-  int64_t n = xt.getDimSize(axis);
+  int64_t axis = qnn::resolveAxis(rawAxis, xt.getRank());
   Value x = in[0];
+  Location loc = op->getLoc();
+  Value mx = rowStatistic(b, loc, x, axis, 1, -INFINITY, [](Body &l, Value v, Value acc, Value) {
+    return arith::MaximumFOp::create(l.b, l.loc, v, acc).getResult();
+  });
+  Value sum = rowStatistic(
+      b, loc, x, axis, 1, 0.0,
+      [](Body &l, Value v, Value acc, Value m) {
+        return l.add(acc, math::ExpOp::create(l.b, l.loc, l.sub(v, m)).getResult());
+      },
+      nullptr, mx);
   Type outElt = xt.getElementType();
   return buildGeneric(
-      b, op->getLoc(), storageTensorType(cast<RankedTensorType>(op->getResult(0).getType())), {},
-      {}, [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
-        Body body{nb, loc};
-        // Each element recomputes its row's max and sum: a row is short
-        // (classes, sequence) and this keeps the op one parallel kernel.
-        auto rowLoop = [&](Value init, function_ref<Value(Body &, Value v, Value acc)> f) {
-          auto loop = scf::ForOp::create(nb, loc, body.idx(0), body.idx(n), body.idx(1),
-                                         ValueRange{init});
-          OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
-          Body l{lb, loc};
-          SmallVector<Value> at(idx);
-          at[axis] = loop.getInductionVar();
-          Value v = l.toF32(l.extract(x, at));
-          scf::YieldOp::create(lb, loc, f(l, v, loop.getRegionIterArgs()[0]));
-          return loop.getResult(0);
-        };
-        Value mx = rowLoop(body.f32(-INFINITY), [](Body &l, Value v, Value acc) {
-          return arith::MaximumFOp::create(l.b, l.loc, v, acc).getResult();
-        });
-        Value sum = rowLoop(body.f32(0.0), [&](Body &l, Value v, Value acc) {
-          return l.add(acc, math::ExpOp::create(l.b, l.loc, l.sub(v, mx)).getResult());
-        });
-        Value shifted = body.sub(body.toF32(body.extract(x, idx)), mx);
-        Value y = log ? body.sub(shifted, math::LogOp::create(nb, loc, sum).getResult())
-                      : arith::DivFOp::create(nb, loc, math::ExpOp::create(nb, loc, shifted), sum)
+      b, loc, storageTensorType(cast<RankedTensorType>(op->getResult(0).getType())), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        SmallVector<Value> row = rowOf(body, idx, axis, 1);
+        Value shifted = body.sub(body.toF32(body.extract(x, idx)), body.extract(mx, row));
+        Value s = body.extract(sum, row);
+        Value y = log ? body.sub(shifted, math::LogOp::create(nb, nloc, s).getResult())
+                      : arith::DivFOp::create(nb, nloc, math::ExpOp::create(nb, nloc, shifted), s)
                             .getResult();
         return body.fromF32(y, outElt);
       });
 }
 
-/// LayerNormalization over the dimensions from `axis` on: each element
-/// recomputes its row's mean and variance (two passes, as the reference),
-/// which keeps the op one parallel kernel.
+/// LayerNormalization over the dimensions from `axis` on: the row means,
+/// the row reciprocal standard deviations (two passes for the variance, as
+/// the reference), then the elements.
 FailureOr<Value> lowerLayerNorm(OpBuilder &b, qnn::LayerNormOp op, Operands in) {
   auto xt = tensorOf(op.getInput());
   if (!isa<FloatType>(xt.getElementType()))
     return op.emitError("unsupported on the GPU path: quantized layer_norm (keep it in float)"),
            failure();
   int64_t rank = xt.getRank();
-  int64_t axis = qnn::resolveAxis(op.getAxis(), rank);
-  SmallVector<int64_t> rowShape(xt.getShape().drop_front(axis));
+  int64_t axis = qnn::resolveAxis(op.getAxis(), rank), rowRank = rank - axis;
   int64_t count = 1;
-  for (int64_t d : rowShape)
+  for (int64_t d : xt.getShape().drop_front(axis))
     count *= d;
   Value x = in[0], scale = in[1], bias = op.getBias() ? in[2] : Value();
   float eps = op.getEpsilon().convertToFloat();
+  Location loc = op.getLoc();
+  auto divideByCount = [&](Body &l, Value acc, Value) {
+    return arith::DivFOp::create(l.b, l.loc, acc, l.f32((double)count)).getResult();
+  };
+  Value mean = rowStatistic(
+      b, loc, x, axis, rowRank, 0.0,
+      [](Body &l, Value v, Value acc, Value) { return l.add(acc, v); }, divideByCount);
+  Value invStd = rowStatistic(
+      b, loc, x, axis, rowRank, 0.0,
+      [](Body &l, Value v, Value acc, Value m) {
+        Value d = l.sub(v, m);
+        return l.add(acc, l.mul(d, d));
+      },
+      [&](Body &l, Value acc, Value) {
+        Value var = divideByCount(l, acc, Value());
+        return arith::DivFOp::create(
+                   l.b, l.loc, l.f32(1.0),
+                   math::SqrtOp::create(l.b, l.loc, l.add(var, l.f32(eps))).getResult())
+            .getResult();
+      },
+      mean);
   Type outElt = xt.getElementType();
   return buildGeneric(
-      b, op.getLoc(), storageTensorType(op.getResult().getType()), {}, {},
-      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
-        Body body{nb, loc};
-        auto rowSum = [&](function_ref<Value(Body &, Value)> f) {
-          return loopNest(nb, loc, rowShape, body.f32(0.0),
-                          [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
-                            Body l{lb, lloc};
-                            SmallVector<Value> at(idx.take_front(axis));
-                            at.append(ivs.begin(), ivs.end());
-                            return l.add(acc, f(l, l.toF32(l.extract(x, at))));
-                          });
-        };
-        Value n = body.f32((double)count);
-        Value mean = arith::DivFOp::create(nb, loc, rowSum([](Body &, Value v) { return v; }), n);
-        Value var = arith::DivFOp::create(nb, loc, rowSum([&](Body &l, Value v) {
-                                            Value d = l.sub(v, mean);
-                                            return l.mul(d, d);
-                                          }),
-                                          n);
-        Value invStd = arith::DivFOp::create(
-            nb, loc, body.f32(1.0),
-            math::SqrtOp::create(nb, loc, body.add(var, body.f32(eps))).getResult());
+      b, loc, storageTensorType(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        SmallVector<Value> row = rowOf(body, idx, axis, rowRank);
         // scale and bias broadcast (NumPy rules) over the normalized shape.
         auto param = [&](Value t) {
           auto shape = logicalShape(t);
@@ -572,7 +607,9 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, qnn::LayerNormOp op, Operands in) 
             at.push_back(size == 1 ? body.idx(0) : idx[rank - shape.size() + j]);
           return body.toF32(body.extract(t, at));
         };
-        Value y = body.mul(body.mul(body.sub(body.toF32(body.extract(x, idx)), mean), invStd),
+        Value y = body.mul(body.mul(body.sub(body.toF32(body.extract(x, idx)),
+                                             body.extract(mean, row)),
+                                    body.extract(invStd, row)),
                            param(scale));
         if (bias)
           y = body.add(y, param(bias));
