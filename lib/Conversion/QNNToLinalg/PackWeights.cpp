@@ -76,7 +76,10 @@ struct PackMatMulWeightsPass
 
   void runOnOperation() override {
     getOperation().walk([&](qnn::MatMulOp matmul) {
-      if (lowering::tensorCoreEligible(matmul) && !lowering::packedMatMulWeights(matmul))
+      // A matrix B only: a batched one is read at run time, transposed by a
+      // kernel of its own.
+      if (cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 2 &&
+          lowering::tensorCoreEligible(matmul) && !lowering::packedMatMulWeights(matmul))
         packWeights(matmul.getRhs(), {1, 0}, {1, 0}, "matmul.weights.nk");
     });
   }

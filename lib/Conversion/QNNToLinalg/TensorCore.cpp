@@ -386,6 +386,13 @@ struct TileKernel {
   /// The logical dimensions a row index of a Rows kernel flattens (a
   /// matmul's batch dimensions and M); empty when a row is one index.
   SmallVector<int64_t> rowShape = {};
+  /// Independent GEMMs in one launch (grid z; a batched matmul's): GEMM b
+  /// reads x from b * P * K on, W from b * M * K on, and writes rows b * P
+  /// on of y. Their zero-point corrections are known only at run time:
+  /// offT holds batches * M entries, and rowOffT (where B has a zero
+  /// point) batches * P more, one per row.
+  int64_t batches = 1;
+  Value rowOffT = {};
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -406,11 +413,13 @@ struct TileKernel {
 
   struct Coords {
     Value p0, m0, wmRow, wnRow;
+    Value batch; // null for one GEMM
   };
   /// Tile origin and the warp's rows from the block ids and the thread id.
   /// Rebuilt where used rather than hoisted: see buildMMA.
-  Coords coords(OpBuilder &b, Value bx, Value by, Value tid) const {
+  Coords coords(OpBuilder &b, Value bx, Value by, Value tid, Value bz = {}) const {
     Coords c;
+    c.batch = batches > 1 ? bz : Value();
     c.p0 = arith::MulIOp::create(b, loc, bx, cI(b, loc, t.bn));
     c.m0 = arith::MulIOp::create(b, loc, by, cI(b, loc, t.bm));
     // Warps row-major over the tile; affine.apply, like the index arithmetic
@@ -546,11 +555,15 @@ struct TileKernel {
   /// threads on consecutive pixels (coalesced along the input row). Steps
   /// past K stage zeros (the pipeline's tail issues them). Global memory is
   /// addressed through the flat views xFlat and wFlat.
-  void stage(OpBuilder &b, bool gpu, Value tid, Value p0, Value m0, Value ks, Value sA,
-             Value sB) const {
+  void stage(OpBuilder &b, bool gpu, Value tid, Value p0, Value m0, Value batch, Value ks,
+             Value sA, Value sB) const {
     Type i8 = b.getI8Type();
     Value buf = arith::RemUIOp::create(b, loc, ks, cI(b, loc, t.stages));
     const int64_t chunksPerRow = t.bk / 16;
+    // Where a batch's [rows, K] matrix starts (batches of `size` bytes).
+    auto batchBase = [&](const Offsets &o, int64_t size) -> Value {
+      return batch ? o.mul(o.of(batch), size) : o.c(0);
+    };
     // A row-major [rows, K] operand (W, or A of a gemm) as 16-byte copies.
     auto vectorTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit) {
       perThread(b, tid, rows * chunksPerRow, [&](OpBuilder &sb, Value e) {
@@ -563,7 +576,8 @@ struct TileKernel {
         Value row = o.add(o.of(r0), o.of(r));
         Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
         Value ok = s.andi(o.lt(row, limit), o.lt(k, K()));
-        copy16(sb, gpu, src, o.add(o.mul(row, K()), k), ok, dst, buf, r, c);
+        copy16(sb, gpu, src, o.add(batchBase(o, limit * K()), o.add(o.mul(row, K()), k)), ok,
+               dst, buf, r, c);
       });
     };
     // The same operand byte by byte where K is no multiple of 16:
@@ -577,7 +591,8 @@ struct TileKernel {
         Value row = o.add(o.of(r0), o.of(r));
         Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
         Value ok = s.andi(o.lt(row, limit), o.lt(k, K()));
-        Value off = s.select(ok, o.add(o.mul(row, K()), k), o.c(0));
+        Value off = s.select(
+            ok, o.add(batchBase(o, limit * K()), o.add(o.mul(row, K()), k)), o.c(0));
         Value v = memref::LoadOp::create(sb, loc, src, ValueRange{o.index(off)});
         v = s.select(ok, v, s.intConst(i8, 0));
         memref::StoreOp::create(sb, loc, v, dst, stageIndex(sb, buf, r, c));
@@ -645,7 +660,7 @@ struct TileKernel {
   /// the per-channel scale, stored to y. Consecutive threads take
   /// consecutive pixels of an NCHW output and consecutive channels of a
   /// [P, Cout] one, so that the stores coalesce.
-  void epilogue(OpBuilder &b, Value tid, Value p0, Value m0, Value sC) const {
+  void epilogue(OpBuilder &b, Value tid, Value p0, Value m0, Value batch, Value sC) const {
     perThread(b, tid, t.bm * t.bn, [&](OpBuilder &eb, Value e) {
       Body s{eb, loc};
       Value r, c;
@@ -664,18 +679,30 @@ struct TileKernel {
       OpBuilder gb = guard.getThenBodyBuilder();
       Body q{gb, loc};
       Value accV = memref::LoadOp::create(gb, loc, sC, ValueRange{r, c});
-      Value offV = memref::LoadOp::create(gb, loc, offT, ValueRange{m});
-      Value v = q.requantize(q.add(accV, offV),
+      // The row and channel among all batches' (offT and rowOffT, y).
+      Value pAll = p, mAll = m;
+      if (batch) {
+        auto first = [&](int64_t size) {
+          return arith::MulIOp::create(gb, loc, batch, cI(gb, loc, size));
+        };
+        pAll = arith::AddIOp::create(gb, loc, first(P()), p);
+        mAll = arith::AddIOp::create(gb, loc, first(M()), m);
+      }
+      accV = q.add(accV, memref::LoadOp::create(gb, loc, offT, ValueRange{mAll}));
+      if (rowOffT)
+        accV = q.add(accV, memref::LoadOp::create(gb, loc, rowOffT, ValueRange{pAll}));
+      Value v = q.requantize(accV,
                              memref::LoadOp::create(gb, loc, multT, ValueRange{m}),
                              memref::LoadOp::create(gb, loc, shiftT, ValueRange{m}), out);
       // The element's logical (qnn) indices: [p, m] for a gemm, [batch...,
       // row, m] for a matmul, NCHW for a conv.
-      SmallVector<Value> logical{p, m};
+      SmallVector<Value> logical{pAll, m};
       if (x == XForm::Rows && rowShape.size() > 1 && !chain.empty()) {
         logical.clear();
         int64_t stride = 1;
         for (int64_t size : llvm::reverse(rowShape)) {
-          Value q = stride == 1 ? p : arith::DivUIOp::create(gb, loc, p, cI(gb, loc, stride));
+          Value q = stride == 1 ? pAll
+                                : arith::DivUIOp::create(gb, loc, pAll, cI(gb, loc, stride));
           logical.insert(logical.begin(), arith::RemUIOp::create(gb, loc, q, cI(gb, loc, size)));
           stride *= size;
         }
@@ -713,7 +740,7 @@ struct TileKernel {
         }
         v = e.form.fn(q, logical, args);
       }
-      SmallVector<Value> at = yRows ? SmallVector<Value>{p, m} : logical;
+      SmallVector<Value> at = yRows ? SmallVector<Value>{pAll, m} : logical;
       memref::StoreOp::create(gb, loc, v, y, at);
     });
   }
@@ -761,8 +788,8 @@ struct TileKernel {
     Value smemBytes = arith::ConstantIntOp::create(b, loc, i32, t.sharedBytes());
     Frame f;
     f.launch = gpu::LaunchOp::create(
-        b, loc, cI(b, loc, (P() + t.bn - 1) / t.bn), cI(b, loc, (M() + t.bm - 1) / t.bm), one,
-        cI(b, loc, t.threads()), one, one, smemBytes);
+        b, loc, cI(b, loc, (P() + t.bn - 1) / t.bn), cI(b, loc, (M() + t.bm - 1) / t.bm),
+        cI(b, loc, batches), cI(b, loc, t.threads()), one, one, smemBytes);
     OpBuilder kb = OpBuilder::atBlockBegin(f.body());
     auto dynOp = gpu::DynamicSharedMemoryOp::create(
         kb, loc, MemRefType::get({ShapedType::kDynamic}, i8, MemRefLayoutAttrInterface{},
@@ -792,12 +819,13 @@ struct TileKernel {
       Value tid = gpu::ThreadIdOp::create(cb, loc, gpu::Dimension::x);
       Value bx = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::x);
       Value by = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::y);
-      return std::make_pair(tid, coords(cb, bx, by, tid));
+      Value bz = gpu::BlockIdOp::create(cb, loc, gpu::Dimension::z);
+      return std::make_pair(tid, coords(cb, bx, by, tid, bz));
     };
     auto expand = [&](OpBuilder &sb, StringRef callee, ValueRange args) {
       if (callee == kStageCallee) {
         auto [tid, c] = ids(sb);
-        stage(sb, /*gpu=*/true, tid, c.p0, c.m0, args[0], sA, sB);
+        stage(sb, /*gpu=*/true, tid, c.p0, c.m0, c.batch, args[0], sA, sB);
         NVVM::CpAsyncCommitGroupOp::create(sb, loc);
         return;
       }
@@ -815,7 +843,7 @@ struct TileKernel {
     }
     gpu::BarrierOp::create(kb, loc);
     auto [tid, c] = ids(kb);
-    epilogue(kb, tid, c.p0, c.m0, sC);
+    epilogue(kb, tid, c.p0, c.m0, c.batch, sC);
     gpu::TerminatorOp::create(kb, loc);
     // The warps' ldmatrix reads go through windows (subviews); folded into
     // their indices, the staging buffers are permuted by upstream's XOR
@@ -863,9 +891,10 @@ struct TileKernel {
     Value tid = gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x);
     Value bx = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::x);
     Value by = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
-    Coords c = coords(kb, bx, by, tid);
+    Value bz = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::z);
+    Coords c = coords(kb, bx, by, tid, bz);
     for (int64_t s = 0; s < t.prefetch(); ++s) {
-      stage(kb, /*gpu=*/true, tid, c.p0, c.m0, cI(kb, loc, s), sA, sB);
+      stage(kb, /*gpu=*/true, tid, c.p0, c.m0, c.batch, cI(kb, loc, s), sA, sB);
       NVVM::CpAsyncCommitGroupOp::create(kb, loc);
     }
     // Descriptor: ((address & 0x3FFFF) >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32,
@@ -925,7 +954,7 @@ struct TileKernel {
             NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::satfinite));
       }
       NVVM::WgmmaGroupSyncAlignedOp::create(lb, loc);
-      stage(lb, /*gpu=*/true, tid, c.p0, c.m0,
+      stage(lb, /*gpu=*/true, tid, c.p0, c.m0, c.batch,
             affineOf(lb, loc, lb.getAffineDimExpr(0) + t.prefetch(), ks), sA, sB);
       NVVM::CpAsyncCommitGroupOp::create(lb, loc);
       NVVM::WgmmaWaitGroupSyncOp::create(lb, loc, t.wgmmaPending());
@@ -952,7 +981,7 @@ struct TileKernel {
       memref::StoreOp::create(kb, loc, v, sC, ValueRange{row, col});
     }
     gpu::BarrierOp::create(kb, loc);
-    epilogue(kb, tid, c.p0, c.m0, sC);
+    epilogue(kb, tid, c.p0, c.m0, c.batch, sC);
     gpu::TerminatorOp::create(kb, loc);
     return success();
   }
@@ -1048,7 +1077,8 @@ struct TileKernel {
       auto l = scf::ForOp::create(ob, loc, cI(ob, loc, 0), cI(ob, loc, n), cI(ob, loc, 1));
       return std::make_pair(OpBuilder::atBlockBegin(l.getBody()), l.getInductionVar());
     };
-    auto [byb, by] = loop(b, (M() + t.bm - 1) / t.bm);
+    auto [bzb, bz] = loop(b, batches);
+    auto [byb, by] = loop(bzb, (M() + t.bm - 1) / t.bm);
     auto [bxb, bx] = loop(byb, (P() + t.bn - 1) / t.bn);
     {
       auto [zb, e] = loop(bxb, t.bm * t.bn);
@@ -1056,7 +1086,7 @@ struct TileKernel {
                               ValueRange{arith::DivUIOp::create(zb, loc, e, cI(zb, loc, t.bn)),
                                          arith::RemUIOp::create(zb, loc, e, cI(zb, loc, t.bn))});
     }
-    Value blockX = bx, blockY = by;
+    Value blockX = bx, blockY = by, blockZ = bz;
     // Stage slots as [S, rows * bk] bytes, for poisoning and landing.
     auto flat = [&](OpBuilder &ob, Value stage) {
       auto type = cast<MemRefType>(stage.getType());
@@ -1078,8 +1108,8 @@ struct TileKernel {
     // holds garbage until the copies land.
     auto issue = [&](OpBuilder &ob, Value step) {
       auto [tb, tid] = loop(ob, t.threads());
-      Coords c = coords(tb, blockX, blockY, tid);
-      stage(tb, /*gpu=*/false, tid, c.p0, c.m0, step, shadowA, shadowB);
+      Coords c = coords(tb, blockX, blockY, tid, blockZ);
+      stage(tb, /*gpu=*/false, tid, c.p0, c.m0, c.batch, step, shadowA, shadowB);
       forSlot(ob, step, [&](OpBuilder &eb, Value real, Value, Value slot, Value e) {
         memref::StoreOp::create(eb, loc, arith::ConstantIntOp::create(eb, loc, i8, 0x5b), real,
                                 ValueRange{slot, e});
@@ -1156,8 +1186,8 @@ struct TileKernel {
     }
     {
       auto [tb, tid] = loop(bxb, t.threads());
-      Coords c = coords(tb, bx, by, tid);
-      epilogue(tb, tid, c.p0, c.m0, sC);
+      Coords c = coords(tb, blockX, blockY, tid, blockZ);
+      epilogue(tb, tid, c.p0, c.m0, c.batch, sC);
     }
     return success();
   }
@@ -1214,12 +1244,23 @@ namespace {
 /// from `w`. Reusing the program's own weight constant keeps its resource
 /// in the bundle's weights, which the bundle's program IR then refers to.
 /// `rowShape` is the logical shape a row index flattens (TileKernel).
+///
+/// A W computed at run time (a batched matmul's B) comes as `runtimeW`
+/// instead of `w`: `batches` [M, K] matrices and their zero-point
+/// corrections, which the caller computes with kernels of their own.
+struct RuntimeW {
+  Value w;                 // [batches * M * K] i8 (any shape with that many)
+  Value offsets;           // [batches * M] i32: - z_x * rowsum(W) + K z_x z_w
+  Value rowOffsets;        // [batches * P] i32: - z_w * rowsum(X), or null
+  int64_t batches = 1;
+};
 FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTensor, Value xOrig,
-                                       Value wOrig, Value wTensor, const ref::Tensor &w,
+                                       Value wOrig, Value wTensor, const ref::Tensor *w,
                                        const ref::Tensor *bias, Geometry g,
                                        TileKernel::XForm xform, bool yRows, bool emulate,
                                        const TileChoice &tiles, const FusedEpilogue *fused,
-                                       ArrayRef<int64_t> rowShape = {}) {
+                                       ArrayRef<int64_t> rowShape = {},
+                                       const RuntimeW *runtimeW = nullptr) {
   // The kernel carries every op it computes: the bundle's steps name them.
   Location loc = op->getLoc();
   if (fused && !fused->ops.empty()) {
@@ -1245,9 +1286,11 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   for (int64_t m = 0; m < M; ++m) {
     mults.push_back(perChannel(ic->multipliers, m));
     shifts.push_back(perChannel(ic->shifts, m));
+    if (!w)
+      continue;
     int64_t rowsum = 0;
     for (int64_t k = 0; k < K; ++k)
-      rowsum += w.data<int8_t>()[m * K + k];
+      rowsum += w->data<int8_t>()[m * K + k];
     int64_t b0 = 0;
     if (bias)
       b0 = bias->data<int32_t>()[bias->numElements() == 1 ? 0 : m];
@@ -1284,16 +1327,19 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   };
   Value xFlat = flat(memrefOf(xTensor));
   Value wFlat;
-  if (wTensor) {
+  if (runtimeW) {
+    wFlat = flat(memrefOf(runtimeW->w));
+  } else if (wTensor) {
     wFlat = flat(memrefOf(wTensor));
   } else {
     Value wConst = arith::ConstantOp::create(
-        b, loc, ref::attrFromTensor(b.getContext(), w.reshaped({M, K}), "tc.weights"));
+        b, loc, ref::attrFromTensor(b.getContext(), w->reshaped({M, K}), "tc.weights"));
     wFlat = flat(memrefOf(wConst));
   }
   Value multT = memrefOf(i32Tensor(b, loc, mults));
   Value shiftT = memrefOf(i32Tensor(b, loc, shifts));
-  Value offT = memrefOf(i32Tensor(b, loc, offsets));
+  Value offT = runtimeW ? flat(memrefOf(runtimeW->offsets))
+                        : memrefOf(i32Tensor(b, loc, offsets));
   auto yStorage = storageTensorType(yt);
   if (yRows && isa<qnn::ConvOp>(op))
     yStorage = RankedTensorType::get(physicalShape(yStorage.getShape(), {0, 2, 3, 1}),
@@ -1303,7 +1349,14 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   TileKernel kernel{loc, g, TileConfig{}, zx, ic->out, xFlat, wFlat, multT, shiftT, offT,
                     yRows ? rows(y) : y, xform, yRows};
   kernel.rowShape.assign(rowShape.begin(), rowShape.end());
+  if (runtimeW) {
+    kernel.batches = runtimeW->batches;
+    if (runtimeW->rowOffsets)
+      kernel.rowOffT = flat(memrefOf(runtimeW->rowOffsets));
+  }
   std::string shape = llvm::formatv("{0}x{1}x{2}", M, g.P(), K).str();
+  if (kernel.batches > 1)
+    shape = llvm::formatv("{0}x", kernel.batches).str() + shape;
   auto fromFile = tiles.byShape.find(shape);
   std::string source = "heuristic";
   TileConfig t;
@@ -1323,7 +1376,9 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   kernel.t = t;
   // What was decided, for `qopt-compile --remarks` (and bench/autotune.py,
   // which keys its tile file by the shape printed here).
-  op->emitRemark() << "tensor-core kernel " << shape << " (output channels x pixels x taps)"
+  op->emitRemark() << "tensor-core kernel " << shape
+                   << (kernel.batches > 1 ? " (batches x " : " (")
+                   << "output channels x pixels x taps)"
                    << ": " << (t.wgmma ? "wgmma" : "mma.sync") << " tile " << t.str() << " from "
                    << source << "; activations "
                    << (kernel.vectorX() ? "by 16-byte cp.async" : "gathered byte by byte")
@@ -1338,7 +1393,8 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   // X or W, a pixel or tap index in the last tile, a padded coordinate) has
   // a bit to spare.
   int64_t xElems = cast<MemRefType>(xFlat.getType()).getNumElements();
-  int64_t largest = std::max({xElems + (g.w * g.h + g.w) * g.cin, M * K, g.P() + t.bn,
+  int64_t wElems = cast<MemRefType>(wFlat.getType()).getNumElements();
+  int64_t largest = std::max({xElems + (g.w * g.h + g.w) * g.cin, wElems, g.P() + t.bn,
                               (kernel.kSteps() + t.stages) * t.bk});
   kernel.narrow = largest < (int64_t(1) << 30);
   if (fused) {
@@ -1417,7 +1473,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
       wTensor = arith::ConstantOp::create(b, op.getLoc(), attr);
       std::optional<ref::Tensor> data = constantOf(packed);
       w = std::move(*data);
-      return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w,
+      return buildTensorCoreKernel(b, op, in[0], op.getInput(), op.getWeight(), wTensor, &*w,
                                    bias ? &*bias : nullptr, g, TileKernel::XForm::NHWC,
                                    /*yRows=*/layout.outputNHWC, emulate, tiles, fused);
     }
@@ -1428,7 +1484,7 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
     wTensor = Value();
   }
   return buildTensorCoreKernel(
-      b, op, in[0], op.getInput(), op.getWeight(), wTensor, *w, bias ? &*bias : nullptr, g,
+      b, op, in[0], op.getInput(), op.getWeight(), wTensor, &*w, bias ? &*bias : nullptr, g,
       layout.inputNHWC ? TileKernel::XForm::NHWC : TileKernel::XForm::NCHW,
       /*yRows=*/layout.outputNHWC, emulate, tiles, fused);
 }
@@ -1497,16 +1553,109 @@ bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
 }
 
 bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
+  auto say = [&](const char *msg) {
+    if (why)
+      *why = msg;
+    return false;
+  };
   auto at = cast<RankedTensorType>(op.getLhs().getType());
   auto bt = cast<RankedTensorType>(op.getRhs().getType());
-  // A's leading dimensions flatten into the rows of one GEMM with B.
-  if (at.getRank() < 2 || bt.getRank() != 2) {
-    if (why)
-      *why = "only a matrix B (a batched B stays SIMT)";
-    return false;
-  }
-  return contractionEligible(op.getLhs(), op.getRhs(), op.getResult(), /*nAxis=*/1, why);
+  if (at.getRank() < 2 || bt.getRank() < 2)
+    return say("a vector operand");
+  // A constant matrix B: A's leading dimensions flatten into the rows of
+  // one GEMM (a linear layer).
+  if (bt.getRank() == 2 && constantOf(op.getRhs()))
+    return contractionEligible(op.getLhs(), op.getRhs(), op.getResult(), /*nAxis=*/1, why);
+  // B computed at run time (attention): one GEMM per batch index, or one
+  // over all of A's rows for a matrix B; both zero points corrected with
+  // row sums computed at run time.
+  auto aq = dyn_cast<mlir::quant::UniformQuantizedType>(at.getElementType());
+  auto bq = dyn_cast<mlir::quant::UniformQuantizedType>(bt.getElementType());
+  auto yq = dyn_cast<mlir::quant::QuantizedType>(
+      getElementTypeOrSelf(op.getResult().getType()));
+  if (!aq || !bq || !yq)
+    return say("not an integer matmul with per-tensor operands");
+  if (aq.getStorageTypeIntegralWidth() != 8 || !aq.isSigned() ||
+      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned() ||
+      yq.getStorageTypeIntegralWidth() > 16)
+    return say("tensor cores take signed 8-bit operands");
+  if (bt.getRank() > 2 &&
+      (at.getRank() != bt.getRank() || at.getShape().drop_back(2) != bt.getShape().drop_back(2)))
+    return say("broadcast batch dimensions");
+  if (bt.getDimSize(bt.getRank() - 1) < 16 || bt.getDimSize(bt.getRank() - 2) < 32)
+    return say("too small for a 64x64 tile");
+  return true;
 }
+
+namespace {
+
+/// A matmul whose B is computed at run time (attention's Q K^T and P V):
+/// B^T as the [batches, N, K] W, one SIMT kernel transposing it; the
+/// zero-point corrections from B's column sums and, where B has a zero
+/// point, A's row sums, one SIMT kernel each; then one tensor-core launch
+/// with a GEMM per batch index.
+FailureOr<Value> lowerRuntimeMatMul(OpBuilder &b, qnn::MatMulOp op, Operands in, bool emulate,
+                                    const TileChoice &tiles, const FusedEpilogue *fused) {
+  Location loc = op.getLoc();
+  auto at = cast<RankedTensorType>(op.getLhs().getType());
+  auto bt = cast<RankedTensorType>(op.getRhs().getType());
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  int64_t rank = bt.getRank(), k = bt.getDimSize(rank - 2), n = bt.getDimSize(rank - 1);
+  SmallVector<int64_t> batchShape(bt.getShape().drop_back(2));
+  int64_t batches = 1;
+  for (int64_t d : batchShape)
+    batches *= d;
+  int64_t rows = yt.getNumElements() / n / batches;
+  FailureOr<IntContraction> ic = intContraction(op, op.getLhs(), op.getRhs(), n);
+  if (failed(ic))
+    return failure();
+  int32_t zx = ic->zx, zw = ic->zw[0];
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  Value A = in[0], B = in[1];
+  SmallVector<int64_t> wShape(batchShape);
+  wShape.append({n, k});
+  Value wT = buildGeneric(b, loc, RankedTensorType::get(wShape, i8), {}, {},
+                          [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+                            SmallVector<Value> at(idx);
+                            std::swap(at[rank - 2], at[rank - 1]);
+                            return Body{nb, nloc}.extract(B, at);
+                          });
+  // The sum over K of an operand's row (`kAxis` is where K is in it).
+  auto rowSum = [&](Body &body, Value t, ValueRange idx, int64_t kAxis) {
+    return loopNest(body.b, body.loc, {k}, body.i32(0),
+                    [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
+                      Body l{lb, lloc};
+                      SmallVector<Value> at(idx);
+                      at.insert(at.begin() + kAxis, ivs[0]);
+                      return l.add(acc, l.toI32(l.extract(t, at), true));
+                    });
+  };
+  SmallVector<int64_t> offShape(batchShape);
+  offShape.push_back(n);
+  Value offsets = buildGeneric(
+      b, loc, RankedTensorType::get(offShape, i32), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+        Body body{nb, nloc};
+        Value sum = rowSum(body, B, idx, rank - 2);
+        return body.add(body.mul(body.i32(-zx), sum), body.i32(k * zx * zw));
+      });
+  RuntimeW runtimeW{wT, offsets, Value(), batches};
+  if (zw != 0) {
+    SmallVector<int64_t> rowShape(at.getShape().drop_back());
+    runtimeW.rowOffsets = buildGeneric(
+        b, loc, RankedTensorType::get(rowShape, i32), {}, {},
+        [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+          Body body{nb, nloc};
+          return body.mul(body.i32(-zw), rowSum(body, A, idx, at.getRank() - 1));
+        });
+  }
+  Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+  return buildTensorCoreKernel(b, op, A, op.getLhs(), op.getRhs(), Value(), nullptr, nullptr,
+                               g, TileKernel::XForm::Rows, /*yRows=*/true, emulate, tiles, fused,
+                               yt.getShape().drop_back(), &runtimeW);
+}
+
+} // namespace
 
 qnn::ConstantOp qopt::lowering::packedMatMulWeights(qnn::MatMulOp op) {
   Value v = op.getRhs();
@@ -1524,6 +1673,8 @@ FailureOr<Value> qopt::lowering::lowerMatMulTensorCore(OpBuilder &b, qnn::MatMul
                                                        const FusedEpilogue *fused) {
   auto yt = cast<RankedTensorType>(op.getResult().getType());
   auto bt = cast<RankedTensorType>(op.getRhs().getType());
+  if (bt.getRank() > 2 || !constantOf(op.getRhs()))
+    return lowerRuntimeMatMul(b, op, in, emulate, tiles, fused);
   int64_t k = bt.getDimSize(0), n = bt.getDimSize(1), rows = yt.getNumElements() / n;
   // B as the [N, K] weight matrix: the program's own constant when
   // qopt-pack-matmul-weights stored it so, else transposed here (a second
@@ -1542,7 +1693,7 @@ FailureOr<Value> qopt::lowering::lowerMatMulTensorCore(OpBuilder &b, qnn::MatMul
   // Like a gemm, a 1x1 conv over the rows of A, whose logical indices are
   // A's leading dimensions (for an epilogue's operands).
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
-  return buildTensorCoreKernel(b, op, in[0], op.getLhs(), op.getRhs(), wTensor, *w,
+  return buildTensorCoreKernel(b, op, in[0], op.getLhs(), op.getRhs(), wTensor, &*w,
                                /*bias=*/nullptr, g, TileKernel::XForm::Rows, /*yRows=*/true,
                                emulate, tiles, fused, yt.getShape().drop_back());
 }
@@ -1569,6 +1720,6 @@ FailureOr<Value> qopt::lowering::lowerGemmTensorCore(OpBuilder &b, qnn::GemmOp o
   // A gemm is a 1x1 conv over `rows` pixels with Cin = K.
   Geometry g{rows, k, 1, 1, n, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
   return buildTensorCoreKernel(b, op, in[0], op.getA(), op.getB(),
-                               op.getTransB() ? in[1] : Value(), w, bias ? &*bias : nullptr, g,
+                               op.getTransB() ? in[1] : Value(), &w, bias ? &*bias : nullptr, g,
                                TileKernel::XForm::Rows, /*yRows=*/true, emulate, tiles, fused);
 }

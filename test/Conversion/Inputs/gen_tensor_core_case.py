@@ -8,6 +8,7 @@ dimension, with tails, and K steps beyond the pipeline's depth.
   gen_tensor_core_case.py residual N C H W [--seed S]
   gen_tensor_core_case.py epilogue N C H W [--seed S]
   gen_tensor_core_case.py matmul BATCH M K N [--seed S]
+  gen_tensor_core_case.py attention BATCH HEADS S D
 
 `residual` is a residual block: y = relu(conv1x1(s) + conv1x1'(s)) with
 s = relu(conv3x3(x) + x), so that one add takes its residual from before its
@@ -25,6 +26,11 @@ a constant [K, N] matrix (per-column scales), then a quantized add of an
 [M, N] constant (broadcast over the batch, like a position embedding), a
 relu'd add of an [N] one (a bias), and a dequantize: one tensor-core kernel
 whose epilogue indexes its operands by batch, row and column.
+
+`attention` is attention's two matmuls on operands computed at run time,
+with zero points on both sides: x [BATCH, HEADS, S, D] quantized three ways
+as Q, K and V; Q times K's transpose ([.., D, S]), then that (zero point -60,
+far from 0 as a softmax's) times V, dequantized.
 
 The program reads float input `x` and writes float output `y`.
 """
@@ -44,7 +50,8 @@ def scales(n, lo, step):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv", "residual", "epilogue", "matmul"])
+    p.add_argument("kind",
+                   choices=["gemm", "conv", "residual", "epilogue", "matmul", "attention"])
     p.add_argument("dims", type=int, nargs="+")
     p.add_argument("--trans-b", action="store_true")
     p.add_argument("--seed", type=int, default=0)
@@ -79,6 +86,9 @@ def main():
         return
     if a.kind == "matmul":
         matmul(rng, *a.dims)
+        return
+    if a.kind == "attention":
+        attention(*a.dims)
         return
     n, cin, h, w, cout, kh, kw, stride, pad = a.dims
     oh = (h + 2 * pad - kh) // stride + 1
@@ -200,6 +210,24 @@ def matmul(rng, batch, m, k, n):
         f"(tensor<{yt}x{aq}>, tensor<{n}x{cq}>) -> tensor<{yt}x{yq}>",
         f"  %y = quant.dcast %s : tensor<{yt}x{yq}> to tensor<{yt}xf32>",
         f"  return %y : tensor<{yt}xf32>\n}}"]))
+
+
+def attention(batch, heads, s, d):
+    q = lambda sc, z: f"!quant.uniform<i8:f32, {sc}:{z}>"
+    qq, kq, vq, pq, yq = q(0.04, 7), q(0.05, -3), q(0.03, 2), q(0.6, -60), q(20.0, 5)
+    xt, kt, pt = f"{batch}x{heads}x{s}x{d}", f"{batch}x{heads}x{d}x{s}", f"{batch}x{heads}x{s}x{s}"
+    print("\n".join([
+        f'func.func @main(%arg0: tensor<{xt}xf32> {{qnn.name = "x"}}) -> '
+        f'(tensor<{xt}xf32> {{qnn.name = "y"}}) {{',
+        f"  %q = quant.qcast %arg0 : tensor<{xt}xf32> to tensor<{xt}x{qq}>",
+        f"  %k0 = quant.qcast %arg0 : tensor<{xt}xf32> to tensor<{xt}x{kq}>",
+        f"  %k = qnn.transpose %k0 {{perm = array<i64: 0, 1, 3, 2>}} : "
+        f"tensor<{xt}x{kq}> -> tensor<{kt}x{kq}>",
+        f"  %v = quant.qcast %arg0 : tensor<{xt}xf32> to tensor<{xt}x{vq}>",
+        f"  %p = qnn.matmul %q, %k : (tensor<{xt}x{qq}>, tensor<{kt}x{kq}>) -> tensor<{pt}x{pq}>",
+        f"  %o = qnn.matmul %p, %v : (tensor<{pt}x{pq}>, tensor<{xt}x{vq}>) -> tensor<{xt}x{yq}>",
+        f"  %y = quant.dcast %o : tensor<{xt}x{yq}> to tensor<{xt}xf32>",
+        f"  return %y : tensor<{xt}xf32>\n}}"]))
 
 
 if __name__ == "__main__":
