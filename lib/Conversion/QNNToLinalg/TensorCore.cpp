@@ -1582,6 +1582,12 @@ bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
   if (bt.getRank() > 2 &&
       (at.getRank() != bt.getRank() || at.getShape().drop_back(2) != bt.getShape().drop_back(2)))
     return say("broadcast batch dimensions");
+  int64_t batches = 1;
+  for (int64_t d : bt.getShape().drop_back(2))
+    batches *= d;
+  // The batches are the launch's grid z, at most 65535 blocks.
+  if (batches > 65535)
+    return say("more than 65535 batches");
   if (bt.getDimSize(bt.getRank() - 1) < 16 || bt.getDimSize(bt.getRank() - 2) < 32)
     return say("too small for a 64x64 tile");
   return true;
