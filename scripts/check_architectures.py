@@ -2,7 +2,7 @@
 """Architectures beyond the development models, end to end (ctest `architectures`).
 
 scripts/make_architectures.py writes small EfficientNet, MobileNetV3, DenseNet,
-ShuffleNetV2, ConvNeXt, ViT and YOLO-style models. For each:
+ShuffleNetV2, ConvNeXt, ViT, YOLO-style and BERT-style models. For each:
   - the float model on the reference (the baseline);
   - qopt-compile --precision int8 with a calibration folder, --emit mlir: the int8
     program; it must agree with the float model (SQNR floor) and run bit for bit
@@ -27,9 +27,11 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_architectures  # noqa: E402
 
-MODELS = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo"]
+MODELS = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo", "bert"]
 # int8 against the float model on one input; measured 2026-11-27 between 24.7
-# (vit) and 43.7 dB (shufflenet). The floor catches a broken pipeline, not a drift.
+# (vit) and 43.7 dB (shufflenet); bert 25.9, 16.0 when its additive attention
+# masks were int8 (they erased the scores). The floor catches a broken
+# pipeline, not a drift.
 FLOOR_DB = 20.0
 ENGINES = {
     "linalg-nchw": ["--engine", "linalg-cpu", "--layout", "nchw"],
@@ -56,20 +58,24 @@ def main() -> int:
     bins, work = sys.argv[1], sys.argv[2]
     shutil.rmtree(work, ignore_errors=True)
     make_architectures.build(work)
-    calib = os.path.join(work, "calib")
-    os.makedirs(calib)
-    for i in range(4):
-        np.save(os.path.join(calib, f"s{i}.npy"),
-                np.random.default_rng(i).standard_normal((1, 3, 64, 64)).astype(np.float32))
-    x = os.path.join(work, "x.npy")
-    np.save(x, np.random.default_rng(99).standard_normal((1, 3, 64, 64)).astype(np.float32))
+    # Per model: 4 calibration samples and the input checked (x.npy), in
+    # its own folder; models with the same input share the same samples.
+    inputs: dict[str, tuple[str, str, str]] = {}
+    for m in MODELS:
+        os.makedirs(os.path.join(work, m, "calib"))
+        for i in range(4):
+            np.save(os.path.join(work, m, "calib", f"s{i}.npy"), make_architectures.sample(m, i)[1])
+        name, x = make_architectures.sample(m, 99)
+        np.save(os.path.join(work, m, "x.npy"), x)
+        inputs[m] = (name, os.path.join(work, m, "x.npy"), os.path.join(work, m, "calib"))
     ptxas = bool(shutil.which("ptxas") or os.access("/usr/local/cuda/bin/ptxas", os.X_OK))
     if not ptxas:
         print("SKIPPED (no ptxas): bundle assembly; the CPU checks still run")
     failures: list[str] = []
 
     def ref_run(program: str, out: str, extra: list[str] = ()) -> dict[str, np.ndarray] | None:
-        r = run([f"{bins}/qopt-ref", program, *extra, "--input", f"input={x}", "--output-dir", out])
+        r = run([f"{bins}/qopt-ref", program, *extra, "--input", f"{input_name}={x}",
+                 "--output-dir", out])
         if r.returncode != 0:
             failures.append(f"{os.path.basename(program)} {' '.join(extra)}: {r.stderr[-600:]}")
             return None
@@ -77,6 +83,7 @@ def main() -> int:
 
     for m in MODELS:
         print(f"== {m}")
+        input_name, x, calib = inputs[m]
         onnx_path = os.path.join(work, f"{m}.onnx")
         d = os.path.join(work, m)
         fref = ref_run(onnx_path, os.path.join(d, "f-ref"))

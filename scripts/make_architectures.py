@@ -15,8 +15,13 @@ none of them is in the model set the compiler was developed on).
   vit         ViT: patch conv, multi-head attention (MatMul, Softmax), LayerNorm
   yolo        YOLO-style: LeakyRelu, MaxPool 5x5 stride 1, Resize (nearest),
               Concat, Sigmoid head
+  bert        A BERT-style encoder: int64 token ids into a Gather embedding,
+              LayerNorm written out (ReduceMean, Sub, Pow, Sqrt, Div), linears
+              as MatMul + Add, 4-head attention with an additive -10000 mask,
+              Erf GELU, the first token to a Gemm classifier
 
-Every model takes `input` float32[1, 3, 64, 64].
+Every model takes `input` float32[1, 3, 64, 64], except bert: `input_ids`
+int64[1, 64] (`sample` draws inputs for either).
 
 usage: make_architectures.py OUTDIR
 """
@@ -32,6 +37,15 @@ from onnx import numpy_helper as nh
 
 rng = np.random.default_rng(0)
 INPUT = [1, 3, 64, 64]
+TOKENS, VOCAB = 64, 100
+
+
+def sample(model, seed):
+    """The name of a model's input and a seeded sample for it."""
+    r = np.random.default_rng(seed)
+    if model == "bert":
+        return "input_ids", r.integers(0, VOCAB, (1, TOKENS)).astype(np.int64)
+    return "input", r.standard_normal(INPUT).astype(np.float32)
 
 
 class G:
@@ -73,9 +87,9 @@ class G:
                         self.t(0.1 * rng.standard_normal(c)), self.t(0.1 * rng.standard_normal(c)),
                         self.t(0.5 + rng.random(c))], epsilon=1e-5)
 
-    def save(self, out, out_shape, path):
+    def save(self, out, out_shape, path, inputs=None):
         graph = h.make_graph(self.nodes, self.name,
-                             [h.make_tensor_value_info("input", T.FLOAT, INPUT)],
+                             inputs or [h.make_tensor_value_info("input", T.FLOAT, INPUT)],
                              [h.make_tensor_value_info(out, T.FLOAT, out_shape)], self.inits)
         model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
         model.ir_version = 8
@@ -228,10 +242,53 @@ def yolo(path):
     g.save(g.op("Sigmoid", [e]), [1, 18, 32, 32], path)
 
 
+def bert(path):
+    """Token and position embeddings, two post-norm encoder layers of width
+    128 (4 heads of 32, an MLP of 512), the first token to a 2-way Gemm."""
+    g = G("bert")
+    d, heads = 128, 4
+
+    def layer_norm(x):
+        # As exporters write it before opset 17.
+        c = g.op("Sub", [x, g.op("ReduceMean", [x], axes=[-1])])
+        var = g.op("ReduceMean", [g.op("Pow", [c, g.t(np.array(2.0))])], axes=[-1])
+        n = g.op("Div", [c, g.op("Sqrt", [g.op("Add", [var, g.t(np.array(1e-12))])])])
+        return g.op("Add", [g.op("Mul", [n, g.t(1 + 0.1 * rng.standard_normal(d))]),
+                            g.t(0.1 * rng.standard_normal(d))])
+
+    def linear(x, i, o):
+        w = g.t(rng.standard_normal((i, o)) / np.sqrt(i))
+        return g.op("Add", [g.op("MatMul", [x, w]), g.t(rng.standard_normal(o) * 0.1)])
+
+    x = g.op("Gather", [g.t(rng.standard_normal((VOCAB, d)) * 0.5), "input_ids"], axis=0)
+    x = layer_norm(g.op("Add", [x, g.t(rng.standard_normal((1, TOKENS, d)) * 0.1)]))
+    # The last 8 tokens are padding: -10000 before the softmax.
+    mask = g.t((np.arange(TOKENS) >= TOKENS - 8).reshape(1, 1, 1, TOKENS) * -10000.0)
+    split = g.t(np.array([1, TOKENS, heads, d // heads], dtype=np.int64))
+    for _ in range(2):
+        q = g.op("Transpose", [g.op("Reshape", [linear(x, d, d), split])], perm=[0, 2, 1, 3])
+        k = g.op("Transpose", [g.op("Reshape", [linear(x, d, d), split])], perm=[0, 2, 3, 1])
+        v = g.op("Transpose", [g.op("Reshape", [linear(x, d, d), split])], perm=[0, 2, 1, 3])
+        scores = g.op("Div", [g.op("MatMul", [q, k]), g.t(np.array(np.sqrt(d // heads)))])
+        a = g.op("Softmax", [g.op("Add", [scores, mask])], axis=-1)
+        o = g.op("Reshape", [g.op("Transpose", [g.op("MatMul", [a, v])], perm=[0, 2, 1, 3]),
+                             g.t(np.array([1, TOKENS, d], dtype=np.int64))])
+        x = layer_norm(g.op("Add", [x, linear(o, d, d)]))
+        f = linear(x, d, 4 * d)
+        erf = g.op("Erf", [g.op("Div", [f, g.t(np.array(np.sqrt(2.0)))])])
+        f = g.op("Mul", [g.op("Mul", [f, g.op("Add", [erf, g.t(np.array(1.0))])]),
+                         g.t(np.array(0.5))])
+        x = layer_norm(g.op("Add", [x, linear(f, 4 * d, d)]))
+    first = g.op("Gather", [x, g.t(np.array(0, dtype=np.int64))], axis=1)
+    out = g.op("Gemm", [first, g.t(rng.standard_normal((2, d)) * 0.1), g.t(np.zeros(2))],
+               transB=1)
+    g.save(out, [1, 2], path, [h.make_tensor_value_info("input_ids", T.INT64, [1, TOKENS])])
+
+
 def build(outdir):
     os.makedirs(outdir, exist_ok=True)
     # In this order: each model's weights continue the generator's sequence.
-    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo):
+    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo, bert):
         make(os.path.join(outdir, f"{make.__name__}.onnx"))
 
 

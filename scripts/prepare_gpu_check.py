@@ -25,6 +25,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import make_architectures  # noqa: E402
+
 TARGETS = "sm_80,sm_86,sm_89,sm_90"
 # name, graph input, exact (integer programs) or the tolerance of float layers
 INT8 = [
@@ -38,7 +41,7 @@ INT8 = [
 # The small architectures of ctest `architectures` (build/architectures): the ops beyond
 # the CNN core (SiLU and squeeze-excite, HardSwish, LayerNorm, attention, Gather, Pad,
 # Resize, ...) on the GPU; int8 bit for bit, fp32 within float tolerance.
-ARCHITECTURES = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo"]
+ARCHITECTURES = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo", "bert"]
 # fp16 only: float weights hardly compress, and the folder must stay under the 64 MiB a
 # device call carries (fp32 bundles are checked on the CPU by codegen-models).
 FLOAT = [("fp16", "mobilenetv2", (2e-2, 2e-2))]
@@ -99,13 +102,14 @@ def main() -> None:
         sys.exit("prepare-gpu-check: build/architectures is missing: run ctest -R architectures")
     for name in ARCHITECTURES:
         os.makedirs(f"{stage}/{name}", exist_ok=True)
-        shutil.copy2(f"{arch}/x.npy", f"{stage}/{name}/x.npy")
+        shutil.copy2(f"{arch}/{name}/x.npy", f"{stage}/{name}/x.npy")
+        input_name = make_architectures.sample(name, 0)[0]
         for kind, ref, tol in (("int8", "q-ref", None), ("fp32", "f-ref", (1e-3, 1e-4))):
             shutil.copytree(f"{arch}/{name}/{ref}", f"{stage}/{name}/{ref}")
             src = f"{arch}/{name}/int8.mlir" if kind == "int8" else f"{arch}/{name}.onnx"
             b = bundle(src, f"{name}-{kind}", ["--target", "sm_90", "--precision",
                                                "int8" if kind == "int8" else "fp32"])
-            checks.append({"bundle": b, "inputs": {"input": f"{name}/x.npy"},
+            checks.append({"bundle": b, "inputs": {input_name: f"{name}/x.npy"},
                            "ref": f"{name}/{ref}", "tolerance": tol})
     # A bundle without a cubin for the GPU's chip runs from its PTX (JIT by the driver).
     jit = bundle(f"{models}/int8/mobilenetv2/int8.mlir", "mobilenetv2-ptx-jit",

@@ -19,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
 
@@ -45,6 +46,8 @@ private:
   LogicalResult configure();
   /// Why `op` cannot run in int8, or "" when it can.
   std::string obstacle(Operation *op, bool checkOnly = true);
+  /// Why an add cannot be int8 although each operand can: "" or the reason.
+  std::string erasedAddend(Operation *op) const;
   bool hasStats(Value v) const { return v.getDefiningOp<qnn::ConstantOp>() || stats(v); }
   const qopt::quant::TensorStatistics *stats(Value v) const {
     auto k = keys.find(v);
@@ -115,6 +118,47 @@ std::string InsertQDQPass::obstacle(Operation *op, bool checkOnly) {
   for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
     if (isa<FloatType>(getElementTypeOrSelf(v.getType())) && !hasStats(v))
       return "tensor '" + keys.lookup(v) + "' has no calibration statistics";
+  if (isa<qnn::AddOp>(op))
+    return erasedAddend(op);
+  return "";
+}
+
+std::string InsertQDQPass::erasedAddend(Operation *op) const {
+  // An add whose computed operand lies within half an int8 step of the
+  // other's magnitude loses it entirely in int8: the sum is the other
+  // operand, rounded. The case in practice is an additive attention mask
+  // (-1e4 or -inf) next to scores of about 10, which costs a BERT encoder
+  // most of its accuracy. A small constant addend (a bias) rounded away
+  // loses only itself, and stays allowed.
+  double magnitude[2];
+  for (int i = 0; i < 2; ++i) {
+    Value v = op->getOperand(i);
+    if (auto c = v.getDefiningOp<qnn::ConstantOp>()) {
+      auto data = ref::tensorFromAttr(cast<ElementsAttr>(c.getValue()));
+      if (!data) {
+        llvm::consumeError(data.takeError());
+        return "";
+      }
+      magnitude[i] = 0;
+      for (int64_t e = 0; e < data->numElements(); ++e)
+        magnitude[i] = std::max(magnitude[i], std::fabs(data->getAsDouble(e)));
+    } else {
+      const qopt::quant::TensorStatistics *st = stats(v);
+      magnitude[i] = std::max(std::fabs(st->min()), std::fabs(st->max()));
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    Value v = op->getOperand(i);
+    if (v.getDefiningOp<qnn::ConstantOp>() || !(magnitude[i] * 256 < magnitude[1 - i]))
+      continue;
+    std::string other = op->getOperand(1 - i).getDefiningOp<qnn::ConstantOp>()
+                            ? "a constant"
+                            : "'" + keys.lookup(op->getOperand(1 - i)) + "'";
+    return llvm::formatv("'{0}' (|x| <= {1:g}) is below half an int8 step of {2} (|x| up to "
+                         "{3:g}): an int8 sum would erase it (an additive mask?)",
+                         keys.lookup(v), magnitude[i], other, magnitude[1 - i])
+        .str();
+  }
   return "";
 }
 
