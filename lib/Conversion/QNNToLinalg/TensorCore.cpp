@@ -1620,13 +1620,17 @@ FailureOr<Value> lowerRuntimeMatMul(OpBuilder &b, qnn::MatMulOp op, Operands in,
   Value A = in[0], B = in[1];
   SmallVector<int64_t> wShape(batchShape);
   wShape.append({n, k});
-  Value wT = buildGeneric(b, loc, RankedTensorType::get(wShape, i8), {}, {},
-                          [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
-                            SmallVector<Value> at(idx);
-                            std::swap(at[rank - 2], at[rank - 1]);
-                            return Body{nb, nloc}.extract(B, at);
-                          });
-  // The sum over K of an operand's row (`kAxis` is where K is in it).
+  // An indexing map rather than extracts, and B read by nothing else: when
+  // B is itself a transpose (attention's K^T), linalg-fuse-elementwise-ops
+  // composes the two and K^T is never stored.
+  SmallVector<unsigned> swap;
+  for (int64_t d = 0; d < rank; ++d)
+    swap.push_back(d);
+  std::swap(swap[rank - 2], swap[rank - 1]);
+  Value wT = buildGeneric(b, loc, RankedTensorType::get(wShape, i8), {B},
+                          {AffineMap::getPermutationMap(swap, b.getContext())},
+                          [](OpBuilder &, Location, ValueRange, ValueRange a) { return a[0]; });
+  // The sum over K of a row of A or of W (`kAxis` is where K is in it).
   auto rowSum = [&](Body &body, Value t, ValueRange idx, int64_t kAxis) {
     return loopNest(body.b, body.loc, {k}, body.i32(0),
                     [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
@@ -1642,7 +1646,7 @@ FailureOr<Value> lowerRuntimeMatMul(OpBuilder &b, qnn::MatMulOp op, Operands in,
       b, loc, RankedTensorType::get(offShape, i32), {}, {},
       [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
         Body body{nb, nloc};
-        Value sum = rowSum(body, B, idx, rank - 2);
+        Value sum = rowSum(body, wT, idx, rank - 1);
         return body.add(body.mul(body.i32(-zx), sum), body.i32(k * zx * zw));
       });
   RuntimeW runtimeW{wT, offsets, Value(), batches};
