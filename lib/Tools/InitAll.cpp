@@ -3,6 +3,7 @@
 #include "qopt/InitAll.h"
 #include "qopt/Dialect/QNN/QNNDialect.h"
 #include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Revision.h"
 #include "qopt/Transforms/Passes.h"
 #include "qopt/Conversion/Passes.h"
 
