@@ -142,9 +142,10 @@ std::string InsertQDQPass::erasedAddend(Operation *op) const {
       magnitude[i] = 0;
       for (int64_t e = 0; e < data->numElements(); ++e)
         magnitude[i] = std::max(magnitude[i], std::fabs(data->getAsDouble(e)));
-    } else {
-      const qopt::quant::TensorStatistics *st = stats(v);
+    } else if (const qopt::quant::TensorStatistics *st = stats(v)) {
       magnitude[i] = std::max(std::fabs(st->min()), std::fabs(st->max()));
+    } else {
+      return ""; // not a float tensor the calibration saw
     }
   }
   for (int i = 0; i < 2; ++i) {
