@@ -124,9 +124,9 @@ std::string InsertQDQPass::obstacle(Operation *op, bool checkOnly) {
 }
 
 std::string InsertQDQPass::erasedAddend(Operation *op) const {
-  // An add whose computed operand lies within half an int8 step of the
-  // other's magnitude loses it entirely in int8: the sum is the other
-  // operand, rounded. The case in practice is an additive attention mask
+  // An add whose computed operand is smaller than 1/256 of the other's
+  // magnitude (about one int8 step of the sum's range) loses it in int8:
+  // the sum is the other operand, rounded. The case in practice is an additive attention mask
   // (-1e4 or -inf) next to scores of about 10, which costs a BERT encoder
   // most of its accuracy. A small constant addend (a bias) rounded away
   // loses only itself, and stays allowed.
@@ -150,12 +150,13 @@ std::string InsertQDQPass::erasedAddend(Operation *op) const {
   }
   for (int i = 0; i < 2; ++i) {
     Value v = op->getOperand(i);
-    if (v.getDefiningOp<qnn::ConstantOp>() || !(magnitude[i] * 256 < magnitude[1 - i]))
+    if (v.getDefiningOp<qnn::ConstantOp>() || magnitude[i] == 0 ||
+        !(magnitude[i] * 256 < magnitude[1 - i]))
       continue;
     std::string other = op->getOperand(1 - i).getDefiningOp<qnn::ConstantOp>()
                             ? "a constant"
                             : "'" + keys.lookup(op->getOperand(1 - i)) + "'";
-    return llvm::formatv("'{0}' (|x| <= {1:g}) is below half an int8 step of {2} (|x| up to "
+    return llvm::formatv("'{0}' (|x| <= {1:g}) is within one int8 step of {2} (|x| up to "
                          "{3:g}): an int8 sum would erase it (an additive mask?)",
                          keys.lookup(v), magnitude[i], other, magnitude[1 - i])
         .str();

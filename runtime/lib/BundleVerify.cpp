@@ -9,6 +9,7 @@
 #include "qopt/runtime/BundleVerify.h"
 #include "qopt/runtime/BundleFile.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -79,6 +80,14 @@ std::string checkHeaderFields(const uint8_t *file, size_t size) {
   return {};
 }
 
+/// The FlatBuffer verifier aligns a vector's length word (4 bytes), not its
+/// elements: a crafted bundle can place a vector of 8-byte scalars so that
+/// every read of them is misaligned (undefined behaviour). The payload
+/// itself is 8-byte aligned (the runtime verifies an aligned copy).
+template <typename T> bool elementsAligned(const flatbuffers::Vector<T> *v) {
+  return !v || reinterpret_cast<uintptr_t>(v->data()) % alignof(T) == 0;
+}
+
 std::string checkTensor(const char *what, size_t index, const TensorSpec *t, uint64_t &bytes,
                         std::set<std::string_view> &names) {
   std::string where = std::string(what) + " " + num(index);
@@ -92,6 +101,10 @@ std::string checkTensor(const char *what, size_t index, const TensorSpec *t, uin
     return where + " has an unknown dtype (" + num((unsigned)t->dtype()) + ")";
   if (!t->shape())
     return where + " has no shape";
+  if (!elementsAligned(t->shape()) ||
+      (t->quant() && (!elementsAligned(t->quant()->scales()) ||
+                      !elementsAligned(t->quant()->zero_points()))))
+    return where + " has a misaligned vector of 8-byte values (not written by qopt-compile)";
   if (t->shape()->size() > (size_t)kMaxRank)
     return where + " has rank " + num(t->shape()->size()) + ", at most " + num(kMaxRank) +
            " is supported";

@@ -1,6 +1,6 @@
 // RUN: qopt %s -split-input-file --qopt-insert-qdq="calib-cache=%S/Inputs/calib-mask.json" --verify-diagnostics | FileCheck %s
 
-// An add whose computed operand lies within half an int8 step of the
+// An add whose computed operand is smaller than 1/256 of the
 // other's magnitude stays float: in int8 the sum would be the large operand
 // rounded (an additive attention mask of -1e4 next to scores in [-1, 1]).
 // CHECK-LABEL: func.func @mask
@@ -10,7 +10,7 @@
 // CHECK: return
 func.func @mask(%x: tensor<1x4xf32> {qnn.name = "x"}) -> tensor<1x4xf32> {
   %m = qnn.constant dense<[[0.0, 0.0, -10000.0, -10000.0]]> : tensor<1x4xf32>
-  // expected-remark @+1 {{kept in float: 'x' (|x| <= 1.00) is below half an int8 step of a constant (|x| up to 10000.00): an int8 sum would erase it (an additive mask?)}}
+  // expected-remark @+1 {{kept in float: 'x' (|x| <= 1.00) is within one int8 step of a constant (|x| up to 10000.00): an int8 sum would erase it (an additive mask?)}}
   %0 = qnn.add %x, %m : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
   return %0 : tensor<1x4xf32>
 }

@@ -343,6 +343,9 @@ mlir::FailureOr<mlir::Value> lowerMatMulTensorCore(mlir::OpBuilder &b, qnn::MatM
                                                    Operands in, bool emulate,
                                                    const TileChoice &tiles,
                                                    const FusedEpilogue *fused = nullptr);
+/// Whether a tensor-core matmul reads its B as a constant [N, K] matrix
+/// (symmetric, 2-D); else B is read at run time.
+bool matmulReadsConstantB(qnn::MatMulOp op, std::string *why = nullptr);
 /// The [N, K] constant a matmul's B is the transpose of
 /// (qopt-pack-matmul-weights), or null.
 qnn::ConstantOp packedMatMulWeights(qnn::MatMulOp op);

@@ -76,10 +76,9 @@ struct PackMatMulWeightsPass
 
   void runOnOperation() override {
     getOperation().walk([&](qnn::MatMulOp matmul) {
-      // A matrix B only: a batched one is read at run time, transposed by a
-      // kernel of its own.
-      if (cast<RankedTensorType>(matmul.getRhs().getType()).getRank() == 2 &&
-          lowering::tensorCoreEligible(matmul) && !lowering::packedMatMulWeights(matmul))
+      // Only a B the kernel reads as a constant: any other is read at run
+      // time, transposed by a kernel of its own.
+      if (lowering::matmulReadsConstantB(matmul) && !lowering::packedMatMulWeights(matmul))
         packWeights(matmul.getRhs(), {1, 0}, {1, 0}, "matmul.weights.nk");
     });
   }

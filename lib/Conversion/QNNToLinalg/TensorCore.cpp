@@ -701,9 +701,11 @@ struct TileKernel {
         logical.clear();
         int64_t stride = 1;
         for (int64_t size : llvm::reverse(rowShape)) {
-          Value q = stride == 1 ? pAll
-                                : arith::DivUIOp::create(gb, loc, pAll, cI(gb, loc, stride));
-          logical.insert(logical.begin(), arith::RemUIOp::create(gb, loc, q, cI(gb, loc, size)));
+          Value outer = stride == 1
+                            ? pAll
+                            : arith::DivUIOp::create(gb, loc, pAll, cI(gb, loc, stride));
+          logical.insert(logical.begin(),
+                         arith::RemUIOp::create(gb, loc, outer, cI(gb, loc, size)));
           stride *= size;
         }
         logical.push_back(m);
@@ -1526,6 +1528,9 @@ bool contractionEligible(Value a, Value bOperand, Value y, int64_t nAxis, std::s
   int64_t n = bt.getDimSize(nAxis), k = bt.getDimSize(1 - nAxis);
   if (n < 16 || k < 32)
     return say("too small for a 64x64 tile");
+  // The MMAs sum raw int8 products (up to 2^14 each) into int32.
+  if (k > (1 << 17))
+    return say("K over 131072 (raw int8 products could overflow int32)");
   return true;
 }
 
@@ -1552,7 +1557,11 @@ bool qopt::lowering::tensorCoreEligible(qnn::GemmOp op, std::string *why) {
   return true;
 }
 
-bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
+namespace {
+
+/// The run-time form of a matmul (`lowerRuntimeMatMul`): per-tensor signed
+/// 8-bit operands with any zero points, batch dimensions alike.
+bool runtimeMatMulEligible(qnn::MatMulOp op, std::string *why) {
   auto say = [&](const char *msg) {
     if (why)
       *why = msg;
@@ -1560,15 +1569,6 @@ bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
   };
   auto at = cast<RankedTensorType>(op.getLhs().getType());
   auto bt = cast<RankedTensorType>(op.getRhs().getType());
-  if (at.getRank() < 2 || bt.getRank() < 2)
-    return say("a vector operand");
-  // A constant matrix B: A's leading dimensions flatten into the rows of
-  // one GEMM (a linear layer).
-  if (bt.getRank() == 2 && constantOf(op.getRhs()))
-    return contractionEligible(op.getLhs(), op.getRhs(), op.getResult(), /*nAxis=*/1, why);
-  // B computed at run time (attention): one GEMM per batch index, or one
-  // over all of A's rows for a matrix B; both zero points corrected with
-  // row sums computed at run time.
   auto aq = dyn_cast<mlir::quant::UniformQuantizedType>(at.getElementType());
   auto bq = dyn_cast<mlir::quant::UniformQuantizedType>(bt.getElementType());
   auto yq = dyn_cast<mlir::quant::QuantizedType>(
@@ -1588,9 +1588,48 @@ bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
   // The batches are the launch's grid z, at most 65535 blocks.
   if (batches > 65535)
     return say("more than 65535 batches");
-  if (bt.getDimSize(bt.getRank() - 1) < 16 || bt.getDimSize(bt.getRank() - 2) < 32)
+  int64_t k = bt.getDimSize(bt.getRank() - 2);
+  if (bt.getDimSize(bt.getRank() - 1) < 16 || k < 32)
     return say("too small for a 64x64 tile");
+  // The MMAs sum raw int8 products (up to 2^14 each) into int32, and
+  // K z_A z_B is an int32 constant.
+  if (k > (1 << 17))
+    return say("K over 131072 (raw int8 products could overflow int32)");
   return true;
+}
+
+} // namespace
+
+bool qopt::lowering::matmulReadsConstantB(qnn::MatMulOp op, std::string *why) {
+  auto bt = cast<RankedTensorType>(op.getRhs().getType());
+  return cast<RankedTensorType>(op.getLhs().getType()).getRank() >= 2 && bt.getRank() == 2 &&
+         constantOf(op.getRhs()) &&
+         contractionEligible(op.getLhs(), op.getRhs(), op.getResult(), /*nAxis=*/1, why);
+}
+
+bool qopt::lowering::tensorCoreEligible(qnn::MatMulOp op, std::string *why) {
+  auto at = cast<RankedTensorType>(op.getLhs().getType());
+  auto bt = cast<RankedTensorType>(op.getRhs().getType());
+  if (at.getRank() < 2 || bt.getRank() < 2) {
+    if (why)
+      *why = "a vector operand";
+    return false;
+  }
+  // A constant matrix B: A's leading dimensions flatten into the rows of
+  // one GEMM (a linear layer). One the constant form refuses (a zero point)
+  // may still take the run-time form; if not, the constant form's reason.
+  if (bt.getRank() == 2 && constantOf(op.getRhs())) {
+    std::string constantWhy;
+    if (matmulReadsConstantB(op, &constantWhy) || runtimeMatMulEligible(op, nullptr))
+      return true;
+    if (why)
+      *why = constantWhy;
+    return false;
+  }
+  // B computed at run time (attention): one GEMM per batch index, or one
+  // over all of A's rows for a matrix B; both zero points corrected with
+  // row sums computed at run time.
+  return runtimeMatMulEligible(op, why);
 }
 
 namespace {
@@ -1683,7 +1722,7 @@ FailureOr<Value> qopt::lowering::lowerMatMulTensorCore(OpBuilder &b, qnn::MatMul
                                                        const FusedEpilogue *fused) {
   auto yt = cast<RankedTensorType>(op.getResult().getType());
   auto bt = cast<RankedTensorType>(op.getRhs().getType());
-  if (bt.getRank() > 2 || !constantOf(op.getRhs()))
+  if (!matmulReadsConstantB(op))
     return lowerRuntimeMatMul(b, op, in, emulate, tiles, fused);
   int64_t k = bt.getDimSize(0), n = bt.getDimSize(1), rows = yt.getNumElements() / n;
   // B as the [N, K] weight matrix: the program's own constant when

@@ -7,7 +7,7 @@ dimension, with tails, and K steps beyond the pipeline's depth.
   gen_tensor_core_case.py conv N CIN H W COUT KH KW STRIDE PAD [--seed S]
   gen_tensor_core_case.py residual N C H W [--seed S]
   gen_tensor_core_case.py epilogue N C H W [--seed S]
-  gen_tensor_core_case.py matmul BATCH M K N [--seed S]
+  gen_tensor_core_case.py matmul BATCH M K N [--seed S] [--b-zero-point Z]
   gen_tensor_core_case.py attention BATCH HEADS S D
 
 `residual` is a residual block: y = relu(conv1x1(s) + conv1x1'(s)) with
@@ -25,7 +25,9 @@ result leaves the function.
 a constant [K, N] matrix (per-column scales), then a quantized add of an
 [M, N] constant (broadcast over the batch, like a position embedding), a
 relu'd add of an [N] one (a bias), and a dequantize: one tensor-core kernel
-whose epilogue indexes its operands by batch, row and column.
+whose epilogue indexes its operands by batch, row and column. With
+--b-zero-point, B is per-tensor with that zero point instead (asymmetric
+weights: the kernel reads B at run time and corrects both zero points).
 
 `attention` is attention's two matmuls on operands computed at run time,
 with zero points on both sides: x [BATCH, HEADS, S, D] quantized three ways
@@ -55,6 +57,7 @@ def main():
     p.add_argument("dims", type=int, nargs="+")
     p.add_argument("--trans-b", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--b-zero-point", type=int, default=None)
     a = p.parse_args()
     rng = np.random.default_rng(a.seed)
     xq = "!quant.uniform<i8:f32, 0.04:7>"
@@ -85,7 +88,7 @@ def main():
         epilogue(rng, *a.dims)
         return
     if a.kind == "matmul":
-        matmul(rng, *a.dims)
+        matmul(rng, *a.dims, b_zero_point=a.b_zero_point)
         return
     if a.kind == "attention":
         attention(*a.dims)
@@ -188,11 +191,13 @@ def epilogue(rng, n, c, h, w):
     print("\n".join(lines))
 
 
-def matmul(rng, batch, m, k, n):
+def matmul(rng, batch, m, k, n, b_zero_point=None):
     q = lambda s, z: f"!quant.uniform<i8:f32, {s}:{z}>"
     xq, mq, pq, cq, aq, yq = (q(0.04, 7), q(0.3, -5), q(0.02, 3), q(0.01, -4), q(0.3, 2),
                               q(0.25, -128))
     bq = f"!quant.uniform<i8<-127:127>:f32:1, {{{scales(n, 0.002, 0.0001)}}}>"
+    if b_zero_point is not None:
+        bq = f"!quant.uniform<i8:f32, 0.002:{b_zero_point}>"
     xt, yt = f"{batch}x{m}x{k}", f"{batch}x{m}x{n}"
     print("\n".join([
         f'func.func @main(%arg0: tensor<{xt}xf32> {{qnn.name = "x"}}) -> '
