@@ -1493,6 +1493,17 @@ FailureOr<Value> qopt::lowering::lowerConvTensorCore(OpBuilder &b, qnn::ConvOp o
 
 namespace {
 
+/// Why an N x K problem does not suit the tile kernel, or null: too small
+/// to fill a tile, or a K whose raw int8 products (up to 2^14 each, summed
+/// in int32 before the zero-point corrections) could overflow.
+const char *problemSizeObstacle(int64_t n, int64_t k) {
+  if (n < 16 || k < 32)
+    return "too small for a 64x64 tile";
+  if (k > (1 << 17))
+    return "K over 131072 (raw int8 products could overflow int32)";
+  return nullptr;
+}
+
 /// What a gemm and a matmul need alike on tensor cores: signed 8-bit
 /// quantized A and B, a quantized result, B a constant without zero points
 /// (its rows sums fold into the bias; a zero point would need A's row sums
@@ -1526,11 +1537,8 @@ bool contractionEligible(Value a, Value bOperand, Value y, int64_t nAxis, std::s
     return say("B is not a constant");
   auto bt = cast<RankedTensorType>(bOperand.getType());
   int64_t n = bt.getDimSize(nAxis), k = bt.getDimSize(1 - nAxis);
-  if (n < 16 || k < 32)
-    return say("too small for a 64x64 tile");
-  // The MMAs sum raw int8 products (up to 2^14 each) into int32.
-  if (k > (1 << 17))
-    return say("K over 131072 (raw int8 products could overflow int32)");
+  if (const char *msg = problemSizeObstacle(n, k))
+    return say(msg);
   return true;
 }
 
@@ -1588,13 +1596,9 @@ bool runtimeMatMulEligible(qnn::MatMulOp op, std::string *why) {
   // The batches are the launch's grid z, at most 65535 blocks.
   if (batches > 65535)
     return say("more than 65535 batches");
-  int64_t k = bt.getDimSize(bt.getRank() - 2);
-  if (bt.getDimSize(bt.getRank() - 1) < 16 || k < 32)
-    return say("too small for a 64x64 tile");
-  // The MMAs sum raw int8 products (up to 2^14 each) into int32, and
-  // K z_A z_B is an int32 constant.
-  if (k > (1 << 17))
-    return say("K over 131072 (raw int8 products could overflow int32)");
+  if (const char *msg = problemSizeObstacle(bt.getDimSize(bt.getRank() - 1),
+                                             bt.getDimSize(bt.getRank() - 2)))
+    return say(msg);
   return true;
 }
 
