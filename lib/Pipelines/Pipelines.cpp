@@ -65,8 +65,13 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
   std::string libdevice;
   if (!options.cudaPath.empty())
     libdevice = options.cudaPath + "/nvvm/libdevice/libdevice.10.bc";
+  // PTX 8.0 is what sm_90 needs; the sm_90a kernels' fence.proxy.tensormap
+  // (acquiring a TMA descriptor the host wrote) needs 8.3 (CUDA 12.3).
+  std::string features = options.ptxFeatures;
+  if (features.empty())
+    features = mma == "wgmma" ? "+ptx83" : "+ptx80";
   for (const std::string &chip : targets) {
-    os << ",nvvm-attach-target{chip=" << chip << " features=" << options.ptxFeatures
+    os << ",nvvm-attach-target{chip=" << chip << " features=" << features
        << " O=" << options.optLevel;
     if (!libdevice.empty())
       os << " l=" << libdevice;

@@ -282,6 +282,84 @@ std::string qopt::qbin::verifyBundle(const uint8_t *file, size_t size, VerifiedB
     }
   }
 
+  // The size of the buffer a reference points into (Arena, Weights, Input,
+  // Output), or why it points nowhere.
+  auto bufferOf = [&](const BufferRef *r, uint64_t &limit, const char *&buffer) -> std::string {
+    switch (r->kind()) {
+    case BufferKind::Arena:
+      limit = b->arena_bytes();
+      buffer = "the arena";
+      return {};
+    case BufferKind::Weights:
+      if (out.weightBytes == 0)
+        return "reads the weights, but the bundle's weights are empty";
+      limit = out.weightBytes;
+      buffer = "the weights";
+      return {};
+    case BufferKind::Input:
+      if (r->index() >= out.inputBytes.size())
+        return "refers to input " + num(r->index()) + ", the bundle has " +
+               num(out.inputBytes.size());
+      limit = out.inputBytes[r->index()];
+      buffer = "its input";
+      return {};
+    case BufferKind::Output:
+      if (r->index() >= out.outputBytes.size())
+        return "refers to output " + num(r->index()) + ", the bundle has " +
+               num(out.outputBytes.size());
+      limit = out.outputBytes[r->index()];
+      buffer = "its output";
+      return {};
+    default:
+      return "is not a buffer (kind " + num((unsigned)r->kind()) + ")";
+    }
+  };
+
+  // Tensor maps: a matrix inside its buffer, and a box and layout that
+  // cuTensorMapEncodeTiled accepts, so that encoding can only fail for
+  // reasons of the device.
+  size_t numMaps = b->tensor_maps() ? b->tensor_maps()->size() : 0;
+  if (numMaps > 4096)
+    return num(numMaps) + " tensor maps";
+  for (size_t i = 0; i < numMaps; ++i) {
+    const TensorMap *m = b->tensor_maps()->Get(i);
+    std::string where = "tensor map " + num(i) + ": ";
+    const BufferRef *r = m->buffer();
+    if (!r)
+      return where + "names no buffer";
+    if (reinterpret_cast<uintptr_t>(r) % alignof(BufferRef) != 0)
+      return where + "its buffer reference is misaligned";
+    uint64_t limit = 0;
+    const char *buffer = "";
+    if (std::string err = bufferOf(r, limit, buffer); !err.empty())
+      return where + err;
+    if (m->rows() == 0 || m->row_bytes() == 0 || m->rows() > (1ull << 32) ||
+        m->row_bytes() > (1ull << 32))
+      return where + "a matrix of " + num(m->rows()) + " x " + num(m->row_bytes()) +
+             " bytes (each 1 to 2^32)";
+    if (m->pitch() % 16 != 0 || m->pitch() < m->row_bytes() || m->pitch() >= (1ull << 40))
+      return where + "row pitch " + num(m->pitch()) +
+             " (a multiple of 16 below 2^40, at least the row's " + num(m->row_bytes()) +
+             " bytes)";
+    if (r->offset() % 16 != 0)
+      return where + "starts at offset " + num(r->offset()) + ", not 16-byte aligned";
+    // (rows - 1) * pitch + row_bytes must fit after the offset; compared by
+    // division, which cannot overflow.
+    if (r->offset() > limit || m->row_bytes() > limit - r->offset() ||
+        m->rows() - 1 > (limit - r->offset() - m->row_bytes()) / m->pitch())
+      return where + num(m->rows()) + " rows of " + num(m->row_bytes()) + " bytes, " +
+             num(m->pitch()) + " apart from offset " + num(r->offset()) + ", lie outside " +
+             buffer + " of " + num(limit) + " bytes";
+    static const unsigned spans[] = {256, 32, 64, 128}; // bytes a box row may span per swizzle
+    if (m->swizzle() > 3)
+      return where + "unknown swizzle " + num(m->swizzle());
+    if (m->box_rows() == 0 || m->box_rows() > 256 || m->box_bytes() == 0 ||
+        m->box_bytes() % 16 != 0 || m->box_bytes() > spans[m->swizzle()])
+      return where + "a box of " + num(m->box_rows()) + " x " + num(m->box_bytes()) +
+             " bytes (1 to 256 rows of 16 to " + num(spans[m->swizzle()]) +
+             " bytes, a multiple of 16)";
+  }
+
   const auto &steps = *b->steps();
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step *s = steps.Get(i);
@@ -301,36 +379,19 @@ std::string qopt::qbin::verifyBundle(const uint8_t *file, size_t size, VerifiedB
       const char *buffer = "";
       if (r->kind() > BufferKind::MAX)
         return arg + "unknown buffer kind " + num((unsigned)r->kind());
-      switch (r->kind()) {
-      case BufferKind::Arena:
-        limit = b->arena_bytes();
-        buffer = "the arena";
-        break;
-      case BufferKind::Weights:
-        if (out.weightBytes == 0)
-          return arg + "reads the weights, but the bundle's weights are empty";
-        limit = out.weightBytes;
-        buffer = "the weights";
-        break;
-      case BufferKind::Input:
-        if (r->index() >= out.inputBytes.size())
-          return arg + "refers to input " + num(r->index()) + ", the bundle has " +
-                 num(out.inputBytes.size());
-        limit = out.inputBytes[r->index()];
-        buffer = "its input";
-        break;
-      case BufferKind::Output:
-        if (r->index() >= out.outputBytes.size())
-          return arg + "refers to output " + num(r->index()) + ", the bundle has " +
-                 num(out.outputBytes.size());
-        limit = out.outputBytes[r->index()];
-        buffer = "its output";
-        break;
-      case BufferKind::Scalar:
+      if (r->kind() == BufferKind::Scalar) {
         if (r->index() != 4 && r->index() != 8)
           return arg + "a scalar of " + num(r->index()) + " bytes, expected 4 or 8";
         return {};
       }
+      if (r->kind() == BufferKind::TensorMap) {
+        if (r->index() >= numMaps || r->offset() != 0)
+          return arg + "refers to tensor map " + num(r->index()) + " at offset " +
+                 num(r->offset()) + ", the bundle has " + num(numMaps);
+        return {};
+      }
+      if (std::string err = bufferOf(r, limit, buffer); !err.empty())
+        return arg + err;
       if (r->offset() > limit || bytes > limit - r->offset())
         return arg + "bytes [" + num(r->offset()) + ", " + num(r->offset()) + " + " + num(bytes) +
                ") lie outside " + buffer + " of " + num(limit) + " bytes";
@@ -372,8 +433,8 @@ std::string qopt::qbin::verifyBundle(const uint8_t *file, size_t size, VerifiedB
                num(s->args()->size()) + " arguments";
       for (size_t a = 0; a < 2; ++a) {
         const BufferRef *r = s->args()->Get(a);
-        if (r->kind() == BufferKind::Scalar)
-          return where + ": a copy cannot read or write a scalar";
+        if (r->kind() == BufferKind::Scalar || r->kind() == BufferKind::TensorMap)
+          return where + ": a copy cannot read or write a scalar or a tensor map";
         if (a == 1 && (r->kind() == BufferKind::Weights || r->kind() == BufferKind::Input))
           return where + ": a copy may not write into the weights or an input";
         if (std::string err = check(a, r, s->copy_bytes()); !err.empty())

@@ -54,6 +54,12 @@ inline constexpr int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 inline constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 inline constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 inline constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+// cuTensorMapEncodeTiled (CUDA 12.0): a CUtensorMap is 128 bytes, 64-byte aligned.
+inline constexpr size_t CU_TENSOR_MAP_BYTES = 128;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT8 = 0;
+inline constexpr int CU_TENSOR_MAP_INTERLEAVE_NONE = 0;
+inline constexpr int CU_TENSOR_MAP_L2_PROMOTION_NONE = 0;
+inline constexpr int CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
 
 /// The driver's entry points, resolved once per process.
 struct CudaDriver {
@@ -101,7 +107,10 @@ struct CudaDriver {
   X(cuEventCreate, "cuEventCreate", CUresult(CUevent *, unsigned))                                \
   X(cuEventRecord, "cuEventRecord", CUresult(CUevent, CUstream))                                  \
   X(cuEventSynchronize, "cuEventSynchronize", CUresult(CUevent))                                  \
-  X(cuEventDestroy, "cuEventDestroy_v2", CUresult(CUevent))
+  X(cuEventDestroy, "cuEventDestroy_v2", CUresult(CUevent))                                      \
+  X(cuTensorMapEncodeTiled, "cuTensorMapEncodeTiled",                                             \
+    CUresult(void *, int, unsigned, void *, const unsigned long long *,                           \
+             const unsigned long long *, const unsigned *, const unsigned *, int, int, int, int))
 
 #define QOPT_CUDA_MEMBER(name, symbol, ...) std::add_pointer_t<__VA_ARGS__> name = nullptr;
   QOPT_CUDA_FUNCTIONS(QOPT_CUDA_MEMBER)

@@ -75,6 +75,14 @@ struct TensorInfo {
   bool quantized;
 };
 
+/// A tensor map the session encodes (qbin::TensorMap).
+struct TensorMapPlan {
+  qbin::BufferRef buffer;
+  uint64_t rows, rowBytes, pitch;
+  uint32_t boxRows, boxBytes;
+  int swizzle;
+};
+
 struct StepPlan {
   qbin::StepKind kind;
   CUfunction function = nullptr;
@@ -105,6 +113,7 @@ struct qopt_model {
   uint64_t weightBytes = 0, arenaBytes = 0;
   std::vector<TensorInfo> inputs, outputs;
   std::vector<StepPlan> steps;
+  std::vector<TensorMapPlan> tensorMaps;
   std::string description;
 
   ~qopt_model() {
@@ -315,6 +324,10 @@ void load(qopt_model &model, const uint8_t *file, size_t size, int deviceIndex) 
     }
     model.modules.push_back(handle);
   }
+  if (const auto *maps = b->tensor_maps())
+    for (const qbin::TensorMap *t : *maps)
+      model.tensorMaps.push_back({*t->buffer(), t->rows(), t->row_bytes(), t->pitch(),
+                                  t->box_rows(), t->box_bytes(), (int)t->swizzle()});
   for (size_t i = 0; i < steps.size(); ++i) {
     const qbin::Step *s = steps.Get(i);
     StepPlan plan;
@@ -391,6 +404,10 @@ void createSession(qopt_session &s) {
     outOff.push_back(total);
     total += alignUp(t.bytes);
   }
+  // The tensor maps (TMA descriptors) after them: they hold the addresses
+  // of this session's buffers.
+  const uint64_t mapOff = total;
+  total += alignUp(m.tensorMaps.size() * CU_TENSOR_MAP_BYTES);
   check(cu, "cuMemAlloc (session arena and inputs/outputs, " + std::to_string(total) + " bytes)",
         cu->cuMemAlloc(&s.block, std::max<uint64_t>(total, qbin::kAlignment)));
   for (uint64_t o : inOff)
@@ -404,9 +421,34 @@ void createSession(qopt_session &s) {
     case qbin::BufferKind::Weights: return m.weights + r.offset();
     case qbin::BufferKind::Input: return s.inputs[r.index()] + r.offset();
     case qbin::BufferKind::Output: return s.outputs[r.index()] + r.offset();
+    case qbin::BufferKind::TensorMap: return s.block + mapOff + r.index() * CU_TENSOR_MAP_BYTES;
     default: return r.offset(); // a scalar's bits
     }
   };
+  if (!m.tensorMaps.empty()) {
+    struct alignas(64) Encoded {
+      uint64_t words[CU_TENSOR_MAP_BYTES / 8];
+    };
+    std::vector<Encoded> encoded(m.tensorMaps.size());
+    for (size_t i = 0; i < m.tensorMaps.size(); ++i) {
+      const TensorMapPlan &t = m.tensorMaps[i];
+      unsigned long long dims[2] = {t.rowBytes, t.rows}, strides[1] = {t.pitch};
+      unsigned box[2] = {t.boxBytes, t.boxRows}, elementStrides[2] = {1, 1};
+      CUresult r = cu->cuTensorMapEncodeTiled(
+          &encoded[i], CU_TENSOR_MAP_DATA_TYPE_UINT8, 2,
+          reinterpret_cast<void *>((uintptr_t)address(t.buffer)), dims, strides, box,
+          elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, t.swizzle,
+          CU_TENSOR_MAP_L2_PROMOTION_NONE, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+      if (r != CUDA_SUCCESS)
+        fail(QOPT_CUDA_ERROR, "tensor map " + std::to_string(i) + " (" + std::to_string(t.rows) +
+                                  " x " + std::to_string(t.rowBytes) + " bytes, box " +
+                                  std::to_string(t.boxRows) + " x " + std::to_string(t.boxBytes) +
+                                  "): " + cu->describe("cuTensorMapEncodeTiled", r));
+    }
+    check(cu, "cuMemcpyHtoD (tensor maps)",
+          cu->cuMemcpyHtoD(s.block + mapOff, encoded.data(),
+                           encoded.size() * CU_TENSOR_MAP_BYTES));
+  }
   size_t count = 0;
   for (const StepPlan &p : m.steps)
     count += p.args.size();

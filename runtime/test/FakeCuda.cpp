@@ -37,6 +37,10 @@ struct State {
   std::set<uintptr_t> modules, streams, graphs, execs;
   std::map<uintptr_t, size_t> allocations; // base -> bytes
   int contexts = 0, launches = 0, ptxLoads = 0, cubinLoads = 0;
+  // The arguments of the last tensor map encoded: the offset of its matrix
+  // from the start of the allocation holding it, rows, row bytes, pitch, box
+  // rows, box bytes, swizzle.
+  uint64_t lastMap[7] = {};
 };
 
 State &state() {
@@ -128,6 +132,10 @@ int fake_cuda_live() {
          s.contexts;
 }
 int fake_cuda_launches() { return state().launches; }
+void fake_cuda_last_tensor_map(uint64_t out[7]) {
+  std::lock_guard<std::mutex> lock(state().mutex);
+  std::memcpy(out, state().lastMap, sizeof state().lastMap);
+}
 int fake_cuda_ptx_loads() { return state().ptxLoads; }
 int fake_cuda_cubin_loads() { return state().cubinLoads; }
 
@@ -382,6 +390,41 @@ CUresult cuEventDestroy_v2(void *e) {
   std::lock_guard<std::mutex> lock(state().mutex);
   state().graphs.erase((uintptr_t)e);
   delete static_cast<int *>(e);
+  return kSuccess;
+}
+/// Checks what the real cuTensorMapEncodeTiled checks for a 2-D map, and
+/// that the matrix lies inside one allocation; the map it writes is a magic
+/// word and the arguments.
+CUresult cuTensorMapEncodeTiled(void *map, int dataType, unsigned rank, void *address,
+                                const unsigned long long *dims,
+                                const unsigned long long *strides, const unsigned *box,
+                                const unsigned *elementStrides, int interleave, int swizzle,
+                                int l2Promotion, int oobFill) {
+  if (failing("cuTensorMapEncodeTiled"))
+    return kInvalidValue;
+  if (!map || (uintptr_t)map % 64 || dataType != 0 || rank != 2 || (uintptr_t)address % 16 ||
+      strides[0] % 16 || strides[0] < dims[0] || box[0] == 0 || box[0] > 256 || box[1] == 0 ||
+      box[1] > 256 || elementStrides[0] != 1 || elementStrides[1] != 1 || interleave != 0 ||
+      swizzle < 0 || swizzle > 3 || l2Promotion != 0 || oobFill != 0)
+    return kInvalidValue;
+  static const unsigned spans[] = {256, 32, 64, 128};
+  if (box[0] > spans[swizzle])
+    return kInvalidValue;
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  uint64_t first = (uintptr_t)address, last = first + (dims[1] - 1) * strides[0] + dims[0];
+  auto it = s.allocations.upper_bound((uintptr_t)first);
+  if (it == s.allocations.begin())
+    return kInvalidValue;
+  --it;
+  if (last > it->first + it->second)
+    return kInvalidValue;
+  uint64_t words[16] = {0x50414d544f4651ull /* "QOFTMAP" */, first, dims[1], dims[0], strides[0],
+                        box[1], box[0], (uint64_t)swizzle};
+  std::memcpy(map, words, sizeof words);
+  uint64_t last7[7] = {first - it->first, dims[1], dims[0], strides[0], box[1], box[0],
+                       (uint64_t)swizzle};
+  std::memcpy(s.lastMap, last7, sizeof last7);
   return kSuccess;
 }
 CUresult cuEventRecord(void *, void *) { return kSuccess; }

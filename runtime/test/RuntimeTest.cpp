@@ -35,6 +35,7 @@ struct Fake {
   int (*ptxLoads)();
   int (*cubinLoads)();
   int (*calls)(const char *);
+  void (*lastTensorMap)(uint64_t *);
 };
 
 Fake &fake() {
@@ -51,6 +52,8 @@ Fake &fake() {
     r.ptxLoads = reinterpret_cast<int (*)()>(dlsym(h, "fake_cuda_ptx_loads"));
     r.cubinLoads = reinterpret_cast<int (*)()>(dlsym(h, "fake_cuda_cubin_loads"));
     r.calls = reinterpret_cast<int (*)(const char *)>(dlsym(h, "fake_cuda_calls"));
+    r.lastTensorMap =
+        reinterpret_cast<void (*)(uint64_t *)>(dlsym(h, "fake_cuda_last_tensor_map"));
     return r;
   }();
   return f;
@@ -87,6 +90,15 @@ struct Spec {
   uint64_t copyBytes = 16;
   int staticShared = 1024;
   int registers = 40;
+  /// Tensor maps, and launch arguments after the usual four.
+  struct Map {
+    qbin::BufferRef buffer;
+    uint64_t rows, rowBytes, pitch;
+    uint32_t boxRows, boxBytes;
+    uint8_t swizzle;
+  };
+  std::vector<Map> maps;
+  std::vector<qbin::BufferRef> extraArgs;
 };
 
 std::vector<uint8_t> build(const Spec &s) {
@@ -111,6 +123,11 @@ std::vector<uint8_t> build(const Spec &s) {
                                              {qbin::BufferKind::Weights, 0, 0},
                                              s.kernelArg,
                                              {qbin::BufferKind::Scalar, 4, 7}};
+  launchArgs.insert(launchArgs.end(), s.extraArgs.begin(), s.extraArgs.end());
+  std::vector<fb::Offset<qbin::TensorMap>> maps;
+  for (const Spec::Map &m : s.maps)
+    maps.push_back(qbin::CreateTensorMap(b, &m.buffer, m.rows, m.rowBytes, m.pitch, m.boxRows,
+                                         m.boxBytes, m.swizzle));
   std::vector<uint32_t> grid = {4, 1, 1}, block = {128, 1, 1};
   auto launch = qbin::CreateStep(b, qbin::StepKind::Launch, s.module, b.CreateString(s.stepKernel),
                                  b.CreateVector(grid), b.CreateVector(block), 0,
@@ -126,7 +143,7 @@ std::vector<uint8_t> build(const Spec &s) {
       b.CreateVector(ins), b.CreateVector(outs), s.arenaBytes, qbin::kAlignment,
       s.weightBytes ? b.CreateVector(weights) : 0, b.CreateVector(std::vector<decltype(module)>{module}),
       b.CreateVector(std::vector<decltype(launch)>{launch, copy}), 0, b.CreateString("test.onnx"),
-      b.CreateString("int8"));
+      b.CreateString("int8"), 0, s.maps.empty() ? 0 : b.CreateVector(maps));
   b.Finish(root, qbin::BundleIdentifier());
   std::vector<uint8_t> file(qbin::kHeaderSize);
   file.insert(file.end(), b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
@@ -266,6 +283,45 @@ TEST(RuntimeLoader, LaunchReferencesMissingBuffer) {
   EXPECT_ERROR(build(s), "a scalar of 3 bytes, expected 4 or 8");
 }
 
+/// A bundle whose kernel takes a tensor map of a 4 x 64-byte matrix at
+/// offset 256 of the arena, in boxes of 4 x 64 bytes with the 128-byte swizzle.
+Spec withTensorMap() {
+  Spec s;
+  s.maps.push_back({{qbin::BufferKind::Arena, 0, 256}, 4, 64, 64, 4, 64, 3});
+  s.extraArgs.push_back({qbin::BufferKind::TensorMap, 0, 0});
+  return s;
+}
+
+TEST(RuntimeLoader, TensorMapsAreChecked) {
+  EXPECT_EQ(loadError(build(withTensorMap())), "");
+  Spec none = withTensorMap();
+  none.maps.clear();
+  EXPECT_ERROR(build(none), "step 0 (Conv_0), argument 4: refers to tensor map 0 at offset 0, "
+                            "the bundle has 0");
+  Spec outside = withTensorMap();
+  outside.maps[0].rows = 5; // 256 + 4 * 64 + 64 > 512
+  EXPECT_ERROR(build(outside), "tensor map 0: 5 rows of 64 bytes, 64 apart from offset 256, lie "
+                               "outside the arena of 512 bytes");
+  Spec pitch = withTensorMap();
+  pitch.maps[0].pitch = 40;
+  EXPECT_ERROR(build(pitch), "tensor map 0: row pitch 40 (a multiple of 16");
+  Spec box = withTensorMap();
+  box.maps[0].boxBytes = 256; // more than the 128-byte swizzle spans
+  EXPECT_ERROR(build(box), "tensor map 0: a box of 4 x 256 bytes (1 to 256 rows of 16 to 128");
+  Spec aligned = withTensorMap();
+  aligned.maps[0].buffer = {qbin::BufferKind::Arena, 0, 264};
+  EXPECT_ERROR(build(aligned), "tensor map 0: starts at offset 264, not 16-byte aligned");
+  Spec input = withTensorMap();
+  input.maps[0].buffer = {qbin::BufferKind::Input, 2, 0};
+  EXPECT_ERROR(build(input), "tensor map 0: refers to input 2, the bundle has 1");
+  Spec scalar = withTensorMap();
+  scalar.maps[0].buffer = {qbin::BufferKind::Scalar, 4, 0};
+  EXPECT_ERROR(build(scalar), "tensor map 0: is not a buffer (kind 4)");
+  Spec swizzle = withTensorMap();
+  swizzle.maps[0].swizzle = 9;
+  EXPECT_ERROR(build(swizzle), "tensor map 0: unknown swizzle 9");
+}
+
 TEST(RuntimeLoader, EmptySignature) {
   Spec s;
   s.outputs = false;
@@ -369,12 +425,40 @@ TEST(RuntimeSession, RunsAndReturnsOutputs) {
   EXPECT_EQ(fake().live(), 0);
 }
 
+// A session encodes each tensor map once, at the address of its matrix in
+// this session's memory, and hands the kernels the map's device address.
+TEST(RuntimeSession, EncodesTensorMaps) {
+  fake().reset(90, 227 * 1024, 1);
+  Spec s = withTensorMap();
+  // A second map of the input, which follows the 512-byte arena.
+  s.maps.push_back({{qbin::BufferKind::Input, 0, 0}, 1, 16, 16, 1, 16, 0});
+  s.extraArgs.push_back({qbin::BufferKind::TensorMap, 1, 0});
+  std::vector<uint8_t> file = build(s);
+  {
+    rt::Model model = rt::Model::loadMemory(file.data(), file.size());
+    rt::Session session(model);
+    EXPECT_EQ(fake().calls("cuTensorMapEncodeTiled"), 2);
+    uint64_t last[7];
+    fake().lastTensorMap(last);
+    const uint64_t want[7] = {512, 1, 16, 16, 1, 16, 0};
+    EXPECT_EQ(std::memcmp(last, want, sizeof want), 0)
+        << last[0] << " " << last[1] << " " << last[2] << " " << last[3] << " " << last[4] << " "
+        << last[5] << " " << last[6];
+    float x[4] = {1, 2, 3, 4};
+    session.setInput(0, x, sizeof x);
+    session.run();
+    EXPECT_EQ(fake().calls("cuTensorMapEncodeTiled"), 2); // not again per run
+  }
+  EXPECT_EQ(fake().live(), 0);
+}
+
 // Any driver call that fails, at any point, gives an error naming the call
 // and leaves nothing allocated.
 TEST(RuntimeSession, InjectedFailuresLeakNothing) {
-  std::vector<uint8_t> file = build(Spec());
+  std::vector<uint8_t> file = build(withTensorMap());
   const char *functions[] = {"cuMemAlloc", "cuModuleLoadDataEx", "cuStreamCreate", "cuDevicePrimaryCtxRetain",
-                             "cuMemcpyHtoD", "cuMemcpyHtoDAsync", "cuLaunchKernel", "cuGraphInstantiate"};
+                             "cuMemcpyHtoD", "cuMemcpyHtoDAsync", "cuLaunchKernel", "cuGraphInstantiate",
+                             "cuTensorMapEncodeTiled"};
   for (const char *function : functions)
     for (int nth = 1; nth <= 3; ++nth) {
       fake().reset(90, 227 * 1024, 1);

@@ -37,8 +37,10 @@ struct GPUCodegenOptions : public mlir::PassPipelineOptions<GPUCodegenOptions> {
   ListOption<std::string> targets{*this, "targets",
                                   llvm::cl::desc("GPU chips, e.g. sm_80,sm_90 (one PTX per chip)")};
   Option<std::string> ptxFeatures{*this, "ptx-features",
-                                  llvm::cl::desc("PTX ISA feature of the generated code"),
-                                  llvm::cl::init("+ptx80")};
+                                  llvm::cl::desc("PTX ISA feature of the generated code "
+                                                 "(default +ptx80; +ptx83 for wgmma, whose "
+                                                 "TMA kernels acquire their tensor maps)"),
+                                  llvm::cl::init("")};
   Option<bool> tensorCores{*this, "tensor-cores",
                            llvm::cl::desc("Integer convs that fit run on tensor cores "
                                           "(mma.sync s8); the rest stay SIMT"),

@@ -213,8 +213,21 @@ struct TileConfig {
   /// make the epilogue's column reads (a gemm's) 2-way instead of 32-way
   /// bank conflicts and keep the fragments' 8-byte stores aligned.
   int64_t cPitch() const { return bn + 2; }
+  /// wgmma with K steps of 128 bytes: the stages are rows of 128 bytes in
+  /// the 128-byte swizzle that TMA writes (CU_TENSOR_MAP_SWIZZLE_128B) and
+  /// wgmma's descriptors read, 1024-byte aligned; operands that are plain
+  /// [rows, K] matrices are loaded by TMA, completing on one mbarrier per
+  /// stage (docs/codegen.md, "TMA").
+  bool swizzle128() const { return wgmma && bk == 128; }
+  /// Bytes of the stages, or of the C tile that takes their place.
+  int64_t stagingBytes() const { return std::max(stages * (bm + bn) * bk, bm * cPitch() * 4); }
+  /// Where the stages' mbarriers (8 bytes each) follow them, from the
+  /// 1024-byte aligned start.
+  int64_t barrierOffset() const { return (stagingBytes() + 7) / 8 * 8; }
+  /// The dynamic shared memory a block asks for: with the 128-byte swizzle,
+  /// up to 1023 bytes to align the start and the mbarriers after the stages.
   int64_t sharedBytes() const {
-    return std::max(stages * (bm + bn) * bk, bm * cPitch() * 4);
+    return swizzle128() ? 1024 + barrierOffset() + 8 * stages : stagingBytes();
   }
   /// Registers per thread (PTX .maxnreg). With only .maxntid, ptxas for
   /// sm_90 aims at occupancy, caps the kernels near 72 registers and spills.

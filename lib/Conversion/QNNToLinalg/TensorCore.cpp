@@ -190,6 +190,32 @@ LogicalResult buildMMA(OpBuilder &b, Location loc, ValueRange captured,
   return success();
 }
 
+/// The tensor map TMA reads the row-major [rows, cols] int8 matrix `flat`
+/// (a 1-D view) through, in boxes of `boxRows` rows x 128 bytes with the
+/// 128-byte swizzle and zeros out of bounds, as the memref<128xi8> the
+/// kernel takes: the 128-byte CUtensorMap in device memory. The
+/// nvgpu.tma.create.descriptor op names the matrix and the box; the bundle
+/// writer turns it into a tensor map the runtime encodes once per session
+/// (docs/bundle-format.md), so the cast to memref<128xi8> never runs.
+Value tensorMapOf(OpBuilder &b, Location loc, Value flat, int64_t rows, int64_t cols,
+                  int64_t boxRows) {
+  MLIRContext *ctx = b.getContext();
+  Type i8 = b.getI8Type();
+  Value matrix = memref::ExpandShapeOp::create(b, loc, MemRefType::get({rows, cols}, i8), flat,
+                                               SmallVector<ReassociationIndices>{{0, 1}});
+  Value unranked =
+      memref::CastOp::create(b, loc, UnrankedMemRefType::get(i8, Attribute()), matrix);
+  auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto type = nvgpu::TensorMapDescriptorType::get(
+      ctx, MemRefType::get({boxRows, 128}, i8, MemRefLayoutAttrInterface{}, workgroup),
+      nvgpu::TensorMapSwizzleKind::SWIZZLE_128B, nvgpu::TensorMapL2PromoKind::L2PROMO_NONE,
+      nvgpu::TensorMapOOBKind::OOB_ZERO, nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
+  Value descriptor = nvgpu::TmaCreateDescriptorOp::create(
+      b, loc, type, unranked, ValueRange{cI(b, loc, boxRows), cI(b, loc, 128)});
+  return UnrealizedConversionCastOp::create(b, loc, MemRefType::get({128}, i8), descriptor)
+      .getResult(0);
+}
+
 struct Geometry {
   int64_t n, cin, h, w, cout, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw;
   int64_t P() const { return n * oh * ow; }
@@ -213,8 +239,9 @@ std::optional<std::string> qopt::lowering::TileConfig::invalid() const {
   if (wgmma) {
     if (!(bm == 64 || bm == 128 || bm == 256) || wm != 64 || wn != bn)
       return "wgmma tiles are 64, 128 or 256 rows of warpgroups of 64 x BN (WMxWN = 64xBN)";
-    if (!(bn == 64 || bn == 128 || bn == 256) || !(bk == 32 || bk == 64))
-      return "wgmma tiles are 64, 128 or 256 columns wide with K steps of 32 or 64";
+    if (!(bn == 64 || bn == 128 || bn == 256) || !(bk == 32 || bk == 64 || bk == 128))
+      return "wgmma tiles are 64, 128 or 256 columns wide with K steps of 32, 64 or 128 "
+             "(128: TMA and the 128-byte swizzle)";
     if (stages < 2 || stages > 6)
       return "2 to 6 stages";
     if (sharedBytes() + 16 > kMaxSharedBytesSm90)
@@ -331,15 +358,18 @@ LogicalResult qopt::lowering::readTileFile(StringRef path, bool wgmma, TileChoic
 
 TileConfig qopt::lowering::chooseWgmmaTileConfig(int64_t m, int64_t p, bool contiguousX) {
   // Two warpgroups of m64n128 where there are 128 channels, one otherwise;
-  // 4 stages of 64-byte K steps (64 KiB at 128x128) keep three steps in
-  // flight while one is multiplied. A byte-wise gather keeps its addresses
+  // 4 stages keep two steps in flight while one is multiplied and the
+  // wgmma of the one before still reads its stage. A byte-wise gather keeps its addresses
   // live, and one warpgroup (128 threads) stages a whole tile: 64x64 with K
   // steps of 32 and 3 stages is what fits 168 registers without spills.
   TileConfig t;
   t.wgmma = true;
   t.bm = m >= 128 && contiguousX ? 128 : 64;
   t.bn = p <= 64 || !contiguousX ? 64 : 128;
-  t.bk = contiguousX ? 64 : 32;
+  // Contiguous operands take K steps of 128 bytes: the 128-byte swizzle,
+  // TMA for every [rows, K] matrix, half the barriers per K of 64-byte
+  // steps (4 stages of 128x128: 128 KiB).
+  t.bk = contiguousX ? 128 : 32;
   t.wm = 64;
   t.wn = t.bn;
   t.stages = contiguousX ? 4 : 3;
@@ -393,6 +423,10 @@ struct TileKernel {
   /// point) batches * P more, one per row.
   int64_t batches = 1;
   Value rowOffT = {};
+  /// The tensor maps of the operands TMA loads (tmaW(), tmaX()): host
+  /// memref<128xi8> values standing for the 128-byte CUtensorMap the runtime
+  /// encodes in device memory (see tensorMapOf); null otherwise.
+  Value wMap = {}, xMap = {};
 
   int64_t M() const { return g.cout; }
   int64_t P() const { return g.P(); }
@@ -410,6 +444,19 @@ struct TileKernel {
   /// NHWC gather needs it; a byte-wise gather takes (ci, ky, kx) in either
   /// layout, so the weights keep the program's order.
   bool tapMajorK() const { return x == XForm::NHWC && g.cin % 16 == 0; }
+  /// im2col(X) is X itself, a row-major [P, K] matrix: a gemm's rows, or
+  /// the NHWC input of a 1x1, stride-1 conv without padding.
+  bool xIsMatrix() const {
+    return x == XForm::Rows ||
+           (x == XForm::NHWC && g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 &&
+            g.ph == 0 && g.pw == 0 && g.oh == g.h && g.ow == g.w);
+  }
+  /// Operands that TMA loads (sm_90a, K steps of 128 bytes): row-major
+  /// [rows, K] matrices whose row pitch K is a multiple of 16 bytes, as a
+  /// tensor map requires. The others are staged by the threads.
+  bool tmaW() const { return t.swizzle128() && vectorW(); }
+  bool tmaX() const { return t.swizzle128() && xIsMatrix() && K() % 16 == 0; }
+  bool threadsStage() const { return !(tmaW() && tmaX()); }
 
   struct Coords {
     Value p0, m0, wmRow, wnRow;
@@ -598,10 +645,33 @@ struct TileKernel {
         memref::StoreOp::create(sb, loc, v, dst, stageIndex(sb, buf, r, c));
       });
     };
-    if (vectorW())
+    // What TMA writes for a box of `rows` rows from row batch * limit + r0 of
+    // the [batches * limit, K] matrix: zeros past its last row and past K.
+    // On the GPU thread 0 issues it (issueTma); the host emulates it here.
+    auto tmaTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit) {
+      if (gpu)
+        return;
+      perThread(b, tid, rows * chunksPerRow, [&](OpBuilder &sb, Value e) {
+        Body s{sb, loc};
+        Offsets o = offsets(sb);
+        Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow));
+        Value c = arith::MulIOp::create(
+            sb, loc, arith::RemUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow)),
+            cI(sb, loc, 16));
+        Value row = o.add(o.add(batch ? o.mul(o.of(batch), limit) : o.c(0), o.of(r0)), o.of(r));
+        Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
+        Value ok = s.andi(o.lt(row, batches * limit), o.lt(k, K()));
+        copy16(sb, gpu, src, o.add(o.mul(row, K()), k), ok, dst, buf, r, c);
+      });
+    };
+    if (tmaW())
+      tmaTile(wFlat, sA, m0, t.bm, M());
+    else if (vectorW())
       vectorTile(wFlat, sA, m0, t.bm, M());
     else
       byteTile(wFlat, sA, m0, t.bm, M());
+    if (tmaX())
+      return tmaTile(xFlat, sB, p0, t.bn, P());
     if (x == XForm::Rows) {
       // Rows of the activation matrix: no padding; past P or K reads 0.
       if (vectorX())
@@ -753,15 +823,26 @@ struct TileKernel {
   /// rows, each 8 rows x 16 bytes per 16-byte column of K (core matrices),
   /// byte offset (r/8)*8*bk + (k/16)*128 + (r%8)*16 + k%16, i.e. the index
   /// [r/8, k/16, r%8, k%16] of a [rows/8, bk/16, 8, 16] view.
+  /// With the 128-byte swizzle a stage is rows of 128 bytes, and the
+  /// 16-byte chunk c of row r sits at chunk c ^ (r % 8): byte offset
+  /// r*128 + ((k/16) ^ (r%8))*16 + k%16, the layout TMA writes with
+  /// CU_TENSOR_MAP_SWIZZLE_128B (index [r, chunk, k%16] of [rows, 8, 16]).
   SmallVector<Value> stageIndex(OpBuilder &b, Value stage, Value r, Value k) const {
     if (!t.wgmma)
       return {stage, r, k};
     AffineExpr d = b.getAffineDimExpr(0);
+    if (t.swizzle128()) {
+      Value chunk = arith::XOrIOp::create(b, loc, affineOf(b, loc, d.floorDiv(16), k),
+                                          affineOf(b, loc, d % 8, r));
+      return {stage, r, chunk, affineOf(b, loc, d % 16, k)};
+    }
     return {stage, affineOf(b, loc, d.floorDiv(8), r), affineOf(b, loc, d.floorDiv(16), k),
             affineOf(b, loc, d % 8, r), affineOf(b, loc, d % 16, k)};
   }
 
   MemRefType stagingType(Type i8, int64_t rows, Attribute space) const {
+    if (t.swizzle128())
+      return MemRefType::get({t.stages, rows, 8, 16}, i8, MemRefLayoutAttrInterface{}, space);
     if (t.wgmma)
       return MemRefType::get({t.stages, rows / 8, t.bk / 16, 8, 16}, i8,
                              MemRefLayoutAttrInterface{}, space);
@@ -777,6 +858,9 @@ struct TileKernel {
   struct Frame {
     gpu::LaunchOp launch;
     Value dyn, sA, sB, sC;
+    /// The shared-window address (i64) where the views start: the dynamic
+    /// buffer's, rounded up to 1024 bytes for the 128-byte swizzle.
+    Value base;
     Block *body() { return &launch.getBody().front(); }
   };
   Frame openKernel(OpBuilder &b) const {
@@ -800,8 +884,26 @@ struct TileKernel {
     // qopt-shared-memory-space turns it into PTX .maxnreg.
     dynOp->setAttr(kRegisterBudgetAttr, b.getI32IntegerAttr(t.registerBudget()));
     f.dyn = dynOp;
+    Type i64 = kb.getI64Type();
+    if (t.wgmma)
+      f.base = arith::IndexCastUIOp::create(
+          kb, loc, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, loc, f.dyn));
+    // TMA's 128-byte swizzle repeats every 1024 bytes and wgmma's descriptors
+    // assume it starts there: the views begin at the next multiple of 1024
+    // (the launch asks for 1024 bytes more).
+    Value shift;
+    if (t.swizzle128()) {
+      Value pad = arith::AndIOp::create(
+          kb, loc,
+          arith::SubIOp::create(kb, loc, arith::ConstantIntOp::create(kb, loc, i64, 0), f.base),
+          arith::ConstantIntOp::create(kb, loc, i64, 1023));
+      f.base = arith::AddIOp::create(kb, loc, f.base, pad);
+      shift = arith::IndexCastUIOp::create(kb, loc, kb.getIndexType(), pad);
+    }
     auto view = [&](MemRefType type, int64_t offset) -> Value {
-      return memref::ViewOp::create(kb, loc, type, f.dyn, cI(kb, loc, offset), ValueRange{});
+      return memref::ViewOp::create(
+          kb, loc, type, f.dyn, shift ? offsetBy(kb, loc, shift, offset) : cI(kb, loc, offset),
+          ValueRange{});
     };
     f.sA = view(stagingType(i8, t.bm, workgroup), 0);
     f.sB = view(stagingType(i8, t.bn, workgroup), t.stages * t.bm * t.bk);
@@ -887,7 +989,7 @@ struct TileKernel {
     MLIRContext *ctx = b.getContext();
     Type i32 = b.getI32Type(), i64 = b.getI64Type();
     Frame f = openKernel(b);
-    Value dyn = f.dyn, sA = f.sA, sB = f.sB, sC = f.sC;
+    Value sA = f.sA, sB = f.sB, sC = f.sC, base = f.base;
     OpBuilder kb = OpBuilder::atBlockEnd(f.body());
     const int64_t aBytes = t.stages * t.bm * t.bk;
     Value tid = gpu::ThreadIdOp::create(kb, loc, gpu::Dimension::x);
@@ -895,18 +997,110 @@ struct TileKernel {
     Value by = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::y);
     Value bz = gpu::BlockIdOp::create(kb, loc, gpu::Dimension::z);
     Coords c = coords(kb, bx, by, tid, bz);
-    for (int64_t s = 0; s < t.prefetch(); ++s) {
-      stage(kb, /*gpu=*/true, tid, c.p0, c.m0, c.batch, cI(kb, loc, s), sA, sB);
-      NVVM::CpAsyncCommitGroupOp::create(kb, loc);
-    }
-    // Descriptor: ((address & 0x3FFFF) >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32,
-    // with LBO = 128 (the next 16 bytes of K) and SBO = 8 * bk (the next 8 rows).
-    Value base = arith::IndexCastUIOp::create(
-        kb, loc, i64, memref::ExtractAlignedPointerAsIndexOp::create(kb, loc, dyn));
-    const uint64_t fixedBits = (uint64_t(128 >> 4) << 16) | (uint64_t((8 * t.bk) >> 4) << 32);
     auto c64 = [&](OpBuilder &ob, int64_t v) -> Value {
       return arith::ConstantIntOp::create(ob, loc, i64, v);
     };
+    auto c32 = [&](OpBuilder &ob, int64_t v) -> Value {
+      return arith::ConstantIntOp::create(ob, loc, i32, v);
+    };
+    auto i32Of = [&](OpBuilder &ob, Value index) -> Value {
+      return arith::IndexCastUIOp::create(ob, loc, i32, index);
+    };
+    auto shared = [&](OpBuilder &ob, Value offset) -> Value { // base + offset as ptr<3>
+      return LLVM::IntToPtrOp::create(ob, loc, LLVM::LLVMPointerType::get(ctx, 3),
+                                      arith::AddIOp::create(ob, loc, base, offset),
+                                      LLVM::DereferenceableAttr());
+    };
+    // Stage slot of K step `step`, as an i64 byte multiplier.
+    auto slotOf = [&](OpBuilder &ob, Value step) -> Value {
+      return arith::IndexCastUIOp::create(
+          ob, loc, i64, affineOf(ob, loc, ob.getAffineDimExpr(0) % t.stages, step));
+    };
+    // The full mbarrier of a stage slot: TMA's bytes for the step in it
+    // have landed when its phase completes.
+    auto fullBarrier = [&](OpBuilder &ob, Value slot) -> Value {
+      return shared(ob, arith::AddIOp::create(ob, loc, c64(ob, t.barrierOffset()),
+                                              arith::MulIOp::create(ob, loc, slot, c64(ob, 8))));
+    };
+    const bool tma = tmaW() || tmaX();
+    auto mapPointer = [&](OpBuilder &ob, Value map) -> Value {
+      return LLVM::IntToPtrOp::create(
+          ob, loc, LLVM::LLVMPointerType::get(ctx),
+          arith::IndexCastUIOp::create(ob, loc, i64,
+                                       memref::ExtractAlignedPointerAsIndexOp::create(ob, loc, map)),
+          LLVM::DereferenceableAttr());
+    };
+    // Thread 0 issues step `step`'s TMA loads, if it is a real step: the
+    // full mbarrier of its slot expects their bytes (whole boxes, zeros
+    // past the matrix included), and each box lands in its stage.
+    auto issueTma = [&](OpBuilder &ob, Value step) {
+      if (!tma)
+        return;
+      Value first = arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::eq, tid, cI(ob, loc, 0));
+      Value real = arith::CmpIOp::create(ob, loc, arith::CmpIPredicate::ult, step,
+                                            cI(ob, loc, kSteps()));
+      auto guard = scf::IfOp::create(ob, loc, arith::AndIOp::create(ob, loc, first, real),
+                                     /*withElseRegion=*/false);
+      OpBuilder gb = guard.getThenBodyBuilder();
+      Value slot = slotOf(gb, step);
+      Value bar = fullBarrier(gb, slot);
+      int64_t bytes = (tmaW() ? t.bm : 0) * t.bk + (tmaX() ? t.bn : 0) * t.bk;
+      NVVM::MBarrierArriveExpectTxOp::create(gb, loc, Type(), bar, c32(gb, bytes),
+                                             NVVM::MemScopeKind::CTA, /*relaxed=*/false,
+                                             Value());
+      Value k0 = i32Of(gb, arith::MulIOp::create(gb, loc, step, cI(gb, loc, t.bk)));
+      auto load = [&](Value map, int64_t stageBase, int64_t rows, Value r0, int64_t limit) {
+        Value at = arith::AddIOp::create(
+            gb, loc, c64(gb, stageBase),
+            arith::MulIOp::create(gb, loc, slot, c64(gb, rows * t.bk)));
+        Value dst = LLVM::AddrSpaceCastOp::create(
+            gb, loc, LLVM::LLVMPointerType::get(ctx, 7), shared(gb, at));
+        // Row coordinate in the [batches * limit, K] matrix.
+        Value row = c.batch ? arith::AddIOp::create(
+                                  gb, loc, arith::MulIOp::create(gb, loc, c.batch, cI(gb, loc, limit)), r0)
+                                  .getResult()
+                            : r0;
+        NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+            gb, loc, dst, mapPointer(gb, map), ValueRange{k0, i32Of(gb, row)}, bar,
+            ValueRange{}, Value(), Value(), NVVM::TMALoadMode::TILE, /*isCTAOnly=*/false,
+            NVVM::CTAGroupKindAttr(), Value());
+      };
+      if (tmaW())
+        load(wMap, 0, t.bm, c.m0, M());
+      if (tmaX())
+        load(xMap, aBytes, t.bn, c.p0, P());
+    };
+    if (tma) {
+      // Thread 0 sets up one mbarrier per stage (one arrival: its own, with
+      // the bytes it expects) and acquires the tensor maps, which the host
+      // wrote through the generic proxy, for the tensormap proxy.
+      Value first = arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq, tid, cI(kb, loc, 0));
+      auto init = scf::IfOp::create(kb, loc, first, /*withElseRegion=*/false);
+      OpBuilder ib = init.getThenBodyBuilder();
+      for (int64_t s = 0; s < t.stages; ++s)
+        NVVM::MBarrierInitOp::create(ib, loc, fullBarrier(ib, c64(ib, s)), c32(ib, 1), Value());
+      NVVM::FenceMbarrierInitOp::create(ib, loc);
+      for (Value map : {wMap, xMap})
+        if (map)
+          NVVM::FenceProxyAcquireOp::create(ib, loc, NVVM::MemScopeKind::SYS,
+                                            mapPointer(ib, map), c32(ib, 128));
+      gpu::BarrierOp::create(kb, loc);
+    }
+    for (int64_t s = 0; s < t.prefetch(); ++s) {
+      if (threadsStage()) {
+        stage(kb, /*gpu=*/true, tid, c.p0, c.m0, c.batch, cI(kb, loc, s), sA, sB);
+        NVVM::CpAsyncCommitGroupOp::create(kb, loc);
+      }
+      issueTma(kb, cI(kb, loc, s));
+    }
+    // Descriptor: ((address & 0x3FFFF) >> 4) | (LBO >> 4) << 16 | (SBO >> 4) << 32
+    // | swizzle << 62. No swizzle: LBO = 128 (the next 16 bytes of K), SBO =
+    // 8 * bk (the next 8 rows). 128-byte swizzle: LBO unused (1), SBO = 1024
+    // (8 rows of 128 bytes), swizzle mode 1.
+    const uint64_t fixedBits =
+        t.swizzle128()
+            ? (uint64_t(1) << 16) | (uint64_t(1024 >> 4) << 32) | (uint64_t(1) << 62)
+            : (uint64_t(128 >> 4) << 16) | (uint64_t((8 * t.bk) >> 4) << 32);
     auto descriptor = [&](OpBuilder &ob, Value offset) -> Value {
       Value address = arith::AddIOp::create(ob, loc, base, offset);
       Value bits = arith::ShRUIOp::create(
@@ -928,10 +1122,19 @@ struct TileKernel {
       // ks - 1 - pending finish (each waited for it at the end of its
       // previous iteration): that step's stage takes step ks + prefetch,
       // staged while this step's wgmma (and the pending one) run.
-      NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.cpAsyncWait());
-      NVVM::FenceProxyOp::create(
-          lb, loc, NVVM::ProxyKindAttr::get(ctx, NVVM::ProxyKind::async_shared),
-          NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+      if (threadsStage()) {
+        NVVM::CpAsyncWaitGroupOp::create(lb, loc, t.cpAsyncWait());
+        NVVM::FenceProxyOp::create(
+            lb, loc, NVVM::ProxyKindAttr::get(ctx, NVVM::ProxyKind::async_shared),
+            NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+      }
+      // Step ks's TMA boxes have landed once its slot's mbarrier completes
+      // the phase of its (ks / S)-th use.
+      if (tma) {
+        Value parity = i32Of(lb, affineOf(lb, loc, lb.getAffineDimExpr(0).floorDiv(t.stages) % 2, ks));
+        NVVM::MBarrierTryWaitParityOp::create(lb, loc, fullBarrier(lb, slotOf(lb, ks)), parity,
+                                              c32(lb, 1000000));
+      }
       gpu::BarrierOp::create(lb, loc);
       Value buf = arith::IndexCastUIOp::create(
           lb, loc, i64, affineOf(lb, loc, lb.getAffineDimExpr(0) % t.stages, ks));
@@ -943,8 +1146,10 @@ struct TileKernel {
       NVVM::WgmmaFenceAlignedOp::create(lb, loc);
       Value acc = kLoop.getRegionIterArgs()[0];
       for (int64_t kk = 0; kk < t.bk / 32; ++kk) {
-        // A K step of 32 is two 16-byte columns of core matrices: 256 bytes.
-        Value step = c64(lb, kk * 256);
+        // A K step of 32 is two 16-byte columns of core matrices (256
+        // bytes); in a swizzled row of 128 bytes, the next 32 bytes of the
+        // row (the hardware applies the XOR).
+        Value step = c64(lb, kk * (t.swizzle128() ? 32 : 256));
         acc = NVVM::WgmmaMmaAsyncOp::create(
             lb, loc, accType, acc,
             descriptor(lb, arith::AddIOp::create(lb, loc, aStage, step)),
@@ -956,9 +1161,12 @@ struct TileKernel {
             NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::satfinite));
       }
       NVVM::WgmmaGroupSyncAlignedOp::create(lb, loc);
-      stage(lb, /*gpu=*/true, tid, c.p0, c.m0, c.batch,
-            affineOf(lb, loc, lb.getAffineDimExpr(0) + t.prefetch(), ks), sA, sB);
-      NVVM::CpAsyncCommitGroupOp::create(lb, loc);
+      Value next = affineOf(lb, loc, lb.getAffineDimExpr(0) + t.prefetch(), ks);
+      if (threadsStage()) {
+        stage(lb, /*gpu=*/true, tid, c.p0, c.m0, c.batch, next, sA, sB);
+        NVVM::CpAsyncCommitGroupOp::create(lb, loc);
+      }
+      issueTma(lb, next);
       NVVM::WgmmaWaitGroupSyncOp::create(lb, loc, t.wgmmaPending());
       scf::YieldOp::create(lb, loc, acc);
     }
@@ -1097,11 +1305,17 @@ struct TileKernel {
         groups[1].push_back(d);
       return memref::CollapseShapeOp::create(ob, loc, stage, groups).getResult();
     };
+    // The operands TMA loads land when their step's mbarrier completes, the
+    // others when cp.async.wait_group retires their group: `tmaLoaded`
+    // picks one kind, none for both.
     auto forSlot = [&](OpBuilder &ob, Value step,
-                       llvm::function_ref<void(OpBuilder &, Value, Value, Value, Value)> body) {
+                       llvm::function_ref<void(OpBuilder &, Value, Value, Value, Value)> body,
+                       std::optional<bool> tmaLoaded = std::nullopt) {
       Value slot = arith::RemUIOp::create(ob, loc, step, cI(ob, loc, t.stages));
-      for (auto [stage, shadow, rows] :
-           {std::make_tuple(sA, shadowA, t.bm), std::make_tuple(sB, shadowB, t.bn)}) {
+      for (auto [stage, shadow, rows, viaTma] :
+           {std::make_tuple(sA, shadowA, t.bm, tmaW()), std::make_tuple(sB, shadowB, t.bn, tmaX())}) {
+        if (tmaLoaded && *tmaLoaded != viaTma)
+          continue;
         auto [eb, e] = loop(ob, rows * t.bk);
         body(eb, flat(eb, stage), flat(eb, shadow), slot, e);
       }
@@ -1117,12 +1331,15 @@ struct TileKernel {
                                 ValueRange{slot, e});
       });
     };
-    auto land = [&](OpBuilder &ob, Value step) {
-      forSlot(ob, step, [&](OpBuilder &eb, Value real, Value shadow, Value slot, Value e) {
-        memref::StoreOp::create(eb, loc,
-                                memref::LoadOp::create(eb, loc, shadow, ValueRange{slot, e}),
-                                real, ValueRange{slot, e});
-      });
+    auto land = [&](OpBuilder &ob, Value step, bool tmaLoaded) {
+      forSlot(
+          ob, step,
+          [&](OpBuilder &eb, Value real, Value shadow, Value slot, Value e) {
+            memref::StoreOp::create(eb, loc,
+                                    memref::LoadOp::create(eb, loc, shadow, ValueRange{slot, e}),
+                                    real, ValueRange{slot, e});
+          },
+          tmaLoaded);
     };
     // Each warp's (warpgroup's) tile of step j: the product mma.sync
     // (wgmma) computes.
@@ -1170,7 +1387,9 @@ struct TileKernel {
       Value to = affineOf(kb, loc, d + (t.prefetch() - inFlight), ks);
       auto landLoop = scf::ForOp::create(kb, loc, from, to, cI(kb, loc, 1));
       OpBuilder lb = OpBuilder::atBlockBegin(landLoop.getBody());
-      land(lb, landLoop.getInductionVar());
+      land(lb, landLoop.getInductionVar(), /*tmaLoaded=*/false);
+      // Step ks's TMA boxes: its mbarrier wait.
+      land(kb, ks, /*tmaLoaded=*/true);
     }
     issue(kb, arith::AddIOp::create(kb, loc, ks, cI(kb, loc, t.prefetch())));
     if (const int64_t pending = t.wgmmaPending()) {
@@ -1376,6 +1595,12 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
   if (std::optional<std::string> why = t.invalid())
     return op->emitError() << "tensor-core tile " << t.str() << ": " << *why, failure();
   kernel.t = t;
+  if (!emulate) {
+    if (kernel.tmaW())
+      kernel.wMap = tensorMapOf(b, loc, wFlat, kernel.batches * M, K, t.bm);
+    if (kernel.tmaX())
+      kernel.xMap = tensorMapOf(b, loc, xFlat, kernel.batches * g.P(), K, t.bn);
+  }
   // What was decided, for `qopt-compile --remarks` (and bench/autotune.py,
   // which keys its tile file by the shape printed here).
   op->emitRemark() << "tensor-core kernel " << shape
@@ -1383,9 +1608,13 @@ FailureOr<Value> buildTensorCoreKernel(OpBuilder &b, Operation *op, Value xTenso
                    << "output channels x pixels x taps)"
                    << ": " << (t.wgmma ? "wgmma" : "mma.sync") << " tile " << t.str() << " from "
                    << source << "; activations "
-                   << (kernel.vectorX() ? "by 16-byte cp.async" : "gathered byte by byte")
+                   << (kernel.tmaX()      ? "by TMA"
+                       : kernel.vectorX() ? "by 16-byte cp.async"
+                                          : "gathered byte by byte")
                    << ", weights "
-                   << (kernel.vectorW() ? "by 16-byte cp.async" : "gathered byte by byte")
+                   << (kernel.tmaW()      ? "by TMA"
+                       : kernel.vectorW() ? "by 16-byte cp.async"
+                                          : "gathered byte by byte")
                    << (fused && !fused->ops.empty()
                            ? llvm::formatv("; {0} elementwise op{1} in the epilogue",
                                            fused->ops.size(), fused->ops.size() == 1 ? "" : "s")

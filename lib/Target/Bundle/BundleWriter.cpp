@@ -19,6 +19,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -207,6 +208,15 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
     uint64_t copyBytes = 0;
   };
   std::vector<PendingStep> steps;
+  // Tensor maps (TMA): the matrix each describes and its box.
+  struct PendingTensorMap {
+    Location2 buffer;
+    uint64_t rows, rowBytes, pitch;
+    uint32_t boxRows, boxBytes;
+    uint8_t swizzle;
+  };
+  std::vector<PendingTensorMap> tensorMaps;
+  llvm::DenseMap<Value, uint32_t> mapOf; // descriptor value -> tensor map number
   llvm::StringMap<size_t> moduleIndex;
   std::vector<std::string> moduleOrder;
 
@@ -264,6 +274,43 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       where[op.getResult(0)] = location;
       continue;
     }
+    if (auto desc = dyn_cast<nvgpu::TmaCreateDescriptorOp>(op)) {
+      // A tensor map of a row-major int8 matrix: the ranked view that was
+      // cast to the descriptor's unranked operand says its rows and columns.
+      auto cast = desc.getTensor().getDefiningOp<memref::CastOp>();
+      auto matrix = cast ? dyn_cast<MemRefType>(cast.getSource().getType()) : MemRefType();
+      auto it = where.find(desc.getTensor());
+      if (!matrix || it == where.end() || matrix.getRank() != 2 || !matrix.hasStaticShape() ||
+          !matrix.getLayout().isIdentity() || !matrix.getElementType().isInteger(8))
+        return errorAt(&op, "bundle writer: a tensor map must describe a bundle buffer viewed "
+                            "as a static row-major 2-D int8 matrix");
+      nvgpu::TensorMapDescriptorType type = desc.getTensorMap().getType();
+      MemRefType box = type.getTensor();
+      if (box.getRank() != 2 || type.getInterleave() != nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE ||
+          type.getOob() != nvgpu::TensorMapOOBKind::OOB_ZERO)
+        return errorAt(&op, "bundle writer: tensor maps are 2-D boxes, not interleaved, with "
+                            "zeros out of bounds");
+      PendingTensorMap m;
+      m.buffer = it->second;
+      m.rows = matrix.getDimSize(0);
+      m.rowBytes = m.pitch = matrix.getDimSize(1);
+      m.boxRows = box.getDimSize(0);
+      m.boxBytes = box.getDimSize(1);
+      m.swizzle = (uint8_t)type.getSwizzle();
+      mapOf[desc.getTensorMap()] = tensorMaps.size();
+      tensorMaps.push_back(m);
+      continue;
+    }
+    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op)) {
+      // The descriptor as the kernels' memref<128xi8> argument.
+      auto it = cast->getNumOperands() == 1 && cast->getNumResults() == 1
+                    ? mapOf.find(cast.getOperand(0))
+                    : mapOf.end();
+      if (it == mapOf.end())
+        return errorAt(&op, "bundle writer: unsupported host op 'builtin.unrealized_conversion_cast'");
+      where[cast.getResult(0)] = {qbin::BufferKind::TensorMap, it->second, 0};
+      continue;
+    }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       auto src = where.find(copy.getSource()), dst = where.find(copy.getTarget());
       if (src == where.end() || dst == where.end())
@@ -314,6 +361,9 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
             return errorAt(&op, "bundle writer: kernel arguments must have the identity layout "
                                 "(bare pointers)");
           useAt(it->second, pos);
+          // The matrix a tensor map describes is read by this launch.
+          if (it->second.kind == qbin::BufferKind::TensorMap)
+            useAt(tensorMaps[it->second.index].buffer, pos);
           s.args.push_back({it->second, 0});
           continue;
         }
@@ -530,6 +580,20 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       return llvm::createStringError("cannot serialize the qnn program");
     programIR.assign(bytes.begin(), bytes.end());
   }
+  // Tensor maps: their buffers at final arena offsets.
+  fb::Offset<fb::Vector<fb::Offset<qbin::TensorMap>>> mapsOffset = 0;
+  if (!tensorMaps.empty()) {
+    std::vector<fb::Offset<qbin::TensorMap>> maps;
+    for (const PendingTensorMap &m : tensorMaps) {
+      const Location2 &l = m.buffer;
+      qbin::BufferRef ref(l.kind, l.kind == qbin::BufferKind::Arena ? 0 : l.index,
+                          l.kind == qbin::BufferKind::Arena ? allocs[l.index].offset + l.offset
+                                                            : l.offset);
+      maps.push_back(qbin::CreateTensorMap(fbb, &ref, m.rows, m.rowBytes, m.pitch, m.boxRows,
+                                           m.boxBytes, m.swizzle));
+    }
+    mapsOffset = fbb.CreateVector(maps);
+  }
   std::vector<fb::Offset<fb::String>> targets;
   if (!images.empty())
     for (auto &[chip, ptx] : images.front().ptxByTarget)
@@ -539,7 +603,7 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       *outSpecs, arenaBytes, qbin::kAlignment, fbb.CreateVector(weights),
       fbb.CreateVector(modules), fbb.CreateVector(stepOffsets),
       fbb.CreateVector(programIR), fbb.CreateString(options.sourceModel),
-      fbb.CreateString(options.precision), fbb.CreateVector(programResources));
+      fbb.CreateString(options.precision), fbb.CreateVector(programResources), mapsOffset);
   qbin::FinishBundleBuffer(fbb, root);
 
   std::vector<uint8_t> file(qbin::kHeaderSize + fbb.GetSize());
