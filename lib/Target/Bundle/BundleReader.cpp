@@ -125,6 +125,17 @@ void qopt::describeBundle(const qbin::Bundle *b, llvm::raw_ostream &os, bool ste
   for (const auto *s : *b->steps())
     (s->kind() == qbin::StepKind::Launch ? launches : copies) += 1;
   os << "steps: " << launches << " launches, " << copies << " copies\n";
+  if (const auto *maps = b->tensor_maps()) {
+    // TMA descriptors the runtime encodes per session (sm_90a kernels).
+    os << "tensor maps: " << maps->size() << "\n";
+    if (steps)
+      for (auto [i, m] : llvm::enumerate(*maps))
+        os << llvm::format("  map %zu: ", i) << m->rows() << " x " << m->row_bytes()
+           << " bytes (pitch " << m->pitch() << ") at "
+           << qbin::EnumNameBufferKind(m->buffer()->kind()) << " offset "
+           << m->buffer()->offset() << ", box " << m->box_rows() << " x " << m->box_bytes()
+           << (m->swizzle() == 3 ? ", 128-byte swizzle" : "") << "\n";
+  }
   os << "program: " << (b->program_ir() ? b->program_ir()->size() : 0) << " bytes of qnn IR\n";
   if (!steps)
     return;
