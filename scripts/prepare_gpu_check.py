@@ -54,9 +54,17 @@ GEMMS = [(4096, 4096, 4096), (8192, 8192, 8192), (802816, 64, 576), (200704, 128
 TILE_SWEEP = ["128x128x64/64x32/4", "128x128x64/64x32/2", "64x128x64/32x32/3"]
 TILE_CHECK = ["auto", "128x128x64/64x32/3", "64x128x64/32x32/3", "64x64x64/32x16/3",
               "64x64x32/32x16/2"]
-# The sm_90a (wgmma) kernels: checked under the heuristic's shapes and two more (they run
-# on H100/H200 alone, which is what the device machine lends), timed on every GEMM.
-WGMMA_CHECK = ["auto", "64x64x32/64x64/3", "128x256x64/64x256/3", "256x128x64/64x128/3"]
+# The sm_90a (wgmma) kernels: checked under the heuristic's shapes and more (they run on
+# H100/H200 alone, which is what the device machine lends), timed on every GEMM. K steps of
+# 128 bytes are the TMA kernels (auto picks them for contiguous operands); 32 and 64 the
+# cp.async ones, which tell a TMA fault from a wgmma one.
+WGMMA_CHECK = ["auto", "64x64x128/64x64/3", "128x256x128/64x256/3", "256x128x128/64x128/3",
+               "128x128x64/64x128/4", "64x64x32/64x64/3", "128x256x64/64x256/3",
+               "256x128x64/64x128/3"]
+# sm_90a tiles timed next to the heuristic's at 4096^3 and 8192^3: larger TMA tiles, more
+# stages, and the cp.async kernel the heuristic picked before TMA.
+WGMMA_SWEEP = ["128x256x128/64x256/3", "256x128x128/64x128/3", "128x128x128/64x128/5",
+               "128x128x64/64x128/4"]
 
 
 def run(cmd: list[str]) -> str:
@@ -180,6 +188,12 @@ def main() -> None:
         b = bundle(src, f"gemm-{m}x{n}x{k}-wgmma", ["--target", "sm_90a"])
         benches.append({"what": f"int8 GEMM {m}x{n}x{k}, wgmma (sm_90a)", "bundle": b,
                         "gemm": [m, n, k]})
+        if m == n == k:
+            for tile in WGMMA_SWEEP:
+                b = bundle(src, f"gemm-{m}x{n}x{k}-wgmma-{tile.replace('/', '_')}",
+                           ["--target", "sm_90a", f"--tensor-core-tile={tile}"])
+                benches.append({"what": f"int8 GEMM {m}x{n}x{k}, wgmma tile {tile}",
+                                "bundle": b, "gemm": [m, n, k]})
         if (m, n, k) == (4096, 4096, 4096):
             for tile in TILE_SWEEP:
                 b = bundle(src, f"gemm-{m}x{n}x{k}-{tile.replace('/', '_')}",

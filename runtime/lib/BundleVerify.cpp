@@ -297,19 +297,16 @@ std::string qopt::qbin::verifyBundle(const uint8_t *file, size_t size, VerifiedB
       buffer = "the weights";
       return {};
     case BufferKind::Input:
-      if (r->index() >= out.inputBytes.size())
-        return "refers to input " + num(r->index()) + ", the bundle has " +
-               num(out.inputBytes.size());
-      limit = out.inputBytes[r->index()];
-      buffer = "its input";
+    case BufferKind::Output: {
+      bool input = r->kind() == BufferKind::Input;
+      const std::vector<uint64_t> &sizes = input ? out.inputBytes : out.outputBytes;
+      if (r->index() >= sizes.size())
+        return std::string("refers to ") + (input ? "input " : "output ") + num(r->index()) +
+               ", the bundle has " + num(sizes.size());
+      limit = sizes[r->index()];
+      buffer = input ? "its input" : "its output";
       return {};
-    case BufferKind::Output:
-      if (r->index() >= out.outputBytes.size())
-        return "refers to output " + num(r->index()) + ", the bundle has " +
-               num(out.outputBytes.size());
-      limit = out.outputBytes[r->index()];
-      buffer = "its output";
-      return {};
+    }
     default:
       return "is not a buffer (kind " + num((unsigned)r->kind()) + ")";
     }

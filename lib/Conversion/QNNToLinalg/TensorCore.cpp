@@ -611,8 +611,13 @@ struct TileKernel {
     auto batchBase = [&](const Offsets &o, int64_t size) -> Value {
       return batch ? o.mul(o.of(batch), size) : o.c(0);
     };
-    // A row-major [rows, K] operand (W, or A of a gemm) as 16-byte copies.
-    auto vectorTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit) {
+    // A row-major [rows, K] operand (W, or A of a gemm) as 16-byte copies;
+    // rows past `limit` read zeros. With `tmaBox`, what a TMA box of the
+    // [batches * limit, K] matrix holds instead (the host's emulation of
+    // issueTma): the rows from batch * limit + r0 on, zeros past the last
+    // row, so a batch's tile may read the next batch's first rows.
+    auto vectorTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit,
+                          bool tmaBox = false) {
       perThread(b, tid, rows * chunksPerRow, [&](OpBuilder &sb, Value e) {
         Body s{sb, loc};
         Offsets o = offsets(sb);
@@ -621,10 +626,13 @@ struct TileKernel {
             sb, loc, arith::RemUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow)),
             cI(sb, loc, 16));
         Value row = o.add(o.of(r0), o.of(r));
+        Value first = batchBase(o, tmaBox ? limit : limit * K());
+        if (tmaBox)
+          row = o.add(first, row);
         Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
-        Value ok = s.andi(o.lt(row, limit), o.lt(k, K()));
-        copy16(sb, gpu, src, o.add(batchBase(o, limit * K()), o.add(o.mul(row, K()), k)), ok,
-               dst, buf, r, c);
+        Value ok = s.andi(o.lt(row, tmaBox ? batches * limit : limit), o.lt(k, K()));
+        Value off = o.add(o.mul(row, K()), k);
+        copy16(sb, gpu, src, tmaBox ? off : o.add(first, off), ok, dst, buf, r, c);
       });
     };
     // The same operand byte by byte where K is no multiple of 16:
@@ -645,24 +653,10 @@ struct TileKernel {
         memref::StoreOp::create(sb, loc, v, dst, stageIndex(sb, buf, r, c));
       });
     };
-    // What TMA writes for a box of `rows` rows from row batch * limit + r0 of
-    // the [batches * limit, K] matrix: zeros past its last row and past K.
-    // On the GPU thread 0 issues it (issueTma); the host emulates it here.
+    // A TMA operand: thread 0 issues its box on the GPU (issueTma).
     auto tmaTile = [&](Value src, Value dst, Value r0, int64_t rows, int64_t limit) {
-      if (gpu)
-        return;
-      perThread(b, tid, rows * chunksPerRow, [&](OpBuilder &sb, Value e) {
-        Body s{sb, loc};
-        Offsets o = offsets(sb);
-        Value r = arith::DivUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow));
-        Value c = arith::MulIOp::create(
-            sb, loc, arith::RemUIOp::create(sb, loc, e, cI(sb, loc, chunksPerRow)),
-            cI(sb, loc, 16));
-        Value row = o.add(o.add(batch ? o.mul(o.of(batch), limit) : o.c(0), o.of(r0)), o.of(r));
-        Value k = o.add(o.mul(o.of(ks), t.bk), o.of(c));
-        Value ok = s.andi(o.lt(row, batches * limit), o.lt(k, K()));
-        copy16(sb, gpu, src, o.add(o.mul(row, K()), k), ok, dst, buf, r, c);
-      });
+      if (!gpu)
+        vectorTile(src, dst, r0, rows, limit, /*tmaBox=*/true);
     };
     if (tmaW())
       tmaTile(wFlat, sA, m0, t.bm, M());
