@@ -52,7 +52,21 @@ def bundle_seeds(out, tools):
                 sys.exit(f"make_fuzz_seeds: qopt-compile {src} failed:\n"
                          + r.stderr.decode()[-2000:])
             n += 1
-    return n
+    # An sm_90a bundle whose kernel reads both operands through TMA: tensor maps in the
+    # bundle, encoded when the session starts.
+    src = os.path.join(out, "gemm-tma.mlir")
+    with open(src, "w") as f:
+        subprocess.run([sys.executable, os.path.join(ROOT, "test", "Conversion", "Inputs",
+                                                     "gen_tensor_core_case.py"),
+                        "gemm", "40", "64", "32"], stdout=f, check=True)
+    r = subprocess.run([os.path.join(tools, "qopt-compile"), src, "-o",
+                        os.path.join(out, "gemm-tma-sm_90a.qbin"), "--target=sm_90a"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.remove(src)
+    if r.returncode != 0:
+        sys.exit("make_fuzz_seeds: qopt-compile of the TMA gemm failed:\n"
+                 + r.stderr.decode()[-2000:])
+    return n + 1
 
 
 def npy_seeds(out):

@@ -176,6 +176,27 @@ static llvm::Error checkResult(Operation *op, const Tensor &result) {
   return llvm::Error::success();
 }
 
+std::optional<BinaryKind> qopt::ref::binaryKindOf(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::optional<BinaryKind>>(op)
+      .Case([](qnn::AddOp) { return BinaryKind::Add; })
+      .Case([](qnn::SubOp) { return BinaryKind::Sub; })
+      .Case([](qnn::MulOp) { return BinaryKind::Mul; })
+      .Case([](qnn::DivOp) { return BinaryKind::Div; })
+      .Case([](qnn::PowOp) { return BinaryKind::Pow; })
+      .Case([](qnn::MaxOp) { return BinaryKind::Max; })
+      .Case([](qnn::MinOp) { return BinaryKind::Min; })
+      .Case([](qnn::ModOp m) { return m.getFmod() ? BinaryKind::FMod : BinaryKind::Mod; })
+      .Case([](qnn::EqualOp) { return BinaryKind::Equal; })
+      .Case([](qnn::LessOp) { return BinaryKind::Less; })
+      .Case([](qnn::LessOrEqualOp) { return BinaryKind::LessOrEqual; })
+      .Case([](qnn::GreaterOp) { return BinaryKind::Greater; })
+      .Case([](qnn::GreaterOrEqualOp) { return BinaryKind::GreaterOrEqual; })
+      .Case([](qnn::AndOp) { return BinaryKind::And; })
+      .Case([](qnn::OrOp) { return BinaryKind::Or; })
+      .Case([](qnn::XorOp) { return BinaryKind::Xor; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
 Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<Tensor> in) {
   if (isQuantizedEvaluation(op)) {
     auto r = evaluateQuantizedOp(op, in);
@@ -191,25 +212,11 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
   auto unary = [&](UnaryKind k, UnaryParams p = {}) { return ref::unary(k, in[0], p); };
   auto opt = [&](Value v, size_t idx) -> const Tensor * { return v ? &in[idx] : nullptr; };
 
+  std::optional<BinaryKind> binaryKind = binaryKindOf(op);
   Expected<Tensor> result =
+      binaryKind ? binary(*binaryKind) :
       llvm::TypeSwitch<Operation *, Expected<Tensor>>(op)
           .Case([&](qnn::ConstantOp c) { return tensorFromAttr(c.getValue()); })
-          .Case([&](qnn::AddOp) { return binary(BinaryKind::Add); })
-          .Case([&](qnn::SubOp) { return binary(BinaryKind::Sub); })
-          .Case([&](qnn::MulOp) { return binary(BinaryKind::Mul); })
-          .Case([&](qnn::DivOp) { return binary(BinaryKind::Div); })
-          .Case([&](qnn::PowOp) { return binary(BinaryKind::Pow); })
-          .Case([&](qnn::MaxOp) { return binary(BinaryKind::Max); })
-          .Case([&](qnn::MinOp) { return binary(BinaryKind::Min); })
-          .Case([&](qnn::ModOp m) { return binary(m.getFmod() ? BinaryKind::FMod : BinaryKind::Mod); })
-          .Case([&](qnn::EqualOp) { return binary(BinaryKind::Equal); })
-          .Case([&](qnn::LessOp) { return binary(BinaryKind::Less); })
-          .Case([&](qnn::LessOrEqualOp) { return binary(BinaryKind::LessOrEqual); })
-          .Case([&](qnn::GreaterOp) { return binary(BinaryKind::Greater); })
-          .Case([&](qnn::GreaterOrEqualOp) { return binary(BinaryKind::GreaterOrEqual); })
-          .Case([&](qnn::AndOp) { return binary(BinaryKind::And); })
-          .Case([&](qnn::OrOp) { return binary(BinaryKind::Or); })
-          .Case([&](qnn::XorOp) { return binary(BinaryKind::Xor); })
           .Case([&](qnn::WhereOp) { return ref::where(in[0], in[1], in[2], resultShape(op)); })
           .Case([&](qnn::ReluOp) { return unary(UnaryKind::Relu); })
           .Case([&](qnn::SigmoidOp) { return unary(UnaryKind::Sigmoid); })

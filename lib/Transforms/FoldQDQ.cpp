@@ -106,10 +106,13 @@ public:
     });
     collapseStorageRoundTrips();
     llvm::DenseSet<Operation *> erased;
+    SmallVector<DequantizeCastOp> dcasts;
+    getOperation().walk([&](DequantizeCastOp d) { dcasts.push_back(d); });
+    for (DequantizeCastOp d : dcasts)
+      while (foldRegion(d, erased)) {
+      }
     for (Operation *op : candidates) {
       if (erased.contains(op))
-        continue;
-      if (qdq::classify(op) == qdq::OpClass::Table && foldChain(op, erased))
         continue;
       fold(op);
     }
@@ -219,31 +222,27 @@ private:
     return d.getInput();
   }
 
-  /// dcast -> table op -> elementwise steps -> qcast becomes one qnn.lut
-  /// whose table is the float chain evaluated on all 256 input values and
-  /// quantized once. Chains of one op keep their own integer form.
-  bool foldChain(Operation *head, llvm::DenseSet<Operation *> &erased) {
-    auto d = head->getOperand(0).getDefiningOp<DequantizeCastOp>();
-    if (!d)
-      return false;
+  /// dcast -> elementwise region (qdq::TableRegion: ops computing one value
+  /// from the dcast's alone) -> qcast becomes one qnn.lut whose table is the
+  /// region evaluated on every input code and quantized once. A region of
+  /// one op on an 8-bit input keeps that op's own integer form.
+  bool foldRegion(DequantizeCastOp d, llvm::DenseSet<Operation *> &erased) {
     auto inType = dyn_cast<UniformQuantizedType>(elementOf(d.getInput()));
     bool wide = inType && inType.getStorageTypeIntegralWidth() == 16;
     if (!inType || (!is8Bit(inType) && !wide))
       return false;
     // A 16-bit input has no per-op integer form: even a single table op
     // becomes a lut.
-    size_t minLength = wide ? 1 : 2;
-    SmallVector<Operation *> chain = qdq::chainFrom(head);
-    // The chain ends where its value is quantized.
-    while (chain.size() >= minLength) {
-      Value r = chain.back()->getResult(0);
-      if (r.hasOneUse() && isa<QuantizeCastOp>(*r.getUsers().begin()))
-        break;
-      chain.pop_back();
-    }
-    if (chain.size() < minLength)
+    std::optional<qdq::TableRegion> region = qdq::tableRegion(d.getResult(), wide ? 1 : 2);
+    if (!region)
       return false;
-    auto q = cast<QuantizeCastOp>(*chain.back()->getResult(0).getUsers().begin());
+    // The region ends where its value is quantized.
+    Value r = region->output;
+    if (!r.hasOneUse() || !isa<QuantizeCastOp>(*r.getUsers().begin()))
+      return false;
+    ArrayRef<Operation *> chain = region->ops;
+    Operation *head = chain.front();
+    auto q = cast<QuantizeCastOp>(*r.getUsers().begin());
     auto outType = dyn_cast<UniformQuantizedType>(elementOf(q));
     if (!outType || !is8Bit(outType))
       return false;
@@ -262,11 +261,8 @@ private:
     for (int64_t i = 0; i < entries; ++i)
       codes.setFromDouble(i, (double)(qmin + i));
     auto values = ref::dequantizeTensor(codes, *inParams);
-    for (Operation *step : chain) {
-      if (!values)
-        break;
-      values = ref::applyElementwise(step, *values);
-    }
+    if (values)
+      values = qdq::evaluateRegion(*region, d.getResult(), *values);
     if (!values) {
       head->emitRemark() << "chain not folded into a table: " << llvm::toString(values.takeError());
       return false;

@@ -46,6 +46,8 @@ private:
   LogicalResult configure();
   /// Why `op` cannot run in int8, or "" when it can.
   std::string obstacle(Operation *op, bool checkOnly = true);
+  /// --exclude names the op, or it has tensors other than f32.
+  std::string excludedOrWide(Operation *op) const;
   /// Why an add cannot be int8 although each operand can: "" or the reason.
   std::string erasedAddend(Operation *op) const;
   bool hasStats(Value v) const { return v.getDefiningOp<qnn::ConstantOp>() || stats(v); }
@@ -65,6 +67,7 @@ private:
   qopt::quant::CalibrationMethod method = qopt::quant::CalibrationMethod::Percentile;
   qdq::ActivationScheme scheme;
   llvm::DenseMap<Value, Value> dequantized; // value -> its dcast
+  llvm::DenseSet<Operation *> inRegion;     // ops computed by one table
 };
 
 LogicalResult InsertQDQPass::configure() {
@@ -99,20 +102,27 @@ LogicalResult InsertQDQPass::configure() {
   return success();
 }
 
-std::string InsertQDQPass::obstacle(Operation *op, bool checkOnly) {
+std::string InsertQDQPass::excludedOrWide(Operation *op) const {
   StringRef name = qdq::nodeName(op);
   StringRef opName = op->getName().getStringRef();
   for (const std::string &e : exclude)
     if (e == name || e == opName || (opName.consume_front("qnn.") && e == opName))
       return "excluded by --exclude " + e;
-  if (checkOnly && !only.empty() && qdq::classify(op) != qdq::OpClass::SameScale &&
-      !llvm::is_contained(only, name.str()))
-    return "not among the layers selected by --only";
   for (Type t : llvm::concat<Type>(op->getOperandTypes(), op->getResultTypes())) {
     Type elt = getElementTypeOrSelf(t);
     if (isa<FloatType>(elt) && !elt.isF32())
       return "only f32 tensors are quantized";
   }
+  return "";
+}
+
+std::string InsertQDQPass::obstacle(Operation *op, bool checkOnly) {
+  if (std::string why = excludedOrWide(op); !why.empty())
+    return why;
+  StringRef name = qdq::nodeName(op);
+  if (checkOnly && !only.empty() && qdq::classify(op) != qdq::OpClass::SameScale &&
+      !llvm::is_contained(only, name.str()))
+    return "not among the layers selected by --only";
   if (std::string why = qdq::integerFormObstacle(op); !why.empty())
     return why;
   for (Value v : llvm::concat<Value>(op->getOperands(), op->getResults()))
@@ -177,8 +187,8 @@ void InsertQDQPass::quantizeActivation(Value v) {
   Operation *def = v.getDefiningOp();
   bool wideProducer = !def || isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::MatMulOp, qnn::GemmOp,
                                   qnn::AddOp, qnn::MulOp>(def);
-  bool onlyTables = !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *u) {
-    return qdq::classify(u) == qdq::OpClass::Table;
+  bool onlyTables = !v.use_empty() && llvm::all_of(v.getUsers(), [&](Operation *u) {
+    return qdq::classify(u) == qdq::OpClass::Table || inRegion.contains(u);
   });
   if (wideTableInputs && wideProducer && onlyTables)
     qt = qdq::wideTableInputType(
@@ -265,34 +275,47 @@ void InsertQDQPass::runOnOperation() {
       if (isa<FloatType>(getElementTypeOrSelf(v.getType())))
         quantizedValues.insert(v);
   };
-  // A table op and the elementwise steps after it (hard_swish then a scalar
-  // mul and add) become one table: only the chain's input and output are
+  // Elementwise ops that compute one value from one tensor (hard_swish then
+  // a scalar mul and add, softplus, Elu, GELU, x * sigmoid(x)) become one
+  // table (qdq::TableRegion): only the region's input and output are
   // quantized.
-  llvm::DenseSet<Operation *> inChain;
+  llvm::DenseSet<Operation *> &inChain = inRegion;
+  // Ops of a region that cannot be one table are judged one by one below.
+  llvm::DenseSet<Operation *> notRegion;
   func.walk([&](Operation *op) {
-    if (qdq::classify(op) != qdq::OpClass::Table || inChain.contains(op))
+    if (inChain.contains(op) || notRegion.contains(op))
       return;
-    SmallVector<Operation *> chain = qdq::chainFrom(op);
-    if (chain.size() < 2)
+    std::optional<qdq::TableRegion> region;
+    for (Value x : op->getOperands()) {
+      if ((region = qdq::tableRegion(x, /*minOps=*/2, /*member=*/op)))
+        break;
+    }
+    if (!region)
       return;
-    // --only selects a chain by any of its ops' names (its table carries the
-    // last one's).
+    // The table is the only integer form its ops need: no step's own form
+    // matters, only --exclude, f32 tensors and the statistics of the two
+    // tensors quantized. --only selects a region by any of its ops' names
+    // (its table carries the last one's). A region that cannot be a table
+    // leaves its ops to their own forms, whose remarks say why.
+    Value x = region->root;
     std::string why;
-    for (Operation *step : chain)
+    for (Operation *step : region->ops)
       if (why.empty())
-        why = obstacle(step, /*checkOnly=*/false);
-    if (why.empty() && !only.empty() && llvm::none_of(chain, [&](Operation *step) {
+        why = excludedOrWide(step);
+    for (Value v : {x, region->output})
+      if (why.empty() && !hasStats(v))
+        why = "tensor '" + keys.lookup(v) + "' has no calibration statistics";
+    if (why.empty() && !only.empty() && llvm::none_of(region->ops, [&](Operation *step) {
           return llvm::is_contained(only, qdq::nodeName(step).str());
         }))
       why = "not among the layers selected by --only";
     if (!why.empty()) {
-      op->emitRemark() << "kept in float: " << why;
-      inChain.insert(chain.begin(), chain.end());
+      notRegion.insert(region->ops.begin(), region->ops.end());
       return;
     }
-    inChain.insert(chain.begin(), chain.end());
-    for (Value v : {op->getOperand(0), Value(chain.back()->getResult(0))})
-      quantizedValues.insert(v);
+    inChain.insert(region->ops.begin(), region->ops.end());
+    quantizedValues.insert(x);
+    quantizedValues.insert(region->output);
   });
   SmallVector<Operation *> sameScale;
   func.walk([&](Operation *op) {

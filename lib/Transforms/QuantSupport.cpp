@@ -4,8 +4,10 @@
 #include "qopt/Dialect/QNN/QNNOps.h"
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/IntegerKernels.h"
+#include "qopt/Reference/QuantizedOps.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -36,31 +38,117 @@ OpClass qdq::classify(Operation *op) {
       .Default([](Operation *) { return OpClass::None; });
 }
 
-bool qdq::isChainStep(Operation *op) {
-  if (classify(op) == OpClass::Table || isa<qnn::ReluOp, qnn::ClipOp>(op))
-    return true;
-  if (!isa<qnn::AddOp, qnn::SubOp, qnn::MulOp, qnn::DivOp>(op) || op->getAttr("activation"))
+/// Ops a table region may hold: unary ops with a table form, relu and clip,
+/// the arithmetic, min/max and comparison binaries (no fused activation), and
+/// where.
+static bool isRegionStep(Operation *op) {
+  if (op->getNumResults() != 1 || op->getAttr("activation"))
     return false;
-  for (int side = 0; side < 2; ++side) {
-    auto c = op->getOperand(side).getDefiningOp<qnn::ConstantOp>();
-    if (c && cast<RankedTensorType>(c.getType()).getNumElements() == 1 &&
-        op->getOperand(1 - side).getType() == op->getResult(0).getType())
-      return true;
-  }
-  return false;
+  return ref::isTableUnary(op) || isa<qnn::ReluOp, qnn::ClipOp, qnn::WhereOp>(op) ||
+         ref::binaryKindOf(op).has_value();
 }
 
-SmallVector<Operation *> qdq::chainFrom(Operation *head) {
-  SmallVector<Operation *> chain{head};
-  Operation *cur = head;
-  while (cur->getResult(0).hasOneUse()) {
-    Operation *user = *cur->getResult(0).getUsers().begin();
-    if (!isChainStep(user))
-      break;
-    chain.push_back(user);
-    cur = user;
+/// A single-element constant.
+static bool isScalarConstant(Value v) {
+  auto c = v.getDefiningOp<qnn::ConstantOp>();
+  return c && cast<RankedTensorType>(c.getType()).getNumElements() == 1;
+}
+
+std::optional<TableRegion> qdq::tableRegion(Value x, size_t minOps, Operation *member) {
+  auto xt = dyn_cast<RankedTensorType>(x.getType());
+  if (!xt || !isa<FloatType>(xt.getElementType()) || x.getDefiningOp<qnn::ConstantOp>())
+    return std::nullopt;
+  // Every op after x's definition whose operands are x, results of ops
+  // already taken, or scalar constants (at least one not a constant), of
+  // x's shape: in program order, which is an order of evaluation.
+  Block *block = x.getParentBlock();
+  Operation *def = x.getDefiningOp();
+  llvm::SetVector<Operation *> taken;
+  llvm::DenseSet<Value> computed{x};
+  for (Operation &op : def ? llvm::make_range(std::next(def->getIterator()), block->end())
+                           : llvm::make_range(block->begin(), block->end())) {
+    if (!isRegionStep(&op))
+      continue;
+    auto rt = dyn_cast<RankedTensorType>(op.getResult(0).getType());
+    if (!rt || rt.getShape() != xt.getShape())
+      continue;
+    bool fed = false, ok = true;
+    for (Value v : op.getOperands()) {
+      if (computed.contains(v))
+        fed = true;
+      else if (!isScalarConstant(v))
+        ok = false;
+    }
+    if (!ok || !fed)
+      continue;
+    taken.insert(&op);
+    computed.insert(op.getResult(0));
   }
-  return chain;
+  // The region ends in one value: the latest op whose result is a float all
+  // of whose own inputs are used only inside the ops it depends on.
+  for (Operation *last : llvm::reverse(taken)) {
+    if (!isa<FloatType>(getElementTypeOrSelf(last->getResult(0).getType())))
+      continue;
+    llvm::SetVector<Operation *> deps;
+    SmallVector<Operation *> work{last};
+    while (!work.empty()) {
+      Operation *op = work.pop_back_val();
+      if (!deps.insert(op))
+        continue;
+      for (Value v : op->getOperands())
+        if (Operation *d = v.getDefiningOp(); d && taken.contains(d))
+          work.push_back(d);
+    }
+    if (deps.size() < minOps || (member && !deps.contains(member)))
+      continue;
+    bool closed = llvm::all_of(deps, [&](Operation *op) {
+      return op == last || llvm::all_of(op->getUsers(), [&](Operation *u) {
+               return deps.contains(u);
+             });
+    });
+    if (!closed)
+      continue;
+    TableRegion r;
+    r.root = x;
+    r.output = last->getResult(0);
+    for (Operation *op : taken)
+      if (deps.contains(op))
+        r.ops.push_back(op);
+    return r;
+  }
+  return std::nullopt;
+}
+
+llvm::Expected<ref::Tensor> qdq::evaluateRegion(const TableRegion &region, Value x,
+                                          const ref::Tensor &values) {
+  llvm::DenseMap<Value, ref::Tensor> at;
+  at.try_emplace(x, values);
+  ArrayRef<int64_t> shape = values.shape();
+  for (Operation *op : region.ops) {
+    SmallVector<ref::Tensor> in;
+    for (Value v : op->getOperands()) {
+      if (auto it = at.find(v); it != at.end()) {
+        in.push_back(it->second);
+        continue;
+      }
+      auto c = v.getDefiningOp<qnn::ConstantOp>();
+      auto k = ref::tensorFromAttr(c.getValue());
+      if (!k)
+        return k.takeError();
+      in.push_back(k->reshaped({}));
+    }
+    llvm::Expected<ref::Tensor> out = [&]() -> llvm::Expected<ref::Tensor> {
+      if (auto k = ref::binaryKindOf(op))
+        return ref::binary(*k, in[0], in[1], shape);
+      if (isa<qnn::WhereOp>(op))
+        return ref::where(in[0], in[1], in[2], shape);
+      return ref::applyElementwise(op, in[0]);
+    }();
+    if (!out)
+      return out.takeError();
+    at.insert_or_assign(op->getResult(0), std::move(*out));
+  }
+  return at.find(region.output)->second;
 }
 
 static int64_t spatialRank(Value v) { return cast<RankedTensorType>(v.getType()).getRank() - 2; }

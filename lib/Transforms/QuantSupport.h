@@ -37,14 +37,33 @@ OpClass classify(mlir::Operation *op);
 /// non-nearest resize, ...), or "".
 std::string integerFormObstacle(mlir::Operation *op);
 
-/// Whether `op` can continue a chain of elementwise float ops that one
-/// 8-bit table (qnn.lut) computes: table ops, relu, clip, and add, sub, mul,
-/// div by a single-element constant.
-bool isChainStep(mlir::Operation *op);
-
-/// The chain that starts at table op `head`: `head` and the single-use
-/// chain steps after it, in order.
-llvm::SmallVector<mlir::Operation *> chainFrom(mlir::Operation *head);
+/// Elementwise float ops that compute one value from one tensor `x` alone
+/// (and scalar constants): softplus's exp -> add 1 -> log, Elu's
+/// less/exp/sub/mul/where, GELU's div/erf/add/mul/mul, x * tanh(softplus(x)),
+/// hard_swish then a scalar affine. For 8-bit (or 12-bit) x it is a function
+/// of 256 (4096) codes, so one table (qnn.lut) computes it: only x and the
+/// output are quantized, where quantizing every intermediate loses what a
+/// narrow range cannot hold (exp(x) + 1 with the 1 rounded away, Elu's
+/// negative branch collapsed to two codes).
+struct TableRegion {
+  mlir::Value root;                         // x
+  llvm::SmallVector<mlir::Operation *> ops; // in program order
+  mlir::Value output;                       // the one value used outside
+};
+/// The largest region rooted at `x` with at least `minOps` ops whose
+/// intermediate values are used only inside it (the latest candidate output
+/// first): unary ops with a table form, relu, clip, the arithmetic, min/max
+/// and comparison binaries (no fused activation) and where, each of x's
+/// shape, every operand x, an earlier step's result, or a single-element
+/// constant. None when there is no such region.
+/// With `member`, the largest such region that contains it (x may feed
+/// several: softplus and Elu of one conv).
+std::optional<TableRegion> tableRegion(mlir::Value x, size_t minOps,
+                                       mlir::Operation *member = nullptr);
+/// The region's output for the given values of x (a 1-D tensor of codes'
+/// real values), by the reference kernels of its ops.
+llvm::Expected<ref::Tensor> evaluateRegion(const TableRegion &region, mlir::Value x,
+                                           const ref::Tensor &values);
 
 /// Whether operand `index` of `op` is a bias (quantized to int32 by
 /// qopt-fold-qdq, not to 8 bits).

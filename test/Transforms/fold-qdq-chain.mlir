@@ -30,3 +30,42 @@ func.func @chain(%x: tensor<1x8xf32> {qnn.name = "x"}) -> tensor<1x8xf32> {
   %2 = qnn.add %one, %1 : (tensor<f32>, tensor<1x8xf32>) -> tensor<1x8xf32> loc("shift")
   return %2 : tensor<1x8xf32>
 }
+
+// -----
+
+// softplus as ONNX defines it (exp, add 1, log) is a function of x alone:
+// one table, x and the result quantized, nothing between (quantized, the
+// exp's range [0.02, 55] would round the added 1 away: log(0)). Code -128
+// is x = -3.98: softplus 0.0185, one step of [0, 4.018] above -128: 0x81.
+// CHECK-LABEL: func.func @softplus
+// CHECK: %[[Q:.+]] = quant.qcast %arg0 : tensor<1x8xf32> to tensor<1x8x!quant.uniform<i8:f32, 0.031372550874948502:-1>>
+// CHECK: %[[T:.+]] = qnn.constant dense_resource<sp_exp.table> : tensor<256xi8>
+// CHECK: qnn.lut %[[Q]], %[[T]] : {{.*}} -> tensor<1x8x!quant.uniform<i8:f32, 0.015756862238049507:-128>>
+// CHECK-NOT: qnn.exp
+// CHECK-NOT: qnn.log
+// CHECK: sp_exp.table: "0x0800000081
+func.func @softplus(%x: tensor<1x8xf32> {qnn.name = "x"}) -> tensor<1x8xf32> {
+  %one = qnn.constant dense<1.0> : tensor<f32>
+  %0 = qnn.exp %x : tensor<1x8xf32> -> tensor<1x8xf32> loc("sp_exp")
+  %1 = qnn.add %0, %one : (tensor<1x8xf32>, tensor<f32>) -> tensor<1x8xf32> loc("sp_add")
+  %2 = qnn.log %1 : tensor<1x8xf32> -> tensor<1x8xf32> loc("sp")
+  return %2 : tensor<1x8xf32>
+}
+
+// -----
+
+// When an intermediate is used outside (the exp is also returned), the
+// table starts after it: the exp stays float, its value is quantized (it is
+// an output anyway), and one table computes log(e + 1) from it.
+// CHECK-LABEL: func.func @shared
+// CHECK: qnn.exp %arg0
+// CHECK-NEXT: %[[QE:.+]] = quant.qcast
+// CHECK: qnn.lut %[[QE]], %{{.+}} : {{.*}}tensor<256xi8>
+// CHECK-NOT: qnn.log
+func.func @shared(%x: tensor<1x8xf32> {qnn.name = "x"}) -> (tensor<1x8xf32>, tensor<1x8xf32>) {
+  %one = qnn.constant dense<1.0> : tensor<f32>
+  %0 = qnn.exp %x : tensor<1x8xf32> -> tensor<1x8xf32> loc("e2")
+  %1 = qnn.add %0, %one : (tensor<1x8xf32>, tensor<f32>) -> tensor<1x8xf32> loc("sp2_add")
+  %2 = qnn.log %1 : tensor<1x8xf32> -> tensor<1x8xf32> loc("sp2")
+  return %2, %0 : tensor<1x8xf32>, tensor<1x8xf32>
+}

@@ -25,14 +25,18 @@ func.func @conv_pool(%x: tensor<1x2x4x4xf32> {qnn.name = "x"}) -> tensor<1x3x2x2
 
 // -----
 
-// A table op (hard_swish) and an add of two quantized tensors; the softmax
-// between them stays float but reads and writes dequantized values.
+// hard_swish(x) + x is a function of x alone: one table region, quantized
+// only at its ends (x with 12 bits, as only the table reads it; no pair
+// between hard_swish and the add). The softmax after it stays float but
+// reads dequantized values.
 // CHECK-LABEL: func.func @table_and_add
-// CHECK: quant.qcast %arg0 {{.*}}0.0078431377187371254:-1>>
-// CHECK: qnn.hard_swish %{{.+}} : tensor<1x4xf32>
-// CHECK-NEXT: quant.qcast {{.*}}!quant.uniform<i8:f32, 0.013235294260084629:-100>
-// CHECK: qnn.add
+// CHECK: %[[Q:.+]] = quant.qcast %arg0 {{.*}}!quant.uniform<i16<-2048:2047>:f32, 4.8851978499442339E-4>>
+// CHECK-NEXT: %[[D:.+]] = quant.dcast %[[Q]]
+// CHECK-NEXT: %[[H:.+]] = qnn.hard_swish %[[D]] : tensor<1x4xf32>
+// CHECK-NEXT: qnn.add %[[H]], %[[D]]
 // CHECK-NEXT: quant.qcast {{.*}}!quant.uniform<i8:f32, 0.023529412224888802:-1>
+// CHECK-NEXT: quant.dcast
+// CHECK-NEXT: qnn.softmax
 func.func @table_and_add(%x: tensor<1x4xf32> {qnn.name = "x"}) -> tensor<1x4xf32> {
   %0 = qnn.hard_swish %x : tensor<1x4xf32> -> tensor<1x4xf32> loc("hs")
   %1 = qnn.add %0, %x : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32> loc("add")

@@ -9,12 +9,15 @@
 #ifndef QOPT_REFERENCE_EXECUTOR_H
 #define QOPT_REFERENCE_EXECUTOR_H
 
+#include "qopt/Reference/Kernels.h"
 #include "qopt/Reference/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
+
+#include <optional>
 
 namespace qopt::ref {
 
@@ -30,6 +33,10 @@ llvm::Expected<Tensor> tensorFromAttr(mlir::ElementsAttr attr);
 /// elements, else a `dense_resource` blob named after `blobHint`.
 mlir::ElementsAttr attrFromTensor(mlir::MLIRContext *ctx, const Tensor &t,
                                   llvm::StringRef blobHint, int64_t inlineLimit = 64);
+
+/// The NumPy-broadcast binary an op computes (add, sub, mul, div, pow, max,
+/// min, mod, the comparisons and the logic ops), if it is one.
+std::optional<BinaryKind> binaryKindOf(mlir::Operation *op);
 
 /// Runs one op on already computed operand values. Used by the executor and by
 /// constant folding; the error names the op.
