@@ -301,14 +301,12 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
       tensorMaps.push_back(m);
       continue;
     }
-    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op)) {
-      // The descriptor as the kernels' memref<128xi8> argument.
-      auto it = cast->getNumOperands() == 1 && cast->getNumResults() == 1
-                    ? mapOf.find(cast.getOperand(0))
-                    : mapOf.end();
-      if (it == mapOf.end())
-        return errorAt(&op, "bundle writer: unsupported host op 'builtin.unrealized_conversion_cast'");
-      where[cast.getResult(0)] = {qbin::BufferKind::TensorMap, it->second, 0};
+    // A descriptor as the kernels' memref<128xi8> argument; any other cast
+    // is an unsupported host op (below).
+    if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op);
+        cast && cast->getNumOperands() == 1 && cast->getNumResults() == 1 &&
+        mapOf.count(cast.getOperand(0))) {
+      where[cast.getResult(0)] = {qbin::BufferKind::TensorMap, mapOf.lookup(cast.getOperand(0)), 0};
       continue;
     }
     if (auto copy = dyn_cast<memref::CopyOp>(op)) {
@@ -517,17 +515,20 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
                                          fbb.CreateString(m.ptxTarget),
                                          fbb.CreateVector(kimages)));
   }
+  // A location as the bundle states it: arena slices at their planned
+  // offsets, scalars with their bits.
+  auto refOf = [&](const Location2 &l, uint64_t bits) -> qbin::BufferRef {
+    if (l.kind == qbin::BufferKind::Arena)
+      return {l.kind, 0, allocs[l.index].offset + l.offset};
+    if (l.kind == qbin::BufferKind::Scalar)
+      return {l.kind, l.index, bits};
+    return {l.kind, l.index, l.offset};
+  };
   std::vector<fb::Offset<qbin::Step>> stepOffsets;
   for (const PendingStep &s : steps) {
     std::vector<qbin::BufferRef> args;
-    for (auto [l, bits] : s.args) {
-      if (l.kind == qbin::BufferKind::Arena)
-        args.emplace_back(l.kind, 0, allocs[l.index].offset + l.offset);
-      else if (l.kind == qbin::BufferKind::Scalar)
-        args.emplace_back(l.kind, l.index, bits);
-      else
-        args.emplace_back(l.kind, l.index, l.offset);
-    }
+    for (auto [l, bits] : s.args)
+      args.push_back(refOf(l, bits));
     std::vector<uint32_t> grid(s.grid, s.grid + 3), block(s.block, s.block + 3);
     bool isLaunch = s.kind == qbin::StepKind::Launch;
     stepOffsets.push_back(qbin::CreateStep(
@@ -585,10 +586,7 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   if (!tensorMaps.empty()) {
     std::vector<fb::Offset<qbin::TensorMap>> maps;
     for (const PendingTensorMap &m : tensorMaps) {
-      const Location2 &l = m.buffer;
-      qbin::BufferRef ref(l.kind, l.kind == qbin::BufferKind::Arena ? 0 : l.index,
-                          l.kind == qbin::BufferKind::Arena ? allocs[l.index].offset + l.offset
-                                                            : l.offset);
+      qbin::BufferRef ref = refOf(m.buffer, 0);
       maps.push_back(qbin::CreateTensorMap(fbb, &ref, m.rows, m.rowBytes, m.pitch, m.boxRows,
                                            m.boxBytes, m.swizzle));
     }
