@@ -51,7 +51,7 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
      << "func.func(convert-linalg-to-parallel-loops,qopt-map-parallel-to-gpu{block-size="
      << options.blockSize << "}),"
      << "gpu-launch-sink-index-computations,gpu-kernel-outlining,canonicalize,cse,"
-     << "gpu.module(qopt-shared-memory-space,convert-nvgpu-to-nvvm,"
+     << "gpu.module(qopt-shared-memory-space,qopt-precise-gpu-math,convert-nvgpu-to-nvvm,"
      << "convert-vector-to-scf{full-unroll=true},"
      << "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
      << "convert-vector-to-llvm{use-vector-alignment=true},"

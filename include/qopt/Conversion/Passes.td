@@ -150,4 +150,26 @@ def SharedMemorySpacePass : Pass<"qopt-shared-memory-space", "mlir::gpu::GPUModu
   }];
 }
 
+def PreciseGPUMathPass : Pass<"qopt-precise-gpu-math", "mlir::gpu::GPUModuleOp"> {
+  let summary = "Gives f32 square roots in kernels NVPTX's IEEE-rounded sqrt.rn";
+  let description = [{
+    `convert-gpu-to-nvvm` turns `math.sqrt` into libdevice's `__nv_sqrtf`,
+    which without a precise-sqrt reflection is `sqrt.approx.f32`, and a
+    `1 / sqrt` then becomes `rsqrt.approx.f32`. Both differ from the
+    reference's correctly rounded square root, which breaks the bit-exact
+    contract for the float ops of int8 programs (LayerNorm, BatchNorm,
+    Sqrt; docs/quantization.md). This pass, run in the `gpu.module` before
+    that conversion, rewrites every f32 `math.sqrt` to the intrinsic
+    `llvm.nvvm.sqrt.rn.f`. Every other float operation the kernels use
+    already rounds once (add.rn, mul.rn, div.rn, fma.rn, cvt.rni).
+
+    ```mlir
+    %r = math.sqrt %x : f32
+    // becomes
+    %r = llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"(%x) : (f32) -> f32
+    ```
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // QOPT_CONVERSION_PASSES_TD

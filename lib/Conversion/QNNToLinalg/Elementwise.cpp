@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FloatOps.h"
 #include "Lowering.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
 
@@ -185,6 +186,17 @@ FailureOr<ScalarForm> intMulForm(Operation *op) {
   });
 }
 
+/// Float Pow as the reference computes it (qopt/Quant/FloatMath.h): squares
+/// and cubes by multiplication, other exponents by math.powf (libdevice on
+/// the GPU, outside the bit-exact contract). A constant exponent's test is
+/// folded away by canonicalization.
+Value floatPow(Body &body, Value x, Value y) {
+  ArithOps ops{body};
+  return fmath::pow(ops, x, y, [&](Value base, Value e) {
+    return math::PowFOp::create(body.b, body.loc, base, e).getResult();
+  });
+}
+
 /// Float binary ops and the float fused activation of add.
 FailureOr<ScalarForm> floatBinaryForm(Operation *op) {
   Type outElt = getElementTypeOrSelf(op->getResult(0).getType());
@@ -203,9 +215,7 @@ FailureOr<ScalarForm> floatBinaryForm(Operation *op) {
                   .Case([&](qnn::MinOp) {
                     return arith::MinimumFOp::create(body.b, body.loc, x, y).getResult();
                   })
-                  .Case([&](qnn::PowOp) {
-                    return math::PowFOp::create(body.b, body.loc, x, y).getResult();
-                  });
+                  .Case([&](qnn::PowOp) { return floatPow(body, x, y); });
     return body.fromF32(floatActivation(body, op, r), outElt);
   });
 }
@@ -218,6 +228,7 @@ ScalarForm floatUnaryForm(Operation *op) {
     Location loc = body.loc;
     Value x = body.toF32(a[0]);
     Value zero = body.f32(0.0), one = body.f32(1.0);
+    ArithOps ops{body};
     Value r =
         llvm::TypeSwitch<Operation *, Value>(op)
             .Case([&](qnn::ReluOp) {
@@ -238,13 +249,10 @@ ScalarForm floatUnaryForm(Operation *op) {
               }
               return v;
             })
-            .Case([&](qnn::SigmoidOp) {
-              Value e = math::ExpOp::create(nb, loc, arith::NegFOp::create(nb, loc, x));
-              return arith::DivFOp::create(nb, loc, one, body.add(one, e)).getResult();
-            })
-            .Case([&](qnn::TanhOp) { return math::TanhOp::create(nb, loc, x).getResult(); })
-            .Case([&](qnn::ExpOp) { return math::ExpOp::create(nb, loc, x).getResult(); })
-            .Case([&](qnn::SqrtOp) { return math::SqrtOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::SigmoidOp) { return fmath::sigmoid(ops, x); })
+            .Case([&](qnn::TanhOp) { return fmath::tanh(ops, x); })
+            .Case([&](qnn::ExpOp) { return fmath::exp(ops, x); })
+            .Case([&](qnn::SqrtOp) { return ops.sqrt(x); })
             .Case([&](qnn::NegOp) { return arith::NegFOp::create(nb, loc, x).getResult(); })
             .Case([&](qnn::AbsOp) { return math::AbsFOp::create(nb, loc, x).getResult(); })
             .Case([&](qnn::HardSwishOp) {
@@ -254,8 +262,8 @@ ScalarForm floatUnaryForm(Operation *op) {
               Value gt = arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::OGT, g, one);
               return body.mul(x, body.select(lt, zero, body.select(gt, one, g)));
             })
-            .Case([&](qnn::LogOp) { return math::LogOp::create(nb, loc, x).getResult(); })
-            .Case([&](qnn::ErfOp) { return math::ErfOp::create(nb, loc, x).getResult(); })
+            .Case([&](qnn::LogOp) { return fmath::log(ops, x); })
+            .Case([&](qnn::ErfOp) { return fmath::erf(ops, x); })
             .Case([&](qnn::ReciprocalOp) {
               return arith::DivFOp::create(nb, loc, one, x).getResult();
             })
@@ -295,16 +303,9 @@ ScalarForm floatUnaryForm(Operation *op) {
               return body.select(lt, zero, body.select(gt, one, g));
             })
             .Case([&](qnn::GeluOp o) {
-              Value t;
-              if (o.getApproximate() == qnn::GeluApproximation::tanh) {
-                Value cube = body.mul(body.mul(x, x), x);
-                Value inner = body.mul(body.f32(std::sqrt(2.0 / M_PI)),
-                                       body.add(x, body.mul(body.f32(0.044715), cube)));
-                t = math::TanhOp::create(nb, loc, inner);
-              } else {
-                t = math::ErfOp::create(nb, loc, body.mul(x, body.f32(M_SQRT1_2)));
-              }
-              return body.mul(body.mul(body.f32(0.5), x), body.add(one, t));
+              return o.getApproximate() == qnn::GeluApproximation::tanh
+                         ? fmath::geluTanh(ops, x)
+                         : fmath::gelu(ops, x);
             })
             .Default([](Operation *) { return Value(); });
     return r ? body.fromF32(r, outElt) : Value();
@@ -471,7 +472,7 @@ FailureOr<ScalarForm> batchNormForm(qnn::BatchNormOp op, Operands in) {
       return body.toF32(body.extract(t, {idx.size() > 1 ? idx[1] : body.idx(0)}));
     };
     Value x = body.sub(body.toF32(a[0]), at(mean));
-    Value d = math::SqrtOp::create(body.b, body.loc, body.add(at(var), body.f32(eps)));
+    Value d = ArithOps{body}.sqrt(body.add(at(var), body.f32(eps)));
     Value y = arith::DivFOp::create(body.b, body.loc, x, d);
     return body.fromF32(body.add(body.mul(y, at(scale)), at(bias)), outElt);
   });
@@ -539,7 +540,8 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, Operation *op, int64_t rawAxis, bool
   Value sum = rowStatistic(
       b, loc, x, axis, 1, 0.0,
       [](Body &l, Value v, Value acc, Value m) {
-        return l.add(acc, math::ExpOp::create(l.b, l.loc, l.sub(v, m)).getResult());
+        ArithOps ops{l};
+        return l.add(acc, fmath::exp(ops, l.sub(v, m)));
       },
       nullptr, mx);
   Type outElt = xt.getElementType();
@@ -550,9 +552,9 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, Operation *op, int64_t rawAxis, bool
         SmallVector<Value> row = rowOf(body, idx, axis, 1);
         Value shifted = body.sub(body.toF32(body.extract(x, idx)), body.extract(mx, row));
         Value s = body.extract(sum, row);
-        Value y = log ? body.sub(shifted, math::LogOp::create(nb, nloc, s).getResult())
-                      : arith::DivFOp::create(nb, nloc, math::ExpOp::create(nb, nloc, shifted), s)
-                            .getResult();
+        ArithOps ops{body};
+        Value y = log ? body.sub(shifted, fmath::log(ops, s))
+                      : arith::DivFOp::create(nb, nloc, fmath::exp(ops, shifted), s).getResult();
         return body.fromF32(y, outElt);
       });
 }
@@ -587,9 +589,8 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, qnn::LayerNormOp op, Operands in) 
       },
       [&](Body &l, Value acc, Value) {
         Value var = divideByCount(l, acc, Value());
-        return arith::DivFOp::create(
-                   l.b, l.loc, l.f32(1.0),
-                   math::SqrtOp::create(l.b, l.loc, l.add(var, l.f32(eps))).getResult())
+        return arith::DivFOp::create(l.b, l.loc, l.f32(1.0),
+                                     ArithOps{l}.sqrt(l.add(var, l.f32(eps))))
             .getResult();
       },
       mean);

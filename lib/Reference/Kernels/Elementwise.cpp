@@ -195,6 +195,17 @@ template <typename T> T intMod(T a, T b) {
   return r;
 }
 
+/// Float Pow: squares and cubes by multiplication, as the GPU kernels
+/// (qopt/Quant/FloatMath.h); other exponents from libm.
+template <typename T> T fpow(T x, T y) {
+  if constexpr (std::is_same_v<T, float>) {
+    qopt::fmath::ScalarOps o;
+    return qopt::fmath::pow(o, x, y, [](float b, float e) { return std::pow(b, e); });
+  } else {
+    return std::pow(x, y);
+  }
+}
+
 /// Integer power by squaring with wrap-around; negative exponents give the
 /// truncated real result (0 unless the base is 1 or -1).
 template <typename T> T intPow(T base, int64_t e) {
@@ -335,7 +346,7 @@ Expected<Tensor> binaryTyped(BinaryKind kind, const BroadcastPlan &plan, const T
     break;
   case BinaryKind::Pow:
     if constexpr (isFp)
-      applyBinary(plan, a, b, o, [](T x, T y) { return (T)std::pow(x, y); });
+      applyBinary(plan, a, b, o, [](T x, T y) { return fpow(x, y); });
     else {
       bool zeroToNegative = false;
       applyBinary(plan, a, b, o, [&](T x, T y) {
@@ -505,19 +516,12 @@ void unaryFloat(UnaryKind kind, const T *x, T *y, int64_t n, const UnaryParams &
   const T alpha = (T)p.alpha, beta = (T)p.beta;
   switch (kind) {
   case UnaryKind::Relu: mapInto(x, y, n, [](T v) { return v < 0 ? T(0) : v; }); break;
-  case UnaryKind::Sigmoid:
-    mapInto(x, y, n, [](T v) {
-      if (v >= 0)
-        return T(1) / (T(1) + std::exp(-v));
-      T e = std::exp(v);
-      return e / (T(1) + e);
-    });
-    break;
-  case UnaryKind::Tanh: mapInto(x, y, n, [](T v) { return std::tanh(v); }); break;
-  case UnaryKind::Exp: mapInto(x, y, n, [](T v) { return std::exp(v); }); break;
-  case UnaryKind::Log: mapInto(x, y, n, [](T v) { return std::log(v); }); break;
+  case UnaryKind::Sigmoid: mapInto(x, y, n, [](T v) { return Math<T>::sigmoid(v); }); break;
+  case UnaryKind::Tanh: mapInto(x, y, n, [](T v) { return Math<T>::tanh(v); }); break;
+  case UnaryKind::Exp: mapInto(x, y, n, [](T v) { return Math<T>::exp(v); }); break;
+  case UnaryKind::Log: mapInto(x, y, n, [](T v) { return Math<T>::log(v); }); break;
   case UnaryKind::Sqrt: mapInto(x, y, n, [](T v) { return std::sqrt(v); }); break;
-  case UnaryKind::Erf: mapInto(x, y, n, [](T v) { return std::erf(v); }); break;
+  case UnaryKind::Erf: mapInto(x, y, n, [](T v) { return Math<T>::erf(v); }); break;
   case UnaryKind::Sin: mapInto(x, y, n, [](T v) { return std::sin(v); }); break;
   case UnaryKind::Cos: mapInto(x, y, n, [](T v) { return std::cos(v); }); break;
   case UnaryKind::Tan: mapInto(x, y, n, [](T v) { return std::tan(v); }); break;
@@ -552,16 +556,8 @@ void unaryFloat(UnaryKind kind, const T *x, T *y, int64_t n, const UnaryParams &
       return g < 0 ? T(0) : (g > 1 ? T(1) : g);
     });
     break;
-  case UnaryKind::Gelu:
-    mapInto(x, y, n, [](T v) { return T(0.5) * v * (T(1) + std::erf(v * T(M_SQRT1_2))); });
-    break;
-  case UnaryKind::GeluTanh: {
-    const T k = (T)std::sqrt(2.0 / M_PI);
-    mapInto(x, y, n, [&](T v) {
-      return T(0.5) * v * (T(1) + std::tanh(k * (v + T(0.044715) * v * v * v)));
-    });
-    break;
-  }
+  case UnaryKind::Gelu: mapInto(x, y, n, [](T v) { return Math<T>::gelu(v); }); break;
+  case UnaryKind::GeluTanh: mapInto(x, y, n, [](T v) { return Math<T>::geluTanh(v); }); break;
   case UnaryKind::Clip: {
     bool hasLo = p.lo.has_value(), hasHi = p.hi.has_value();
     T lo = hasLo ? (T)*p.lo : T(0), hi = hasHi ? (T)*p.hi : T(0);

@@ -7,10 +7,12 @@
 #ifndef QOPT_LIB_REFERENCE_KERNELS_KERNELSUPPORT_H
 #define QOPT_LIB_REFERENCE_KERNELS_KERNELSUPPORT_H
 
+#include "qopt/Quant/FloatMath.h"
 #include "qopt/Reference/Tensor.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
 #include <string>
 
 namespace qopt::ref::detail {
@@ -47,6 +49,40 @@ template <typename T> struct Tag {
 /// Floor and ceiling division by a positive divisor.
 inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
+
+/// exp, log, tanh, erf and the functions built on them. binary32 takes
+/// qopt/Quant/FloatMath.h, the GPU kernels' own sequence of IEEE operations,
+/// so float ops inside int8 programs are bit-exact there too; f64, which no
+/// GPU kernel computes, keeps libm.
+template <typename T> struct Math {
+  static T exp(T v) { return std::exp(v); }
+  static T log(T v) { return std::log(v); }
+  static T tanh(T v) { return std::tanh(v); }
+  static T erf(T v) { return std::erf(v); }
+  static T sigmoid(T v) {
+    if (v >= 0)
+      return T(1) / (T(1) + std::exp(-v));
+    T e = std::exp(v);
+    return e / (T(1) + e);
+  }
+  static T gelu(T v) { return T(0.5) * v * (T(1) + std::erf(v * T(M_SQRT1_2))); }
+  static T geluTanh(T v) {
+    const T k = (T)std::sqrt(2.0 / M_PI);
+    return T(0.5) * v * (T(1) + std::tanh(k * (v + T(0.044715) * v * v * v)));
+  }
+};
+template <> struct Math<float> {
+  using Ops = qopt::fmath::ScalarOps;
+  static float exp(float v) { return Ops::run(qopt::fmath::exp<Ops>, v); }
+  static float log(float v) { return Ops::run(qopt::fmath::log<Ops>, v); }
+  static float tanh(float v) { return Ops::run(qopt::fmath::tanh<Ops>, v); }
+  static float erf(float v) { return Ops::run(qopt::fmath::erf<Ops>, v); }
+  static float sigmoid(float v) { return Ops::run(qopt::fmath::sigmoid<Ops>, v); }
+  static float gelu(float v) { return Ops::run(qopt::fmath::gelu<Ops>, v); }
+  static float geluTanh(float v) { return Ops::run(qopt::fmath::geluTanh<Ops>, v); }
+};
+
+template <typename Op> void mapIntoDummy();
 
 } // namespace qopt::ref::detail
 

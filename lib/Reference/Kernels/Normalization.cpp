@@ -1,7 +1,10 @@
 //===- Normalization.cpp - BatchNorm, LayerNorm and Softmax ----*- C++ -*-===//
 //
-// Statistics (LayerNorm mean/variance, softmax sums) accumulate in double;
-// elementwise work stays in the tensor's type (F32 in float).
+// Everything is computed in the tensor's type (f32 for f16), statistics
+// summed in index order, in the very operations and order of the GPU
+// kernels (lib/Conversion/QNNToLinalg/Elementwise.cpp), with exp and log
+// from qopt/Quant/FloatMath.h: the float ops an int8 program keeps are then
+// bit-exact on the GPU too (docs/quantization.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,12 +64,7 @@ Expected<Tensor> qopt::ref::batchNorm(const Tensor &xIn, const Tensor &scale, co
       return makeError("BatchNormalization: parameter {0} must be a 1-D float tensor of size {1}",
                        t->describe(), c);
   }
-  // y = x * a + b with a = scale / sqrt(var + eps), b = bias - mean * a.
-  SmallVector<double> a(c), b(c);
-  for (int64_t i = 0; i < c; ++i) {
-    a[i] = scale.getAsDouble(i) / std::sqrt(var.getAsDouble(i) + (double)epsilon);
-    b[i] = bias.getAsDouble(i) - mean.getAsDouble(i) * a[i];
-  }
+  // y = (x - mean) / sqrt(var + eps) * scale + bias.
   Tensor x = widen(xIn);
   return runFloat(x, xIn.dtype(), [&](auto tag, Tensor &out) {
     using T = typename decltype(tag)::type;
@@ -74,10 +72,15 @@ Expected<Tensor> qopt::ref::batchNorm(const Tensor &xIn, const Tensor &scale, co
     T *yd = out.data<T>();
     for (int64_t b0 = 0; b0 < n; ++b0)
       for (int64_t ch = 0; ch < c; ++ch) {
-        T sa = (T)a[ch], sb = (T)b[ch];
+        T m = (T)mean.getAsDouble(ch), s = (T)scale.getAsDouble(ch), b = (T)bias.getAsDouble(ch);
+        T d = std::sqrt((T)var.getAsDouble(ch) + (T)epsilon);
         int64_t base = (b0 * c + ch) * inner;
-        for (int64_t i = 0; i < inner; ++i)
-          yd[base + i] = xd[base + i] * sa + sb;
+        for (int64_t i = 0; i < inner; ++i) {
+          T centered = xd[base + i] - m;
+          T normalized = centered / d;
+          T scaled = normalized * s;
+          yd[base + i] = scaled + b;
+        }
       }
   });
 }
@@ -154,15 +157,23 @@ Expected<Tensor> qopt::ref::layerNorm(const Tensor &xIn, const Tensor &scale, co
     for (int64_t o = 0; o < outer; ++o) {
       const T *row = xd + o * inner;
       T *dst = yd + o * inner;
-      double sum = 0;
+      T sum = 0;
       for (int64_t i = 0; i < inner; ++i)
         sum += row[i];
-      double mean = sum / inner, sq = 0;
-      for (int64_t i = 0; i < inner; ++i)
-        sq += (row[i] - mean) * (row[i] - mean);
-      double invStd = 1.0 / std::sqrt(sq / inner + (double)epsilon);
-      for (int64_t i = 0; i < inner; ++i)
-        dst[i] = (T)((row[i] - mean) * invStd * (*s)[i] + b[i]);
+      T mean = sum / (T)inner, sq = 0;
+      for (int64_t i = 0; i < inner; ++i) {
+        T d = row[i] - mean;
+        T d2 = d * d;
+        sq += d2;
+      }
+      T var = sq / (T)inner;
+      T invStd = T(1) / std::sqrt(var + (T)epsilon);
+      for (int64_t i = 0; i < inner; ++i) {
+        T centered = row[i] - mean;
+        T normalized = centered * invStd;
+        T scaled = normalized * (T)(*s)[i];
+        dst[i] = bias ? scaled + (T)b[i] : scaled;
+      }
     }
   });
 }
@@ -182,19 +193,22 @@ Expected<Tensor> qopt::ref::softmax(const Tensor &xIn, int64_t axis, bool log) {
     using T = typename decltype(tag)::type;
     const T *xd = x.data<T>();
     T *yd = out.data<T>();
-    SmallVector<T> mx(inner);
-    SmallVector<double> sum(inner);
+    SmallVector<T> mx(inner), sum(inner);
     for (int64_t o = 0; o < outer; ++o) {
       const T *src = xd + o * len * inner;
       T *dst = yd + o * len * inner;
       std::fill(mx.begin(), mx.end(), -std::numeric_limits<T>::infinity());
-      std::fill(sum.begin(), sum.end(), 0.0);
-      for (int64_t a = 0; a < len; ++a)
-        for (int64_t i = 0; i < inner; ++i)
-          mx[i] = std::max(mx[i], src[a * inner + i]);
+      std::fill(sum.begin(), sum.end(), T(0));
+      // A NaN in the row makes its maximum NaN, as the kernels' maximumf.
       for (int64_t a = 0; a < len; ++a)
         for (int64_t i = 0; i < inner; ++i) {
-          T e = std::exp(src[a * inner + i] - mx[i]);
+          T v = src[a * inner + i];
+          if (std::isnan(v) || v > mx[i])
+            mx[i] = v;
+        }
+      for (int64_t a = 0; a < len; ++a)
+        for (int64_t i = 0; i < inner; ++i) {
+          T e = Math<T>::exp(src[a * inner + i] - mx[i]);
           sum[i] += e;
           if (!log)
             dst[a * inner + i] = e;
@@ -202,8 +216,7 @@ Expected<Tensor> qopt::ref::softmax(const Tensor &xIn, int64_t axis, bool log) {
       for (int64_t a = 0; a < len; ++a)
         for (int64_t i = 0; i < inner; ++i) {
           int64_t k = a * inner + i;
-          dst[k] = log ? (T)((double)(src[k] - mx[i]) - std::log(sum[i]))
-                       : (T)((double)dst[k] / sum[i]);
+          dst[k] = log ? (src[k] - mx[i]) - Math<T>::log(sum[i]) : dst[k] / sum[i];
         }
     }
   });

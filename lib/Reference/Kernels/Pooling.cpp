@@ -206,7 +206,8 @@ Expected<Tensor> qopt::ref::avgPool(const Tensor &xIn, const PoolParams &p,
     using T = typename decltype(tag)::type;
     const int64_t iH = t[1].in, iW = t[2].in;
     poolPlanes<T, T>(x, *out, t, [&](const T *src, int64_t od, int64_t oh, int64_t ow) {
-      double sum = 0;
+      // In the tensor's type and the window's order, as the GPU kernels.
+      T sum = 0;
       for (int64_t jd = t[0].lo[od]; jd < t[0].hi[od]; ++jd) {
         int64_t id = t[0].start[od] + jd * t[0].dil;
         for (int64_t jh = t[1].lo[oh]; jh < t[1].hi[oh]; ++jh) {
@@ -220,7 +221,7 @@ Expected<Tensor> qopt::ref::avgPool(const Tensor &xIn, const PoolParams &p,
                      : (t[0].hi[od] - t[0].lo[od]) * (t[1].hi[oh] - t[1].lo[oh]) *
                            (t[2].hi[ow] - t[2].lo[ow]);
       // An empty window (possible only in padding) divides 0 by 0: NaN.
-      return (T)(sum / (double)count);
+      return sum / (T)count;
     });
   };
   if (x.dtype() == DType::F64)
@@ -265,10 +266,10 @@ Expected<Tensor> qopt::ref::globalAvgPool(const Tensor &xIn) {
     const T *xd = x.data<T>();
     T *yd = out->data<T>();
     for (int64_t pl = 0; pl < planes; ++pl) {
-      double sum = 0;
+      T sum = 0;
       for (int64_t i = 0; i < size; ++i)
         sum += xd[pl * size + i];
-      yd[pl] = (T)(sum / (double)size);
+      yd[pl] = sum / (T)size;
     }
   };
   if (x.dtype() == DType::F64)

@@ -3,7 +3,9 @@
 // The input is walked once in row-major order; adjacent dims that are both
 // reduced or both kept are merged first, so the common cases (reducing the
 // innermost or outermost block) run as contiguous loops. Float sums and
-// products accumulate in double; integer ones wrap in the tensor's type.
+// products accumulate in the tensor's type (f32 for f16), each output in the
+// input's row-major order: the GPU kernels' order, so that they agree bit for
+// bit (docs/quantization.md). Integer ones wrap in the tensor's type.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,10 +26,10 @@ using llvm::SmallVector;
 
 namespace {
 
-/// Accumulator: double for floats, uint64 (wrapping) for integer sums and
-/// products, the type itself for integer max/min.
+/// Accumulator: the type itself for floats, uint64 (wrapping) for integer
+/// sums and products.
 template <typename T>
-using SumAcc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
+using SumAcc = std::conditional_t<std::is_floating_point_v<T>, T, uint64_t>;
 
 template <typename T> T identityMax() {
   if constexpr (std::is_floating_point_v<T>)
@@ -155,7 +157,7 @@ void reduceTyped(ReduceKind kind, const Tensor &x, const ReducePlan &plan, int64
     if (kind != ReduceKind::Mean) {
       od[i] = (T)acc[i];
     } else if constexpr (std::is_floating_point_v<T>) {
-      od[i] = (T)(acc[i] / (double)count); // 0/0 = NaN for an empty reduction
+      od[i] = acc[i] / (T)count; // 0/0 = NaN for an empty reduction
     } else {
       // Integer mean truncates toward zero; an empty reduction gives 0.
       T sum = (T)acc[i];
