@@ -185,6 +185,7 @@ template <class A> typename A::F tanh(A &a, typename A::F x) {
                                        -443861162.0 / 1856156927625,
                                        18888466084.0 / 194896477400625};
   F small = a.fma(a.mul(x, z), detail::horner(a, z, kSeries), x);
+  small = a.select(a.eq(x, a.c(0.0f)), x, small); // tanh(-0) = -0
   auto neg = a.lt(x, a.c(0.0f));
   F ax = a.select(neg, a.sub(a.c(0.0f), x), x);
   F e = exp(a, a.add(ax, ax));
@@ -214,6 +215,7 @@ template <class A> typename A::F erf(A &a, typename A::F x) {
   F z = a.mul(x, x);
   // The leading term apart, so its rounding is the only large one.
   F small = a.fma(x, a.c((float)k), a.mul(a.mul(x, z), detail::horner(a, z, kSeries)));
+  small = a.select(a.eq(x, a.c(0.0f)), x, small); // erf(-0) = -0
   auto neg = a.lt(x, a.c(0.0f));
   F ax = a.select(neg, a.sub(a.c(0.0f), x), x);
   F t = a.div(a.c(1.0f), a.fma(a.c(0.5f), ax, a.c(1.0f)));
