@@ -10,6 +10,7 @@
 #include "qopt/Reference/Executor.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace qopt;
@@ -187,6 +188,277 @@ static LogicalResult importMatMul(NodeImporter &n) {
   QOPT_TRY(a, n.input(0));
   QOPT_TRY(b, n.input(1));
   QOPT_TRY(v, n.build<qnn::MatMulOp>({a, b}));
+  n.setOutput(0, v);
+  return success();
+}
+
+namespace {
+
+/// An Einsum operand or partial product: a value and one label per dim.
+/// Letters are their character codes; the dims "..." stands for are labels
+/// from kEllipsis on, right-aligned across operands as NumPy broadcasts them.
+struct EinsumTerm {
+  Value v;
+  SmallVector<int> labels;
+};
+constexpr int kEllipsis = 256;
+
+std::string labelName(int l) {
+  return l < kEllipsis ? std::string(1, (char)l) : "...[" + std::to_string(l - kEllipsis) + "]";
+}
+
+} // namespace
+
+static FailureOr<Value> transposeTo(NodeImporter &n, Value x, ArrayRef<int64_t> perm) {
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return x;
+  return n.build<qnn::TransposeOp>({x}, {n.named("perm", n.b.getDenseI64ArrayAttr(perm))});
+}
+
+static FailureOr<Value> reshapeValue(NodeImporter &n, Value x, ArrayRef<int64_t> shape) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getShape() == shape)
+    return x;
+  return n.build<qnn::ReshapeOp>({x}, {}, RankedTensorType::get(shape, xt.getElementType()));
+}
+
+/// Sums `t`'s dims whose labels `keep` rejects.
+static FailureOr<EinsumTerm> sumAway(NodeImporter &n, EinsumTerm t,
+                                     llvm::function_ref<bool(int)> keep) {
+  SmallVector<int64_t> axes;
+  SmallVector<int> kept;
+  for (auto [d, l] : llvm::enumerate(t.labels)) {
+    if (keep(l))
+      kept.push_back(l);
+    else
+      axes.push_back(d);
+  }
+  if (axes.empty())
+    return t;
+  QOPT_TRY(v, n.build<qnn::ReduceSumOp>({t.v}, {n.named("axes", n.b.getDenseI64ArrayAttr(axes)),
+                                                n.named("keepdims", n.b.getBoolAttr(false))}));
+  return EinsumTerm{v, kept};
+}
+
+/// a (x) b over the labels both carry: those `keep` wants stay as batch dims,
+/// the others are contracted by one qnn.matmul of [batch..., M, K] and
+/// [batch..., K, N] (a broadcast mul when nothing is contracted).
+static FailureOr<EinsumTerm> contract(NodeImporter &n, const EinsumTerm &a, const EinsumTerm &b,
+                                      llvm::function_ref<bool(int)> keep,
+                                      const llvm::DenseMap<int, int64_t> &size) {
+  auto has = [](const EinsumTerm &t, int l) { return llvm::is_contained(t.labels, l); };
+  SmallVector<int> batch, contracted, aFree, bFree;
+  for (int l : a.labels) {
+    if (!has(b, l))
+      aFree.push_back(l);
+    else if (keep(l))
+      batch.push_back(l);
+    else
+      contracted.push_back(l);
+  }
+  for (int l : b.labels)
+    if (!has(a, l))
+      bFree.push_back(l);
+  auto dimOf = [](const EinsumTerm &t, int l) {
+    return (int64_t)(llvm::find(t.labels, l) - t.labels.begin());
+  };
+  auto sizeOf = [&](const EinsumTerm &t, int l) {
+    return cast<RankedTensorType>(t.v.getType()).getDimSize(dimOf(t, l));
+  };
+  for (int l : contracted)
+    if (sizeOf(a, l) != sizeOf(b, l)) {
+      (void)n.unsupported("broadcasting a summed dimension (" + labelName(l) + ")");
+      return failure();
+    }
+  auto product = [&](ArrayRef<int> labels) {
+    int64_t p = 1;
+    for (int l : labels)
+      p *= size.lookup(l);
+    return p;
+  };
+  // Each side in the order [batch, its free labels, contracted] (b: [batch,
+  // contracted, free]), batch dims kept apart so that size-1 ones broadcast.
+  auto arrange = [&](const EinsumTerm &t, ArrayRef<int> free, bool freeFirst,
+                     bool isA) -> FailureOr<Value> {
+    SmallVector<int> order(batch);
+    ArrayRef<int> first = freeFirst ? free : ArrayRef<int>(contracted);
+    ArrayRef<int> second = freeFirst ? ArrayRef<int>(contracted) : free;
+    order.append(first.begin(), first.end());
+    order.append(second.begin(), second.end());
+    SmallVector<int64_t> perm;
+    for (int l : order)
+      perm.push_back(dimOf(t, l));
+    QOPT_TRY(v, transposeTo(n, t.v, perm));
+    SmallVector<int64_t> shape;
+    for (int l : batch)
+      shape.push_back(sizeOf(t, l));
+    if (contracted.empty()) {
+      // For the mul: a is [batch, aFree, 1...], b is [batch, 1..., bFree].
+      for (int l : aFree)
+        shape.push_back(isA ? size.lookup(l) : 1);
+      for (int l : bFree)
+        shape.push_back(isA ? 1 : size.lookup(l));
+    } else {
+      shape.push_back(freeFirst ? product(free) : product(contracted));
+      shape.push_back(freeFirst ? product(contracted) : product(free));
+    }
+    return reshapeValue(n, v, shape);
+  };
+  QOPT_TRY(lhs, arrange(a, aFree, /*freeFirst=*/true, /*isA=*/true));
+  QOPT_TRY(rhs, arrange(b, bFree, /*freeFirst=*/false, /*isA=*/false));
+  Value product0;
+  if (contracted.empty()) {
+    QOPT_TRY(m, n.build<qnn::MulOp>({lhs, rhs}));
+    product0 = m;
+  } else {
+    QOPT_TRY(m, n.build<qnn::MatMulOp>({lhs, rhs}));
+    product0 = m;
+  }
+  EinsumTerm out{product0, batch};
+  out.labels.append(aFree.begin(), aFree.end());
+  out.labels.append(bFree.begin(), bFree.end());
+  SmallVector<int64_t> shape;
+  for (int l : out.labels)
+    shape.push_back(size.lookup(l));
+  QOPT_TRY(v, reshapeValue(n, product0, shape));
+  out.v = v;
+  return out;
+}
+
+/// Einsum, as the ops it is made of: each operand's labels that nothing else
+/// reads summed away, the operands contracted pairwise from the left, each
+/// step a qnn.matmul between transposes and reshapes, then the output's
+/// order. The quantizer and the GPU lowering see ordinary matmuls. A label
+/// repeated within one operand (a diagonal) is refused.
+static LogicalResult importEinsum(NodeImporter &n) {
+  QOPT_TRY(equation, n.attrString("equation", std::nullopt));
+  std::string eq;
+  for (char c : equation)
+    if (c != ' ')
+      eq.push_back(c);
+  size_t arrow = eq.find("->");
+  std::string lhs = eq.substr(0, arrow);
+  SmallVector<StringRef> specs;
+  StringRef(lhs).split(specs, ',');
+  if ((int)specs.size() != n.numInputs())
+    return n.error("equation '" + equation + "' names " + llvm::Twine(specs.size()) +
+                   " operands, the node has " + llvm::Twine(n.numInputs()));
+  // Labels per operand, "..." expanded once every operand's rank is known.
+  SmallVector<EinsumTerm> terms;
+  int64_t ellipsisRank = 0;
+  auto letters = [](StringRef spec, std::string &out, bool &hasEllipsis) -> bool {
+    hasEllipsis = false;
+    for (size_t i = 0; i < spec.size();) {
+      if (spec.substr(i).starts_with("...")) {
+        if (hasEllipsis)
+          return false;
+        hasEllipsis = true;
+        out.push_back('.');
+        i += 3;
+      } else if (llvm::isAlpha(spec[i])) {
+        out.push_back(spec[i++]);
+      } else {
+        return false;
+      }
+    }
+    return true;
+  };
+  SmallVector<std::pair<std::string, bool>> parsed;
+  for (auto [i, spec] : llvm::enumerate(specs)) {
+    std::string chars;
+    bool ell;
+    if (!letters(spec, chars, ell))
+      return n.error("malformed equation '" + equation + "'");
+    QOPT_TRY(v, n.input(i));
+    int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+    int64_t named = (int64_t)chars.size() - (ell ? 1 : 0);
+    if (ell ? named > rank : named != rank)
+      return n.error("operand " + llvm::Twine(i) + " has rank " + llvm::Twine(rank) +
+ ", its subscripts '" + spec + "' name " + llvm::Twine(named) + " dims");
+    if (ell)
+      ellipsisRank = std::max(ellipsisRank, rank - named);
+    terms.push_back({v, {}});
+    parsed.push_back({chars, ell});
+  }
+  auto expand = [&](const std::string &chars, int64_t width, SmallVector<int> &labels) {
+    for (char c : chars) {
+      if (c != '.') {
+        labels.push_back((unsigned char)c);
+        continue;
+      }
+      for (int64_t k = ellipsisRank - width; k < ellipsisRank; ++k)
+        labels.push_back(kEllipsis + (int)k);
+    }
+  };
+  llvm::DenseMap<int, int64_t> size;
+  llvm::DenseMap<int, int> uses;
+  for (auto [t, p] : llvm::zip(terms, parsed)) {
+    auto tt = cast<RankedTensorType>(t.v.getType());
+    int64_t width = tt.getRank() - ((int64_t)p.first.size() - (p.second ? 1 : 0));
+    expand(p.first, width, t.labels);
+    for (auto [d, l] : llvm::enumerate(t.labels)) {
+      if (llvm::count(t.labels, l) > 1)
+        return n.unsupported("diagonals (label '" + labelName(l) +
+                             "' repeated in one operand)");
+      int64_t s = tt.getDimSize(d);
+      auto [it, fresh] = size.try_emplace(l, s);
+      if (!fresh && it->second != s) {
+        if (l < kEllipsis || (it->second != 1 && s != 1))
+          return n.error("label '" + labelName(l) + "' has sizes " + llvm::Twine(it->second) +
+                         " and " + llvm::Twine(s));
+        it->second = std::max(it->second, s);
+      }
+      ++uses[l];
+    }
+  }
+  SmallVector<int> output;
+  if (arrow != std::string::npos) {
+    std::string chars;
+    bool ell;
+    if (!letters(StringRef(eq).substr(arrow + 2), chars, ell))
+      return n.error("malformed equation '" + equation + "'");
+    expand(chars, ellipsisRank, output);
+    for (int l : output) {
+      if (!size.count(l))
+        return n.error("output label '" + labelName(l) + "' is in no operand");
+      if (llvm::count(output, l) > 1)
+        return n.error("output label '" + labelName(l) + "' is repeated");
+    }
+  } else {
+    // Implicit output: the broadcast dims, then the labels used once, sorted.
+    for (int64_t k = 0; k < ellipsisRank; ++k)
+      output.push_back(kEllipsis + (int)k);
+    SmallVector<int> once;
+    for (auto [l, count] : uses)
+      if (count == 1 && l < kEllipsis)
+        once.push_back(l);
+    llvm::sort(once);
+    output.append(once);
+  }
+  auto inOutput = [&](int l) { return llvm::is_contained(output, l); };
+  // Labels that one operand alone carries, and the output does not, are summed first.
+  for (EinsumTerm &t : terms) {
+    QOPT_TRY(r, sumAway(n, t, [&](int l) { return inOutput(l) || uses[l] > 1; }));
+    t = r;
+  }
+  EinsumTerm cur = terms[0];
+  for (size_t i = 1; i < terms.size(); ++i) {
+    auto keep = [&](int l) {
+      if (inOutput(l))
+        return true;
+      for (size_t j = i + 1; j < terms.size(); ++j)
+        if (llvm::is_contained(terms[j].labels, l))
+          return true;
+      return false;
+    };
+    QOPT_TRY(r, contract(n, cur, terms[i], keep, size));
+    cur = r;
+  }
+  QOPT_TRY(last, sumAway(n, cur, inOutput));
+  SmallVector<int64_t> perm;
+  for (int l : output)
+    perm.push_back(llvm::find(last.labels, l) - last.labels.begin());
+  QOPT_TRY(v, transposeTo(n, last.v, perm));
   n.setOutput(0, v);
   return success();
 }
@@ -487,6 +759,7 @@ void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
   t["Conv"] = importConv;
   t["ConvTranspose"] = importConvTranspose;
   t["MatMul"] = importMatMul;
+  t["Einsum"] = importEinsum;
   t["Gemm"] = importGemm;
   t["MaxPool"] = importPool<qnn::MaxPoolOp>;
   t["AveragePool"] = importPool<qnn::AvgPoolOp>;
