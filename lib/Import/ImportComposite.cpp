@@ -19,8 +19,8 @@ using namespace qopt;
 using namespace qopt::onnx_import;
 using llvm::SmallVector;
 
-/// A scalar constant of `like`'s element type.
-static FailureOr<Value> scalarLike(NodeImporter &n, Value like, double v, StringRef name) {
+FailureOr<Value> qopt::onnx_import::scalarLike(NodeImporter &n, Value like, double v,
+                                               StringRef name) {
   auto dtype = ref::dtypeFromType(cast<RankedTensorType>(like.getType()).getElementType());
   if (!dtype) {
     llvm::consumeError(dtype.takeError());
@@ -32,11 +32,30 @@ static FailureOr<Value> scalarLike(NodeImporter &n, Value like, double v, String
   return n.constant(t, name);
 }
 
-static FailureOr<Value> reshapeTo(NodeImporter &n, Value x, ArrayRef<int64_t> shape) {
+FailureOr<Value> qopt::onnx_import::reshapeValue(NodeImporter &n, Value x,
+                                                 ArrayRef<int64_t> shape) {
   auto xt = cast<RankedTensorType>(x.getType());
   if (xt.getShape() == shape)
     return x;
   return n.build<qnn::ReshapeOp>({x}, {}, RankedTensorType::get(shape, xt.getElementType()));
+}
+
+FailureOr<Value> qopt::onnx_import::transposeValue(NodeImporter &n, Value x,
+                                                   ArrayRef<int64_t> perm) {
+  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
+    return x;
+  return n.build<qnn::TransposeOp>({x}, {n.named("perm", n.b.getDenseI64ArrayAttr(perm))});
+}
+
+FailureOr<Value> qopt::onnx_import::sliceAxis(NodeImporter &n, Value x, int64_t axis,
+                                              int64_t start, int64_t end) {
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  SmallVector<int64_t> starts(shape.size(), 0), ends(shape), steps(shape.size(), 1);
+  starts[axis] = start;
+  ends[axis] = end;
+  return n.build<qnn::SliceOp>({x}, {n.named("starts", n.b.getDenseI64ArrayAttr(starts)),
+                                     n.named("ends", n.b.getDenseI64ArrayAttr(ends)),
+                                     n.named("steps", n.b.getDenseI64ArrayAttr(steps))});
 }
 
 /// PRelu(x, slope) = x < 0 ? x * slope : x, slope broadcast to x.
@@ -87,9 +106,9 @@ static LogicalResult importTile(NodeImporter &n) {
     expanded.append({r, d});
     merged.push_back(r * d);
   }
-  QOPT_TRY(s, reshapeTo(n, x, split));
+  QOPT_TRY(s, reshapeValue(n, x, split));
   QOPT_TRY(e, n.build<qnn::ExpandOp>({s}, {}, RankedTensorType::get(expanded, xt.getElementType())));
-  QOPT_TRY(v, reshapeTo(n, e, merged));
+  QOPT_TRY(v, reshapeValue(n, e, merged));
   n.setOutput(0, v);
   return success();
 }
@@ -117,9 +136,9 @@ static LogicalResult importDepthToSpace(NodeImporter &n) {
   } else {
     return n.unsupported("mode '" + mode + "'");
   }
-  QOPT_TRY(r, reshapeTo(n, x, shape));
+  QOPT_TRY(r, reshapeValue(n, x, shape));
   QOPT_TRY(t, n.build<qnn::TransposeOp>({r}, {n.named("perm", n.b.getDenseI64ArrayAttr(perm))}));
-  QOPT_TRY(v, reshapeTo(n, t, {N, c, H * b, W * b}));
+  QOPT_TRY(v, reshapeValue(n, t, {N, c, H * b, W * b}));
   n.setOutput(0, v);
   return success();
 }
@@ -133,10 +152,10 @@ static LogicalResult importSpaceToDepth(NodeImporter &n) {
   int64_t N = xt.getDimSize(0), C = xt.getDimSize(1), H = xt.getDimSize(2), W = xt.getDimSize(3);
   if (b <= 0 || b > H || b > W || H % b != 0 || W % b != 0 || C > INT64_MAX / (b * b))
     return n.error("height and width must be multiples of blocksize");
-  QOPT_TRY(r, reshapeTo(n, x, {N, C, H / b, b, W / b, b}));
+  QOPT_TRY(r, reshapeValue(n, x, {N, C, H / b, b, W / b, b}));
   QOPT_TRY(t, n.build<qnn::TransposeOp>(
                   {r}, {n.named("perm", n.b.getDenseI64ArrayAttr({0, 3, 5, 1, 2, 4}))}));
-  QOPT_TRY(v, reshapeTo(n, t, {N, C * b * b, H / b, W / b}));
+  QOPT_TRY(v, reshapeValue(n, t, {N, C * b * b, H / b, W / b}));
   n.setOutput(0, v);
   return success();
 }
@@ -169,8 +188,8 @@ static LogicalResult importInstanceNorm(NodeImporter &n) {
   if (cast<RankedTensorType>(scale.getType()).getNumElements() != chan[0] ||
       cast<RankedTensorType>(bias.getType()).getNumElements() != chan[0])
     return n.error("scale and bias must have one value per channel");
-  QOPT_TRY(s, reshapeTo(n, scale, chan));
-  QOPT_TRY(bb, reshapeTo(n, bias, chan));
+  QOPT_TRY(s, reshapeValue(n, scale, chan));
+  QOPT_TRY(bb, reshapeValue(n, bias, chan));
   QOPT_TRY(scaled, n.build<qnn::MulOp>({normed, s}));
   QOPT_TRY(v, n.build<qnn::AddOp>({scaled, bb}));
   n.setOutput(0, v);
@@ -361,7 +380,7 @@ static LogicalResult importHardmax(NodeImporter &n) {
     int64_t rows = 1, cols = 1;
     for (int64_t d = 0; d < rank; ++d)
       (d < axis ? rows : cols) *= xt.getDimSize(d);
-    QOPT_TRY(flat, reshapeTo(n, x, {rows, cols}));
+    QOPT_TRY(flat, reshapeValue(n, x, {rows, cols}));
     in = flat;
     axis = 1;
   }
@@ -373,7 +392,7 @@ static LogicalResult importHardmax(NodeImporter &n) {
   QOPT_TRY(one, scalarLike(n, x, 1.0, "one"));
   QOPT_TRY(zero, scalarLike(n, x, 0.0, "zero"));
   QOPT_TRY(v, n.build<qnn::WhereOp>({hit, one, zero}));
-  QOPT_TRY(out, reshapeTo(n, v, xt.getShape()));
+  QOPT_TRY(out, reshapeValue(n, v, xt.getShape()));
   n.setOutput(0, out);
   return success();
 }
@@ -444,7 +463,7 @@ static LogicalResult importOneHot(NodeImporter &n) {
   QOPT_TRY(fixed, n.build<qnn::WhereOp>({negative, wrapped, idx}));
   SmallVector<int64_t> unitShape(it.getShape());
   unitShape.insert(unitShape.begin() + axis, 1);
-  QOPT_TRY(unit, reshapeTo(n, fixed, unitShape));
+  QOPT_TRY(unit, reshapeValue(n, fixed, unitShape));
   QOPT_TRY(iota, iotaAlong(n, outRank, axis, depth));
   QOPT_TRY(hit, n.build<qnn::EqualOp>({unit, iota}));
   auto pick = [&](int64_t i) -> FailureOr<Value> {

@@ -209,19 +209,6 @@ std::string labelName(int l) {
 
 } // namespace
 
-static FailureOr<Value> transposeTo(NodeImporter &n, Value x, ArrayRef<int64_t> perm) {
-  if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
-    return x;
-  return n.build<qnn::TransposeOp>({x}, {n.named("perm", n.b.getDenseI64ArrayAttr(perm))});
-}
-
-static FailureOr<Value> reshapeValue(NodeImporter &n, Value x, ArrayRef<int64_t> shape) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  if (xt.getShape() == shape)
-    return x;
-  return n.build<qnn::ReshapeOp>({x}, {}, RankedTensorType::get(shape, xt.getElementType()));
-}
-
 /// Sums `t`'s dims whose labels `keep` rejects.
 static FailureOr<EinsumTerm> sumAway(NodeImporter &n, EinsumTerm t,
                                      llvm::function_ref<bool(int)> keep) {
@@ -288,7 +275,7 @@ static FailureOr<EinsumTerm> contract(NodeImporter &n, const EinsumTerm &a, cons
     SmallVector<int64_t> perm;
     for (int l : order)
       perm.push_back(dimOf(t, l));
-    QOPT_TRY(v, transposeTo(n, t.v, perm));
+    QOPT_TRY(v, transposeValue(n, t.v, perm));
     SmallVector<int64_t> shape;
     for (int l : batch)
       shape.push_back(sizeOf(t, l));
@@ -458,7 +445,7 @@ static LogicalResult importEinsum(NodeImporter &n) {
   SmallVector<int64_t> perm;
   for (int l : output)
     perm.push_back(llvm::find(last.labels, l) - last.labels.begin());
-  QOPT_TRY(v, transposeTo(n, last.v, perm));
+  QOPT_TRY(v, transposeValue(n, last.v, perm));
   n.setOutput(0, v);
   return success();
 }

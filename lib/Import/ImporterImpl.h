@@ -31,6 +31,7 @@ void registerLinearHandlers(llvm::StringMap<Handler> &table);
 void registerDataMovementHandlers(llvm::StringMap<Handler> &table);
 void registerCompositeHandlers(llvm::StringMap<Handler> &table);
 void registerQuantizedHandlers(llvm::StringMap<Handler> &table);
+void registerRecurrentHandlers(llvm::StringMap<Handler> &table);
 
 /// Converts a TensorProto (inline or external data) to a host tensor. External
 /// data is read only from regular files inside `modelDir`.
@@ -142,6 +143,19 @@ private:
 /// ConvInteger share them); the result has the input's element type.
 mlir::FailureOr<mlir::Value> buildConv(NodeImporter &n, mlir::Value x, mlir::Value w,
                                        mlir::Value bias);
+
+/// Shape helpers the composite handlers share (ImportComposite.cpp); each
+/// returns `x` itself when there is nothing to do.
+mlir::FailureOr<mlir::Value> reshapeValue(NodeImporter &n, mlir::Value x,
+                                          llvm::ArrayRef<int64_t> shape);
+mlir::FailureOr<mlir::Value> transposeValue(NodeImporter &n, mlir::Value x,
+                                            llvm::ArrayRef<int64_t> perm);
+/// x[..., start:end, ...] along `axis`.
+mlir::FailureOr<mlir::Value> sliceAxis(NodeImporter &n, mlir::Value x, int64_t axis,
+                                       int64_t start, int64_t end);
+/// A scalar constant of `like`'s element type.
+mlir::FailureOr<mlir::Value> scalarLike(NodeImporter &n, mlir::Value like, double v,
+                                        llvm::StringRef name);
 
 /// Shorthand for handlers: unwraps a FailureOr or returns failure.
 #define QOPT_TRY(var, expr)                                                                  \

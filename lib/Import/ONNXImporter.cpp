@@ -780,6 +780,7 @@ OwningOpRef<ModuleOp> GraphImporter::importGraph() {
   registerLinearHandlers(handlers);
   registerDataMovementHandlers(handlers);
   registerCompositeHandlers(handlers);
+  registerRecurrentHandlers(handlers);
   registerQuantizedHandlers(handlers);
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   builder.setInsertionPointToEnd(module->getBody());
