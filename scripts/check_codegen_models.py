@@ -8,6 +8,8 @@ and MobileNetV2:
     ptxas and spills nothing (the writer records ptxas -v per kernel and target);
   - the bundle verifies and the qnn program it carries reproduces the reference bit for bit;
   - the same with --tensor-cores (integer convs as mma.sync kernels): ptxas-clean, no spills;
+  - the PTX of every int8 program (and of the int8 BERT encoder) holds no approximate
+    instruction (ex2/lg2/rsqrt/sqrt .approx), which would break the float ops' bit-exactness;
   - the tensor-core kernels' tile algorithm as host loops (qopt-ref --engine tensor-core-cpu,
     NHWC activations, elementwise ops fused into the epilogues) equals the reference bit for
     bit on every int8 program, float softmax and layer norms included (docs/quantization.md),
@@ -79,6 +81,20 @@ def has_ptxas() -> bool:
     return bool(shutil.which("ptxas") or os.access("/usr/local/cuda/bin/ptxas", os.X_OK))
 
 
+APPROX = re.compile(r"\b[a-z0-9]+(?:\.[a-z0-9]+)*\.approx[.a-z0-9]*")
+
+
+def approximations(bins: str, name: str, program: str, ptx: str) -> list[str]:
+    """The approximate instructions (ex2/lg2/rsqrt/sqrt .approx) in a program's PTX. An
+    int8 program has none: its float ops are the reference's IEEE operations
+    (docs/quantization.md), which libdevice's approximations would break."""
+    run([f"{bins}/qopt-compile", program, "--emit", "ptx", "--target", "sm_80", "-o", ptx])
+    with open(ptx) as f:
+        hits = sorted(set(APPROX.findall(f.read())))
+    print(f"  PTX: {', '.join(hits) if hits else 'no approximate instructions'}")
+    return [f"{name}: its PTX has {h}" for h in hits]
+
+
 def bundle(bins: str, program: str, out: str, extra: list[str],
            targets: str = TARGETS) -> list[str]:
     start = time.monotonic()
@@ -144,6 +160,7 @@ def main() -> int:
                 print("  with --tensor-cores:")
                 tc = os.path.join(d, "model-tc.qbin")
                 failures += bundle(bins, program, tc, ["--tensor-cores"])
+                failures += approximations(bins, name, program, os.path.join(d, "model.ptx"))
                 # Weights are stored once: the program IR in the bundle refers
                 # to them (a bias folded into the kernels once doubled it).
                 if name in WGMMA_CPU:
@@ -161,6 +178,17 @@ def main() -> int:
                                      True)]
         except Exception as e:  # a failed command is a failed check, with its output
             failures.append(f"{name}: {e}")
+
+    # The int8 BERT encoder (dynamic quantization) keeps LayerNorm, softmax and erf in
+    # float: their kernels take no approximation either.
+    bert = os.path.join(work, "int8", "bert4", "int8.mlir")
+    if ptxas and os.path.exists(bert):
+        print("== bert4", flush=True)
+        try:
+            failures += approximations(bins, "bert4", bert,
+                                       os.path.join(work, "int8", "bert4", "model.ptx"))
+        except Exception as e:
+            failures.append(f"bert4: {e}")
 
     for name, precision in (("resnet50", "fp32"), ("mobilenetv2", "fp32"),
                             ("resnet50", "fp16"), ("mobilenetv2", "fp16")):
