@@ -121,6 +121,13 @@ FailureOr<Value> addMaybe(NodeImporter &n, Value a, Value b) {
   return n.build<qnn::AddOp>({a, b});
 }
 
+/// Multiplies; a null operand (a zero state) makes a null product.
+FailureOr<Value> mulMaybe(NodeImporter &n, Value a, Value b) {
+  if (!a || !b)
+    return Value();
+  return n.build<qnn::MulOp>({a, b});
+}
+
 /// t[d] of a [dirs, ...] parameter, as [...].
 FailureOr<Value> direction(NodeImporter &n, Value t, int64_t d) {
   QOPT_TRY(s, sliceAxis(n, t, 0, d, d + 1));
@@ -325,11 +332,7 @@ static LogicalResult importRecurrent(NodeImporter &n) {
         if (linearBeforeReset) {
           // h~ = g(x Wh + r * (H Rh + Rbh)).
           QOPT_TRY(inner, addMaybe(n, hh, recurrentHBias));
-          Value scaled;
-          if (inner) {
-            QOPT_TRY(m, n.build<qnn::MulOp>({rg, inner}));
-            scaled = m;
-          }
+          QOPT_TRY(scaled, mulMaybe(n, rg, inner));
           QOPT_TRY(sum, addMaybe(n, xh, scaled));
           cand = sum;
         } else {
@@ -349,11 +352,7 @@ static LogicalResult importRecurrent(NodeImporter &n) {
         // H = (1 - z) * h~ + z * H.
         QOPT_TRY(keep, n.build<qnn::SubOp>({one, z}));
         QOPT_TRY(fresh, n.build<qnn::MulOp>({keep, ht}));
-        Value old;
-        if (H) {
-          QOPT_TRY(m, n.build<qnn::MulOp>({z, H}));
-          old = m;
-        }
+        QOPT_TRY(old, mulMaybe(n, z, H));
         QOPT_TRY(next, addMaybe(n, fresh, old));
         H = next;
       } else {
@@ -388,11 +387,7 @@ static LogicalResult importRecurrent(NodeImporter &n) {
           QOPT_TRY(f, activate(n, fc, act[0]));
           QOPT_TRY(cand, activate(n, cc, act[1]));
           QOPT_TRY(fresh, n.build<qnn::MulOp>({i, cand}));
-          Value kept;
-          if (C) {
-            QOPT_TRY(m, n.build<qnn::MulOp>({f, C}));
-            kept = m;
-          }
+          QOPT_TRY(kept, mulMaybe(n, f, C));
           QOPT_TRY(nextC, addMaybe(n, kept, fresh));
           C = nextC;
           if (peep) {
