@@ -246,6 +246,94 @@ void nearestPass(const char *src, char *dst, ArrayRef<int64_t> shape, const DimP
   }
 }
 
+/// Linear and cubic resampling of a float tensor in f32, exactly as the GPU
+/// kernel computes it (lowerResize in lib/Conversion/QNNToLinalg): each
+/// output sums, over the product of its dims' taps (each dim's taps padded
+/// with zero-weight taps of index 0 to the widest output coordinate; the
+/// dims in order, the last fastest), (1 * w_0 * w_1 ...) * x, in f32. One
+/// formula on both sides keeps float resizes inside int8 programs bit-exact.
+Expected<Tensor> resizeLikeKernels(const Tensor &x, const ResizeParams &p,
+                                   ArrayRef<int64_t> outShape) {
+  struct Dim {
+    bool identity = true;
+    int64_t taps = 1;
+    SmallVector<int64_t> idx;
+    SmallVector<float> weight;
+  };
+  int64_t rank = x.rank();
+  SmallVector<Dim, 6> dims(rank);
+  SmallVector<int64_t, 6> active;
+  for (int64_t d = 0; d < rank; ++d) {
+    auto t = resizeTaps(p, d, x.dim(d), outShape[d]);
+    if (!t)
+      return t.takeError();
+    Dim &dim = dims[d];
+    int64_t out = outShape[d];
+    for (int64_t o = 0; o < out; ++o) {
+      int64_t n = t->begin[o + 1] - t->begin[o];
+      dim.taps = std::max(dim.taps, n);
+      dim.identity &= n == 1 && t->idx[t->begin[o]] == o && t->weight[t->begin[o]] == 1.0;
+    }
+    if (dim.identity)
+      continue;
+    active.push_back(d);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t k = 0; k < dim.taps; ++k) {
+        int64_t i = t->begin[o] + k;
+        bool real = i < t->begin[o + 1];
+        dim.idx.push_back(real ? t->idx[i] : 0);
+        dim.weight.push_back(real ? (float)t->weight[i] : 0.0f);
+      }
+  }
+  Tensor xf = widen(x);
+  auto out = Tensor::allocate(DType::F32, outShape);
+  if (!out)
+    return out.takeError();
+  const float *src = xf.data<float>();
+  float *dst = out->data<float>();
+  SmallVector<int64_t, 6> inStride(rank, 1), oi(rank, 0), tap(active.size(), 0);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStride[d] = inStride[d + 1] * x.dim(d + 1);
+  for (int64_t e = 0, n = out->numElements(); e < n; ++e) {
+    // Output coordinate e is oi (row-major).
+    int64_t base = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (dims[d].identity)
+        base += oi[d] * inStride[d];
+    float acc = 0.0f;
+    std::fill(tap.begin(), tap.end(), 0);
+    while (true) {
+      float w = 1.0f;
+      int64_t at = base;
+      for (size_t a = 0; a < active.size(); ++a) {
+        const Dim &dim = dims[active[a]];
+        int64_t pos = oi[active[a]] * dim.taps + tap[a];
+        at += dim.idx[pos] * inStride[active[a]];
+        w = w * dim.weight[pos];
+      }
+      float term = w * src[at];
+      acc = acc + term;
+      int64_t a = (int64_t)active.size() - 1;
+      for (; a >= 0; --a) {
+        if (++tap[a] < dims[active[a]].taps)
+          break;
+        tap[a] = 0;
+      }
+      if (a < 0)
+        break;
+    }
+    dst[e] = acc;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++oi[d] < outShape[d])
+        break;
+      oi[d] = 0;
+    }
+  }
+  if (x.dtype() != DType::F32)
+    return out->castTo(x.dtype());
+  return out;
+}
+
 } // namespace
 
 Expected<Tensor> qopt::ref::resize(const Tensor &x, const ResizeParams &p,
@@ -310,20 +398,20 @@ Expected<Tensor> qopt::ref::resize(const Tensor &x, const ResizeParams &p,
     return outTensor;
   }
 
-  // Linear and cubic: floats in F32 (F16/BF16 widened) or F64; integers in
-  // F64, rounded half to even and saturated like the reference's saturate_cast.
-  DType work = x.dtype() == DType::F64 || !isFloat(x.dtype()) ? DType::F64 : DType::F32;
-  Tensor cur = x.castTo(work);
+  // Linear and cubic: f32 (f16/bf16 widened) as the GPU kernels compute it;
+  // f64 and integers (which no kernel resizes) by separable passes in f64,
+  // integers rounded half to even and saturated like the reference's
+  // saturate_cast.
+  if (isFloat(x.dtype()) && x.dtype() != DType::F64)
+    return resizeLikeKernels(x, p, outShape);
+  Tensor cur = x.castTo(DType::F64);
   SmallVector<int64_t, 6> shape(x.shape());
   for (const DimPlan &plan : plans) {
     shape[plan.dim] = plan.out;
-    auto next = Tensor::allocate(work, shape);
+    auto next = Tensor::allocate(DType::F64, shape);
     if (!next)
       return next.takeError();
-    if (work == DType::F64)
-      resamplePass(cur.data<double>(), next->data<double>(), cur.shape(), plan);
-    else
-      resamplePass(cur.data<float>(), next->data<float>(), cur.shape(), plan);
+    resamplePass(cur.data<double>(), next->data<double>(), cur.shape(), plan);
     cur = std::move(*next);
   }
   if (!isFloat(x.dtype())) {
