@@ -195,17 +195,6 @@ template <typename T> T intMod(T a, T b) {
   return r;
 }
 
-/// Float Pow: squares and cubes by multiplication, as the GPU kernels
-/// (qopt/Quant/FloatMath.h); other exponents from libm.
-template <typename T> T fpow(T x, T y) {
-  if constexpr (std::is_same_v<T, float>) {
-    qopt::fmath::ScalarOps o;
-    return qopt::fmath::pow(o, x, y, [](float b, float e) { return std::pow(b, e); });
-  } else {
-    return std::pow(x, y);
-  }
-}
-
 /// Integer power by squaring with wrap-around; negative exponents give the
 /// truncated real result (0 unless the base is 1 or -1).
 template <typename T> T intPow(T base, int64_t e) {
@@ -346,7 +335,7 @@ Expected<Tensor> binaryTyped(BinaryKind kind, const BroadcastPlan &plan, const T
     break;
   case BinaryKind::Pow:
     if constexpr (isFp)
-      applyBinary(plan, a, b, o, [](T x, T y) { return fpow(x, y); });
+      applyBinary(plan, a, b, o, [](T x, T y) { return Math<T>::pow(x, y); });
     else {
       bool zeroToNegative = false;
       applyBinary(plan, a, b, o, [&](T x, T y) {

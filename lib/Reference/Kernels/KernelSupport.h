@@ -50,7 +50,8 @@ template <typename T> struct Tag {
 inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
 
-/// exp, log, tanh, erf and the functions built on them. binary32 takes
+/// exp, log, tanh, erf, the functions built on them, and Pow (squares and
+/// cubes by multiplication, other exponents from libm). binary32 takes
 /// qopt/Quant/FloatMath.h, the GPU kernels' own sequence of IEEE operations,
 /// so float ops inside int8 programs are bit-exact there too; f64, which no
 /// GPU kernel computes, keeps libm.
@@ -70,6 +71,7 @@ template <typename T> struct Math {
     const T k = (T)std::sqrt(2.0 / M_PI);
     return T(0.5) * v * (T(1) + std::tanh(k * (v + T(0.044715) * v * v * v)));
   }
+  static T pow(T x, T y) { return std::pow(x, y); }
 };
 template <> struct Math<float> {
   using Ops = qopt::fmath::ScalarOps;
@@ -80,9 +82,11 @@ template <> struct Math<float> {
   static float sigmoid(float v) { return Ops::run(qopt::fmath::sigmoid<Ops>, v); }
   static float gelu(float v) { return Ops::run(qopt::fmath::gelu<Ops>, v); }
   static float geluTanh(float v) { return Ops::run(qopt::fmath::geluTanh<Ops>, v); }
+  static float pow(float x, float y) {
+    Ops o;
+    return qopt::fmath::pow(o, x, y, [](float b, float e) { return std::pow(b, e); });
+  }
 };
-
-template <typename Op> void mapIntoDummy();
 
 } // namespace qopt::ref::detail
 
