@@ -196,6 +196,45 @@ static LogicalResult importInstanceNorm(NodeImporter &n) {
   return success();
 }
 
+/// LRN: x / (bias + alpha / size * sum of squares over a window of
+/// channels)^beta. The window sum is an average pool over the channel axis of
+/// x * x viewed as [N, 1, C, rest] (the divisor is `size` at every channel,
+/// padding included), so the reference and the GPU path reuse their pools.
+static LogicalResult importLRN(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(size, n.attrInt("size", std::nullopt));
+  QOPT_TRY(alpha, n.attrFloat("alpha", 1e-4f));
+  QOPT_TRY(beta, n.attrFloat("beta", 0.75f));
+  QOPT_TRY(bias, n.attrFloat("bias", 1.0f));
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() < 2)
+    return n.error("input must have a batch and a channel dimension");
+  if (size < 1)
+    return n.error("size must be positive, got " + llvm::Twine(size));
+  int64_t rest = 1;
+  for (int64_t d = 2; d < xt.getRank(); ++d)
+    rest *= xt.getDimSize(d);
+  int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  QOPT_TRY(sq, n.build<qnn::MulOp>({x, x}));
+  QOPT_TRY(view, reshapeValue(n, sq, {xt.getDimSize(0), 1, xt.getDimSize(1), rest}));
+  QOPT_TRY(avg, n.build<qnn::AvgPoolOp>(
+                    {view}, {n.named("kernel_shape", n.b.getDenseI64ArrayAttr({size, 1})),
+                             n.named("strides", n.b.getDenseI64ArrayAttr({1, 1})),
+                             n.named("pads", n.b.getDenseI64ArrayAttr({lo, 0, hi, 0})),
+                             n.named("dilations", n.b.getDenseI64ArrayAttr({1, 1})),
+                             n.named("count_include_pad", n.b.getBoolAttr(true))}));
+  QOPT_TRY(mean, reshapeValue(n, avg, xt.getShape()));
+  QOPT_TRY(a, scalarLike(n, x, alpha, "alpha"));
+  QOPT_TRY(bb, scalarLike(n, x, bias, "bias"));
+  QOPT_TRY(e, scalarLike(n, x, beta, "beta"));
+  QOPT_TRY(scaled, n.build<qnn::MulOp>({a, mean}));
+  QOPT_TRY(base, n.build<qnn::AddOp>({bb, scaled}));
+  QOPT_TRY(den, n.build<qnn::PowOp>({base, e}));
+  QOPT_TRY(v, n.build<qnn::DivOp>({x, den}));
+  n.setOutput(0, v);
+  return success();
+}
+
 /// Trilu keeps the upper (or lower) triangle from diagonal k: a select with a
 /// constant mask, since shapes are static.
 static LogicalResult importTrilu(NodeImporter &n) {
@@ -486,6 +525,7 @@ void qopt::onnx_import::registerCompositeHandlers(llvm::StringMap<Handler> &t) {
   t["DepthToSpace"] = importDepthToSpace;
   t["SpaceToDepth"] = importSpaceToDepth;
   t["InstanceNormalization"] = importInstanceNorm;
+  t["LRN"] = importLRN;
   t["Trilu"] = importTrilu;
   t["Elu"] = importElu;
   t["Selu"] = importElu;

@@ -494,6 +494,120 @@ static LogicalResult importGatherElements(NodeImporter &n) {
   return success();
 }
 
+/// Constant index tuples (the last dimension of `indices`) checked against
+/// data's dims `first ..`: an out-of-range entry is an import error naming
+/// it, not a run-time failure.
+static LogicalResult checkConstantTuples(NodeImporter &n, Value data, Value indices,
+                                         int64_t first) {
+  const ref::Tensor *t = n.constantOf(indices);
+  auto dt = cast<RankedTensorType>(data.getType());
+  if (!t || t->rank() < 1 || !ref::isSignedInt(t->dtype()))
+    return success(); // the op verifier reports bad shapes and index types
+  int64_t k = t->dim(t->rank() - 1);
+  if (k < 1 || first + k > dt.getRank())
+    return success();
+  for (int64_t i = 0; i < t->numElements(); ++i) {
+    int64_t dim = dt.getDimSize(first + i % k), v = t->getAsInt(i);
+    if (v < -dim || v >= dim)
+      return n.error("index " + llvm::Twine(v) + " is out of range for dimension " +
+                     llvm::Twine(first + i % k) + " of size " + llvm::Twine(dim));
+  }
+  return success();
+}
+
+static LogicalResult importGatherND(NodeImporter &n) {
+  QOPT_TRY(data, n.input(0));
+  QOPT_TRY(indices, n.input(1));
+  QOPT_TRY(batchDims, n.attrInt("batch_dims", 0));
+  if (failed(checkConstantTuples(n, data, indices, batchDims)))
+    return failure();
+  QOPT_TRY(v, n.build<qnn::GatherNDOp>(
+                  {data, indices}, {n.named("batch_dims", n.b.getI64IntegerAttr(batchDims))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// ONNX's `reduction` attribute of ScatterND and ScatterElements (opset 16
+/// added add and mul, opset 18 max and min).
+static FailureOr<qnn::ScatterReduction> scatterReduction(NodeImporter &n) {
+  QOPT_TRY(r, n.attrString("reduction", std::string("none")));
+  if (auto k = qnn::symbolizeScatterReduction(r))
+    return *k;
+  (void)n.unsupported("reduction '" + r + "'");
+  return failure();
+}
+
+static LogicalResult importScatterND(NodeImporter &n) {
+  QOPT_TRY(data, n.input(0));
+  QOPT_TRY(indices, n.input(1));
+  QOPT_TRY(updates, n.input(2));
+  QOPT_TRY(reduction, scatterReduction(n));
+  if (failed(checkConstantTuples(n, data, indices, 0)))
+    return failure();
+  QOPT_TRY(v, n.build<qnn::ScatterNDOp>(
+                  {data, indices, updates},
+                  {n.named("reduction", qnn::ScatterReductionAttr::get(n.b.getContext(), reduction))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// ScatterElements, and the deprecated Scatter (opset 9 and 10), which is
+/// ScatterElements without a reduction.
+static LogicalResult importScatterElements(NodeImporter &n) {
+  QOPT_TRY(data, n.input(0));
+  QOPT_TRY(indices, n.input(1));
+  QOPT_TRY(updates, n.input(2));
+  QOPT_TRY(axis, n.attrInt("axis", 0));
+  QOPT_TRY(reduction, scatterReduction(n));
+  if (failed(checkConstantIndices(n, data, indices, axis)))
+    return failure();
+  QOPT_TRY(v, n.build<qnn::ScatterElementsOp>(
+                  {data, indices, updates},
+                  {n.named("axis", n.b.getI64IntegerAttr(axis)),
+                   n.named("reduction", qnn::ScatterReductionAttr::get(n.b.getContext(), reduction))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// TopK: the indices are a qnn.top_k, the values a gather of the input at
+/// them. `sorted = 0` leaves the order to the implementation; qnn.top_k
+/// always sorts.
+static LogicalResult importTopK(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  int64_t k;
+  if (n.opset < 10) {
+    QOPT_TRY(attr, n.attrInt("k", std::nullopt));
+    k = attr;
+  } else {
+    QOPT_TRY(ks, n.constantInts(1, "K"));
+    if (ks.size() != 1)
+      return n.error("K must hold one value, got " + llvm::Twine(ks.size()));
+    k = ks[0];
+  }
+  QOPT_TRY(axis, n.attrInt("axis", -1));
+  QOPT_TRY(largest, n.attrInt("largest", 1));
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (axis < -xt.getRank() || axis >= xt.getRank())
+    return n.error("axis " + llvm::Twine(axis) + " is out of range for rank " +
+                   llvm::Twine(xt.getRank()));
+  int64_t size = xt.getDimSize(axis < 0 ? axis + xt.getRank() : axis);
+  if (k < 0 || k > size)
+    return n.error("K = " + llvm::Twine(k) + " exceeds the size " + llvm::Twine(size) +
+                   " of axis " + llvm::Twine(axis));
+  if (k == 0)
+    return n.unsupported("K = 0 (an empty result)");
+  QOPT_TRY(indices, n.build<qnn::TopKOp>({x}, {n.named("axis", n.b.getI64IntegerAttr(axis)),
+                                               n.named("k", n.b.getI64IntegerAttr(k)),
+                                               n.named("largest", n.b.getBoolAttr(largest != 0))}));
+  if (n.hasOutput(0)) {
+    QOPT_TRY(values, n.build<qnn::GatherElementsOp>(
+                         {x, indices}, {n.named("axis", n.b.getI64IntegerAttr(axis))}));
+    n.setOutput(0, values);
+  }
+  n.setOutput(1, indices);
+  return success();
+}
+
 static LogicalResult importExpand(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(shape, n.constantInts(1, "shape"));
@@ -714,6 +828,11 @@ void qopt::onnx_import::registerDataMovementHandlers(llvm::StringMap<Handler> &t
   t["Split"] = importSplit;
   t["Gather"] = importGather;
   t["GatherElements"] = importGatherElements;
+  t["GatherND"] = importGatherND;
+  t["ScatterND"] = importScatterND;
+  t["ScatterElements"] = importScatterElements;
+  t["Scatter"] = importScatterElements;
+  t["TopK"] = importTopK;
   t["Expand"] = importExpand;
   t["Pad"] = importPad;
   t["Resize"] = importResize;

@@ -332,6 +332,17 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           .Case([&](qnn::GatherElementsOp o) {
             return ref::gatherElements(in[0], in[1], normAxis(o.getAxis(), in[0].rank()));
           })
+          .Case([&](qnn::GatherNDOp o) { return ref::gatherND(in[0], in[1], o.getBatchDims()); })
+          .Case([&](qnn::ScatterNDOp o) {
+            return ref::scatterND(in[0], in[1], in[2], detail::scatterReduction(o.getReduction()));
+          })
+          .Case([&](qnn::ScatterElementsOp o) {
+            return ref::scatterElements(in[0], in[1], in[2], normAxis(o.getAxis(), in[0].rank()),
+                                        detail::scatterReduction(o.getReduction()));
+          })
+          .Case([&](qnn::TopKOp o) {
+            return ref::topK(in[0], normAxis(o.getAxis(), in[0].rank()), o.getK(), o.getLargest());
+          })
           .Case([&](qnn::PadOp o) {
             return ref::pad(in[0], o.getPads(), detail::padMode(o.getMode()),
                             o.getValue().convertToDouble());

@@ -43,6 +43,17 @@ template <typename PoolOp> PoolParams poolParams(PoolOp op) {
   return p;
 }
 
+inline ScatterReduction scatterReduction(qnn::ScatterReduction r) {
+  switch (r) {
+  case qnn::ScatterReduction::none: return ScatterReduction::None;
+  case qnn::ScatterReduction::add: return ScatterReduction::Add;
+  case qnn::ScatterReduction::mul: return ScatterReduction::Mul;
+  case qnn::ScatterReduction::max: return ScatterReduction::Max;
+  case qnn::ScatterReduction::min: return ScatterReduction::Min;
+  }
+  return ScatterReduction::None;
+}
+
 inline PadMode padMode(qnn::PadMode m) {
   switch (m) {
   case qnn::PadMode::constant: return PadMode::Constant;

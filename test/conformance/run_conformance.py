@@ -269,7 +269,7 @@ PARAMETER_INPUTS = {
     "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1}, "ReduceMin": {1},
     "ReduceProd": {1}, "ReduceL1": {1}, "ReduceL2": {1}, "ReduceSumSquare": {1},
     "ReduceLogSum": {1}, "ReduceLogSumExp": {1}, "Dropout": {1, 2}, "Tile": {1}, "Trilu": {1},
-    "OneHot": {1}, "CumSum": {1},
+    "OneHot": {1}, "CumSum": {1}, "TopK": {1},
     # Recurrent layers unroll over the sequence: its lengths fix the steps.
     "LSTM": {4}, "GRU": {4}, "RNN": {4},
     # Quantization parameters become !quant.uniform types, which need them

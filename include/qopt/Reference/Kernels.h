@@ -119,6 +119,27 @@ llvm::Expected<Tensor> expand(const Tensor &x, llvm::ArrayRef<int64_t> outShape)
 /// is an error naming it.
 llvm::Expected<Tensor> gatherElements(const Tensor &data, const Tensor &indices, int64_t axis);
 
+/// ONNX GatherND: the last dimension of `indices` holds tuples indexing
+/// dims batchDims.. of `data`. An index out of range is an error naming it.
+llvm::Expected<Tensor> gatherND(const Tensor &data, const Tensor &indices, int64_t batchDims);
+
+/// How a scatter combines an update with the element it lands on. Max and
+/// min return NaN when either side is NaN and order -0 below +0.
+enum class ScatterReduction { None, Add, Mul, Max, Min };
+/// ONNX ScatterND: updates applied tuple by tuple in row-major order (a
+/// repeated tuple with None: the later one wins).
+llvm::Expected<Tensor> scatterND(const Tensor &data, const Tensor &indices,
+                                 const Tensor &updates, ScatterReduction reduction);
+/// ONNX ScatterElements along a non-negative axis, positions of `indices`
+/// applied in row-major order.
+llvm::Expected<Tensor> scatterElements(const Tensor &data, const Tensor &indices,
+                                       const Tensor &updates, int64_t axis,
+                                       ScatterReduction reduction);
+/// The int64 positions along a non-negative axis of the k first elements in
+/// the order larger-first (or smaller-first), ties by the lower position,
+/// NaN above every number: ONNX TopK's Indices, always sorted.
+llvm::Expected<Tensor> topK(const Tensor &x, int64_t axis, int64_t k, bool largest);
+
 enum class PadMode { Constant, Reflect, Edge, Wrap };
 llvm::Expected<Tensor> pad(const Tensor &x, llvm::ArrayRef<int64_t> pads, PadMode mode,
                            double value);

@@ -9,6 +9,7 @@
 
 #include "Lowering.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Reference/Executor.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -302,6 +303,225 @@ FailureOr<Value> lowerGather(OpBuilder &b, OpT op, Operands in) {
                       });
 }
 
+/// ONNX GatherND: the tuple at the element's leading indices positions
+/// dims batch_dims.. of data; the trailing indices walk the slice.
+FailureOr<Value> lowerGatherND(OpBuilder &b, qnn::GatherNDOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto settle = settleFn(op, op.getData());
+  if (failed(settle))
+    return failure();
+  auto dt = cast<RankedTensorType>(op.getData().getType());
+  auto it = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t batch = op.getBatchDims(), q = it.getRank(), k = it.getDimSize(q - 1);
+  Value data = in[0], indices = in[1];
+  return buildGeneric(b, op.getLoc(), yt, {}, {},
+                      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+                        Body body{nb, loc};
+                        SmallVector<Value> at(idx.begin(), idx.begin() + batch);
+                        SmallVector<Value> tuple(idx.begin(), idx.begin() + (q - 1));
+                        tuple.push_back(Value());
+                        for (int64_t j = 0; j < k; ++j) {
+                          tuple.back() = body.idx(j);
+                          at.push_back(positionOf(body, body.extract(indices, tuple),
+                                                  dt.getDimSize(batch + j)));
+                        }
+                        at.append(idx.begin() + (q - 1), idx.end());
+                        return (*settle)(body, body.extract(data, at));
+                      });
+}
+
+/// Folds a scatter update `u` into `v` as the reference does: f16 and bf16
+/// in f32 rounded once; max and min propagate NaN and order -0 below +0
+/// (arith.maximumf / minimumf).
+Value scatterCombine(Body &body, qnn::ScatterReduction r, Value v, Value u, bool isSigned) {
+  using R = qnn::ScatterReduction;
+  if (r == R::none)
+    return u;
+  Type t = v.getType();
+  bool isFloat = isa<FloatType>(t), widen = isFloat && t.getIntOrFloatBitWidth() < 32;
+  if (widen) {
+    v = body.toF32(v);
+    u = body.toF32(u);
+  }
+  OpBuilder &nb = body.b;
+  Location loc = body.loc;
+  Value out;
+  switch (r) {
+  case R::none:
+  case R::add: out = body.add(v, u); break;
+  case R::mul: out = body.mul(v, u); break;
+  case R::max:
+    out = isFloat ? arith::MaximumFOp::create(nb, loc, v, u).getResult()
+          : isSigned ? arith::MaxSIOp::create(nb, loc, v, u).getResult()
+                     : arith::MaxUIOp::create(nb, loc, v, u).getResult();
+    break;
+  case R::min:
+    out = isFloat ? arith::MinimumFOp::create(nb, loc, v, u).getResult()
+          : isSigned ? arith::MinSIOp::create(nb, loc, v, u).getResult()
+                     : arith::MinUIOp::create(nb, loc, v, u).getResult();
+    break;
+  }
+  return widen ? body.fromF32(out, t) : out;
+}
+
+/// Whether an operand's integer values are signed (a quantized type's
+/// storage says; signless integers are signed).
+bool signedValues(Value v) {
+  Type e = cast<RankedTensorType>(v.getType()).getElementType();
+  if (auto q = dyn_cast<mlir::quant::QuantizedType>(e))
+    return q.isSigned();
+  return !e.isUnsignedInteger();
+}
+
+/// The row-major coordinates of `flat` in `shape`.
+SmallVector<Value> delinearize(Body &body, Value flat, ArrayRef<int64_t> shape) {
+  SmallVector<Value> at(shape.size());
+  for (int64_t d = (int64_t)shape.size() - 1; d >= 0; --d) {
+    Value size = body.idx(shape[d]);
+    at[d] = arith::RemUIOp::create(body.b, body.loc, flat, size);
+    flat = arith::DivUIOp::create(body.b, body.loc, flat, size);
+  }
+  return at;
+}
+
+/// ONNX ScatterElements. The positions of indices that can land on an
+/// element share its coordinates off the axis, so each element scans only
+/// indices' axis, in increasing order: the reference's row-major order.
+FailureOr<Value> lowerScatterElements(OpBuilder &b, qnn::ScatterElementsOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto dt = cast<RankedTensorType>(op.getData().getType());
+  auto it = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t rank = dt.getRank(), axis = qnn::resolveAxis(op.getAxis(), rank);
+  qnn::ScatterReduction r = op.getReduction();
+  bool isSigned = signedValues(op.getData());
+  Value data = in[0], indices = in[1], updates = in[2];
+  return buildGeneric(
+      b, op.getLoc(), yt, {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        // Off the axis, indices may be smaller than data: elements beyond
+        // them receive nothing (their reads are clamped and discarded).
+        Value covered;
+        SmallVector<Value> at(idx);
+        for (int64_t d = 0; d < rank; ++d) {
+          if (d == axis || it.getDimSize(d) >= dt.getDimSize(d))
+            continue;
+          Value inside = body.cmpi(arith::CmpIPredicate::slt, idx[d], body.idx(it.getDimSize(d)));
+          covered = covered ? body.andi(covered, inside) : inside;
+          at[d] = arith::MinSIOp::create(nb, loc, idx[d], body.idx(it.getDimSize(d) - 1));
+        }
+        Value v = body.extract(data, idx);
+        return loopNest(nb, loc, {it.getDimSize(axis)}, v,
+                        [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
+                          Body l{lb, lloc};
+                          SmallVector<Value> here(at);
+                          here[axis] = ivs[0];
+                          Value p = positionOf(l, l.extract(indices, here), dt.getDimSize(axis));
+                          Value hit = l.cmpi(arith::CmpIPredicate::eq, p, idx[axis]);
+                          if (covered)
+                            hit = l.andi(hit, covered);
+                          Value u = l.extract(updates, here);
+                          return l.select(hit, scatterCombine(l, r, acc, u, isSigned), acc);
+                        });
+      });
+}
+
+/// ONNX ScatterND. Each element applies, in tuple order, the updates whose
+/// tuple names its leading k coordinates. Constant indices (every exported
+/// model's) are inverted at compile time into per-target lists of tuples
+/// (`offsets`, `writers`), so an element reads only its own updates; run-time
+/// indices are scanned, all tuples per element.
+FailureOr<Value> lowerScatterND(OpBuilder &b, qnn::ScatterNDOp op, Operands in) {
+  auto yt = storageTensorType(op.getResult().getType());
+  auto dt = cast<RankedTensorType>(op.getData().getType());
+  auto it = cast<RankedTensorType>(op.getIndices().getType());
+  int64_t q = it.getRank(), k = it.getDimSize(q - 1);
+  SmallVector<int64_t> tupleShape(it.getShape().drop_back());
+  int64_t tuples = it.getNumElements() / k;
+  qnn::ScatterReduction r = op.getReduction();
+  bool isSigned = signedValues(op.getData());
+  Value data = in[0], indices = in[1], updates = in[2];
+  Location opLoc = op.getLoc();
+
+  Value offsets, writers;
+  if (auto c = op.getIndices().getDefiningOp<qnn::ConstantOp>()) {
+    auto t = ref::tensorFromAttr(cast<ElementsAttr>(c.getValue()));
+    if (!t)
+      return op.emitError() << "cannot read the constant indices: " << toString(t.takeError()),
+             failure();
+    int64_t targets = 1;
+    for (int64_t d = 0; d < k; ++d)
+      targets *= dt.getDimSize(d);
+    if (targets >= INT32_MAX || tuples >= INT32_MAX)
+      return op.emitError("unsupported on the GPU path: scatter_nd with 2^31 targets or tuples"),
+             failure();
+    SmallVector<int64_t> target(tuples);
+    SmallVector<int32_t> start(targets + 1, 0);
+    for (int64_t u = 0; u < tuples; ++u) {
+      int64_t m = 0;
+      for (int64_t j = 0; j < k; ++j) {
+        int64_t size = dt.getDimSize(j), v = t->getAsInt(u * k + j);
+        if (v < -size || v >= size)
+          return op.emitError() << "index " << v << " is out of range for dimension " << j
+                                << " of size " << size,
+                 failure();
+        m = m * size + (v < 0 ? v + size : v);
+      }
+      target[u] = m;
+      ++start[m + 1];
+    }
+    for (int64_t m = 0; m < targets; ++m)
+      start[m + 1] += start[m];
+    // A stable counting sort keeps each target's tuples in tuple order.
+    SmallVector<int32_t> list(tuples), next(start.begin(), start.end() - 1);
+    for (int64_t u = 0; u < tuples; ++u)
+      list[next[target[u]]++] = (int32_t)u;
+    offsets = i32Tensor(b, opLoc, start);
+    writers = i32Tensor(b, opLoc, list);
+  }
+
+  return buildGeneric(
+      b, opLoc, yt, {}, {}, [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        Value v = body.extract(data, idx);
+        auto apply = [&](Body &l, Value u, Value acc) {
+          SmallVector<Value> at = delinearize(l, u, tupleShape);
+          at.append(idx.begin() + k, idx.end());
+          return scatterCombine(l, r, acc, l.extract(updates, at), isSigned);
+        };
+        if (offsets) {
+          Value m = body.idx(0);
+          for (int64_t j = 0; j < k; ++j)
+            m = body.add(body.mul(m, body.idx(dt.getDimSize(j))), idx[j]);
+          auto asIndex = [](Body &at, Value i32) {
+            return arith::IndexCastOp::create(at.b, at.loc, at.b.getIndexType(), i32).getResult();
+          };
+          Value lo = asIndex(body, body.extract(offsets, {m}));
+          Value hi = asIndex(body, body.extract(offsets, {body.add(m, body.idx(1))}));
+          auto loop = scf::ForOp::create(nb, loc, lo, hi, body.idx(1), ValueRange{v});
+          OpBuilder lb = OpBuilder::atBlockBegin(loop.getBody());
+          Body l{lb, loc};
+          Value u = asIndex(l, l.extract(writers, {loop.getInductionVar()}));
+          scf::YieldOp::create(lb, loc, ValueRange{apply(l, u, loop.getRegionIterArgs()[0])});
+          return loop.getResult(0);
+        }
+        return loopNest(nb, loc, {tuples}, v,
+                        [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
+                          Body l{lb, lloc};
+                          SmallVector<Value> at = delinearize(l, ivs[0], tupleShape);
+                          at.push_back(Value());
+                          Value hit;
+                          for (int64_t j = 0; j < k; ++j) {
+                            at.back() = l.idx(j);
+                            Value p = positionOf(l, l.extract(indices, at), dt.getDimSize(j));
+                            Value eq = l.cmpi(arith::CmpIPredicate::eq, p, idx[j]);
+                            hit = hit ? l.andi(hit, eq) : eq;
+                          }
+                          return l.select(hit, apply(l, ivs[0], acc), acc);
+                        });
+      });
+}
+
 /// ONNX Expand: NumPy broadcasting of the input to the result's shape.
 FailureOr<Value> lowerExpand(OpBuilder &b, qnn::ExpandOp op, Operands in) {
   auto yt = storageTensorType(op.getResult().getType());
@@ -399,6 +619,9 @@ FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, 
       .Case([&](qnn::ExpandOp o) { return lowerExpand(b, o, in); })
       .Case([&](qnn::PadOp o) { return lowerPad(b, o, in); })
       .Case([&](qnn::GatherElementsOp o) { return lowerGather(b, o, in); })
+      .Case([&](qnn::GatherNDOp o) { return lowerGatherND(b, o, in); })
+      .Case([&](qnn::ScatterNDOp o) { return lowerScatterND(b, o, in); })
+      .Case([&](qnn::ScatterElementsOp o) { return lowerScatterElements(b, o, in); })
       .Default([](Operation *o) -> FailureOr<Value> {
         return o->emitError("no data movement lowering"), failure();
       });

@@ -587,10 +587,11 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
   if (isa<qnn::MaxPoolOp, qnn::AvgPoolOp, qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp>(op))
     return lowerPooling(b, op, in);
   if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp, qnn::SliceOp, qnn::ResizeOp,
-          qnn::GatherOp, qnn::GatherElementsOp, qnn::ExpandOp, qnn::PadOp>(op))
+          qnn::GatherOp, qnn::GatherElementsOp, qnn::GatherNDOp, qnn::ScatterNDOp,
+          qnn::ScatterElementsOp, qnn::ExpandOp, qnn::PadOp>(op))
     return lowerDataMovement(b, op, in);
   if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp,
-          qnn::ReduceProdOp, qnn::ArgMaxOp, qnn::ArgMinOp, qnn::CumSumOp>(op))
+          qnn::ReduceProdOp, qnn::ArgMaxOp, qnn::ArgMinOp, qnn::CumSumOp, qnn::TopKOp>(op))
     return lowerReduction(b, op, in);
   return lowerElementwise(b, op, in);
 }

@@ -9,6 +9,7 @@
 #include "Lowering.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <cmath>
@@ -58,9 +59,15 @@ FailureOr<Value> lowerArgReduce(OpBuilder &b, OpT op, Operands in) {
           Value v = l.extract(x, here), best = loop.getRegionIterArgs()[0];
           Value better;
           if (isa<FloatType>(elt)) {
+            // NaN is the extreme value and the first NaN wins, as in the
+            // reference (NumPy): an ordered compare alone never picks one.
             using F = arith::CmpFPredicate;
             F p = isMax ? (last ? F::OGE : F::OGT) : (last ? F::OLE : F::OLT);
-            better = arith::CmpFOp::create(lb, loc, p, v, best);
+            Value nanOverNumber =
+                l.andi(arith::CmpFOp::create(lb, loc, F::UNO, v, v),
+                       arith::CmpFOp::create(lb, loc, F::ORD, best, best));
+            better = arith::OrIOp::create(lb, loc, arith::CmpFOp::create(lb, loc, p, v, best),
+                                          nanOverNumber);
           } else {
             using I = arith::CmpIPredicate;
             I p = isMax ? (last ? I::sge : I::sgt) : (last ? I::sle : I::slt);
@@ -72,6 +79,85 @@ FailureOr<Value> lowerArgReduce(OpBuilder &b, OpT op, Operands in) {
                                                    loop.getRegionIterArgs()[1])});
         }
         return arith::IndexCastOp::create(nb, loc, nb.getI64Type(), loop.getResult(1));
+      });
+}
+
+/// ONNX TopK's indices in two kernels: every element's rank along the axis
+/// (how many elements come before it: larger first, or smaller first, ties
+/// by the lower position, NaN above every number), then each output slot j
+/// finds the element of rank j. The ranks are a permutation, so slot j
+/// holds exactly the reference's j-th element of a stable sort. n^2
+/// comparisons per line, spread over n threads.
+FailureOr<Value> lowerTopK(OpBuilder &b, qnn::TopKOp op, Operands in) {
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  Type elt = xt.getElementType();
+  bool isSigned = true;
+  if (auto q = dyn_cast<mlir::quant::QuantizedType>(elt)) {
+    isSigned = q.isSigned();
+    elt = q.getStorageType();
+  } else if (elt.isUnsignedInteger()) {
+    isSigned = false;
+  }
+  if (!isa<FloatType>(elt) && !isa<IntegerType>(elt))
+    return op.emitError() << "unsupported on the GPU path: top_k of " << elt, failure();
+  int64_t rank = xt.getRank(), axis = qnn::resolveAxis(op.getAxis(), rank);
+  int64_t n = xt.getDimSize(axis);
+  bool largest = op.getLargest();
+  Location loc = op.getLoc();
+  Value x = in[0];
+  // Whether element (a at pa) comes before element (c at pc).
+  auto before = [&](Body &l, Value a, Value pa, Value c, Value pc) -> Value {
+    OpBuilder &lb = l.b;
+    Value first = largest ? a : c, second = largest ? c : a;
+    Value above, same;
+    if (isa<FloatType>(elt)) {
+      using F = arith::CmpFPredicate;
+      Value nanFirst = arith::CmpFOp::create(lb, l.loc, F::UNO, first, first);
+      Value nanSecond = arith::CmpFOp::create(lb, l.loc, F::UNO, second, second);
+      above = arith::OrIOp::create(
+          lb, l.loc, arith::CmpFOp::create(lb, l.loc, F::OGT, first, second),
+          l.andi(nanFirst, arith::XOrIOp::create(lb, l.loc, nanSecond, l.intConst(lb.getI1Type(), 1))));
+      same = arith::OrIOp::create(lb, l.loc, arith::CmpFOp::create(lb, l.loc, F::OEQ, a, c),
+                                  l.andi(nanFirst, nanSecond));
+    } else {
+      using I = arith::CmpIPredicate;
+      above = l.cmpi(isSigned ? I::sgt : I::ugt, first, second);
+      same = l.cmpi(I::eq, a, c);
+    }
+    Value earlier = l.cmpi(arith::CmpIPredicate::slt, pa, pc);
+    return arith::OrIOp::create(lb, l.loc, above, l.andi(same, earlier)).getResult();
+  };
+  Value ranks = buildGeneric(
+      b, loc, RankedTensorType::get(xt.getShape(), b.getI32Type()), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        Value v = body.extract(x, idx);
+        return loopNest(nb, nloc, {n}, body.intConst(nb.getI32Type(), 0),
+                        [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value count) {
+                          Body l{lb, lloc};
+                          SmallVector<Value> at(idx);
+                          at[axis] = ivs[0];
+                          Value ahead = before(l, l.extract(x, at), ivs[0], v, idx[axis]);
+                          return l.add(count, arith::ExtUIOp::create(lb, lloc, lb.getI32Type(),
+                                                                     ahead)
+                                                  .getResult());
+                        });
+      });
+  return buildGeneric(
+      b, loc, cast<RankedTensorType>(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        Value slot = arith::IndexCastOp::create(nb, nloc, nb.getI32Type(), idx[axis]);
+        Value found = loopNest(nb, nloc, {n}, body.idx(0),
+                               [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value pos) {
+                                 Body l{lb, lloc};
+                                 SmallVector<Value> at(idx);
+                                 at[axis] = ivs[0];
+                                 Value hit = l.cmpi(arith::CmpIPredicate::eq,
+                                                    l.extract(ranks, at), slot);
+                                 return l.select(hit, ivs[0], pos);
+                               });
+        return arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), found);
       });
 }
 
@@ -123,6 +209,8 @@ FailureOr<Value> lowerCumSum(OpBuilder &b, qnn::CumSumOp op, Operands in) {
 FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Operands in) {
   if (auto c = dyn_cast<qnn::CumSumOp>(op))
     return lowerCumSum(b, c, in);
+  if (auto t = dyn_cast<qnn::TopKOp>(op))
+    return lowerTopK(b, t, in);
   if (auto a = dyn_cast<qnn::ArgMaxOp>(op))
     return lowerArgReduce(b, a, in);
   if (auto a = dyn_cast<qnn::ArgMinOp>(op))

@@ -753,6 +753,104 @@ LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Lo
 }
 QNN_COMPATIBLE_RESULTS(GatherElementsOp)
 
+LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor a,
+                                           SmallVectorImpl<Type> &results) {
+  auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices());
+  int64_t b = a.getBatchDims(), r = data.getRank(), q = idx.getRank();
+  if (r < 1 || q < 1)
+    return emitErr(loc, "'qnn.gather_nd' data and indices must have rank >= 1");
+  if (b < 0 || b >= std::min(r, q))
+    return emitErr(loc, "'qnn.gather_nd' batch_dims " + Twine(b) +
+                            " must be below the ranks of data and indices");
+  int64_t k = idx.getDimSize(q - 1);
+  if (k < 1 || b + k > r)
+    return emitErr(loc, "'qnn.gather_nd' index tuples of length " + Twine(k) +
+                            " do not fit data " + shapeStr(data.getShape()) + " after " +
+                            Twine(b) + " batch dimensions");
+  if (data.getShape().take_front(b) != idx.getShape().take_front(b))
+    return emitErr(loc, "'qnn.gather_nd' batch dimensions of data " + shapeStr(data.getShape()) +
+                            " and indices " + shapeStr(idx.getShape()) + " differ");
+  SmallVector<int64_t> out = llvm::to_vector(idx.getShape().drop_back());
+  llvm::append_range(out, data.getShape().drop_front(b + k));
+  results.push_back(RankedTensorType::get(out, data.getElementType()));
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(GatherNDOp)
+
+/// Scatter updates carry the data's values: same element type, parameters
+/// included, since no update is rescaled.
+static LogicalResult checkScatterUpdates(std::optional<Location> loc, StringRef name,
+                                         RankedTensorType data, RankedTensorType updates,
+                                         ArrayRef<int64_t> want) {
+  if (updates.getElementType() != data.getElementType())
+    return emitErr(loc, "'" + name + "' updates must have the element type of data");
+  if (updates.getShape() != want)
+    return emitErr(loc, "'" + name + "' updates have shape " + shapeStr(updates.getShape()) +
+                            ", expected " + shapeStr(want));
+  return success();
+}
+
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor a,
+                                            SmallVectorImpl<Type> &results) {
+  auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices()),
+       upd = tensorOf(a.getUpdates());
+  int64_t r = data.getRank(), q = idx.getRank();
+  if (r < 1 || q < 1)
+    return emitErr(loc, "'qnn.scatter_nd' data and indices must have rank >= 1");
+  int64_t k = idx.getDimSize(q - 1);
+  if (k < 1 || k > r)
+    return emitErr(loc, "'qnn.scatter_nd' index tuples of length " + Twine(k) +
+                            " do not fit data " + shapeStr(data.getShape()));
+  SmallVector<int64_t> want = llvm::to_vector(idx.getShape().drop_back());
+  llvm::append_range(want, data.getShape().drop_front(k));
+  if (failed(checkScatterUpdates(loc, "qnn.scatter_nd", data, upd, want)))
+    return failure();
+  results.push_back(data);
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(ScatterNDOp)
+
+LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                  Adaptor a, SmallVectorImpl<Type> &results) {
+  auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices()),
+       upd = tensorOf(a.getUpdates());
+  if (data.getRank() < 1 || idx.getRank() != data.getRank())
+    return emitErr(loc, "'qnn.scatter_elements' indices must have the rank of data (" +
+                            Twine(data.getRank()) + ")");
+  auto axis = normalizeAxis(loc, a.getAxis(), data.getRank(), "qnn.scatter_elements");
+  if (failed(axis))
+    return failure();
+  for (int64_t d = 0; d < data.getRank(); ++d)
+    if (d != *axis && idx.getDimSize(d) > data.getDimSize(d))
+      return emitErr(loc, "'qnn.scatter_elements' indices " + shapeStr(idx.getShape()) +
+                              " exceed data " + shapeStr(data.getShape()) + " in dimension " +
+                              Twine(d));
+  if (failed(checkScatterUpdates(loc, "qnn.scatter_elements", data, upd, idx.getShape())))
+    return failure();
+  results.push_back(data);
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(ScatterElementsOp)
+
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc, Adaptor a,
+                                       SmallVectorImpl<Type> &results) {
+  auto x = tensorOf(a.getInput());
+  if (x.getRank() < 1)
+    return emitErr(loc, "'qnn.top_k' input must have rank >= 1");
+  auto axis = normalizeAxis(loc, a.getAxis(), x.getRank(), "qnn.top_k");
+  if (failed(axis))
+    return failure();
+  int64_t k = a.getK(), n = x.getDimSize(*axis);
+  if (k < 1 || k > n)
+    return emitErr(loc, "'qnn.top_k' k = " + Twine(k) + " must be in [1, " + Twine(n) +
+                            "], the size of axis " + Twine(*axis));
+  SmallVector<int64_t> out(x.getShape());
+  out[*axis] = k;
+  results.push_back(RankedTensorType::get(out, IntegerType::get(ctx, 64)));
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(TopKOp)
+
 LogicalResult ExpandOp::verify() {
   auto in = getInput().getType(), out = getOutput().getType();
   auto b = broadcastShapes(in.getShape(), out.getShape());

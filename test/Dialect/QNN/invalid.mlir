@@ -864,3 +864,75 @@ func.func @lut_wide(%x: tensor<4x!quant.uniform<i16:f32, 0.05:-3>>, %t: tensor<2
   %0 = qnn.lut %x, %t : (tensor<4x!quant.uniform<i16:f32, 0.05:-3>>, tensor<256xi8>) -> tensor<4x!quant.uniform<i8:f32, 0.1:0>>
   return
 }
+
+// -----
+
+func.func @gather_nd_tuple(%d: tensor<2x5xf32>, %i: tensor<3x3xi64>) {
+  // expected-error @+2 {{'qnn.gather_nd' index tuples of length 3 do not fit data [2,5] after 0 batch dimensions}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.gather_nd %d, %i : (tensor<2x5xf32>, tensor<3x3xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @gather_nd_batch(%d: tensor<2x5xf32>, %i: tensor<3x1xi64>) {
+  // expected-error @+2 {{'qnn.gather_nd' batch dimensions of data [2,5] and indices [3,1] differ}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.gather_nd %d, %i {batch_dims = 1 : i64} : (tensor<2x5xf32>, tensor<3x1xi64>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_updates(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x3xf32>) {
+  // expected-error @+2 {{'qnn.scatter_nd' updates have shape [2,3], expected [2,4]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.scatter_nd %d, %i, %u : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x3xf32>) -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_nd_type(%d: tensor<4x4xf32>, %i: tensor<2x1xi64>, %u: tensor<2x4xf16>) {
+  // expected-error @+2 {{'qnn.scatter_nd' updates must have the element type of data}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.scatter_nd %d, %i, %u : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf16>) -> tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_elements_dims(%d: tensor<2x5xf32>, %i: tensor<3x1xi64>, %u: tensor<3x1xf32>) {
+  // expected-error @+2 {{'qnn.scatter_elements' indices [3,1] exceed data [2,5] in dimension 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.scatter_elements %d, %i, %u {axis = 1 : i64} : (tensor<2x5xf32>, tensor<3x1xi64>, tensor<3x1xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @scatter_elements_reduction(%d: tensor<2x5xf32>, %i: tensor<2x1xi64>, %u: tensor<2x1xf32>) {
+  // expected-error @+2 {{expected ::qopt::qnn::ScatterReduction to be one of: none, add, mul, max, min}}
+  // expected-error @+1 {{failed to parse QNN_ScatterReductionAttr parameter 'value'}}
+  %0 = qnn.scatter_elements %d, %i, %u {axis = 1 : i64, reduction = #qnn.scatter_reduction<sum>} : (tensor<2x5xf32>, tensor<2x1xi64>, tensor<2x1xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @top_k_too_many(%x: tensor<2x5xf32>) {
+  // expected-error @+2 {{'qnn.top_k' k = 6 must be in [1, 5], the size of axis 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.top_k %x {axis = -1 : i64, k = 6 : i64} : tensor<2x5xf32> -> tensor<2x6xi64>
+  return
+}
+
+// -----
+
+func.func @top_k_result(%x: tensor<2x5xf32>) {
+  // expected-error @+2 {{'qnn.top_k' op inferred type(s) 'tensor<2x2xi64>' are incompatible with return type(s) of operation 'tensor<2x3xi64>'}}
+  // expected-error @+1 {{'qnn.top_k' op failed to infer returned types}}
+  %0 = qnn.top_k %x {axis = 1 : i64, k = 2 : i64} : tensor<2x5xf32> -> tensor<2x3xi64>
+  return
+}

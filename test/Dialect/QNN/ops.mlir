@@ -164,7 +164,8 @@ func.func @pools_and_norms(%x: tensor<1x64x112x112xf32>, %p: tensor<64xf32>, %t:
 }
 
 // CHECK-LABEL: func.func @data_movement
-func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: tensor<1000x256xf32>, %y: tensor<1x3x32x32xf32>) {
+func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: tensor<1000x256xf32>, %y: tensor<1x3x32x32xf32>,
+                         %g: tensor<2x5x4xf32>, %gi: tensor<2x3x1xi64>, %si: tensor<3x2xi64>, %su: tensor<3x4xf32>) {
   // CHECK: qnn.reshape {{.*}} : tensor<1x128x4x64xf32> -> tensor<128x256xf32>
   %0 = qnn.reshape %x : tensor<1x128x4x64xf32> -> tensor<128x256xf32>
   // CHECK: qnn.transpose {{.*}} {perm = array<i64: 0, 2, 1, 3>}
@@ -182,6 +183,14 @@ func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: 
   %5 = qnn.gather %e, %3 {axis = 0 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>) -> tensor<1x128x256xf32>
   // CHECK: qnn.gather_elements {{.*}} {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>) -> tensor<1x128xf32>
   %ge = qnn.gather_elements %e, %3 {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>) -> tensor<1x128xf32>
+  // CHECK: qnn.gather_nd {{.*}} {batch_dims = 1 : i64} : (tensor<2x5x4xf32>, tensor<2x3x1xi64>) -> tensor<2x3x4xf32>
+  %gnd = qnn.gather_nd %g, %gi {batch_dims = 1 : i64} : (tensor<2x5x4xf32>, tensor<2x3x1xi64>) -> tensor<2x3x4xf32>
+  // CHECK: qnn.scatter_nd {{.*}} {reduction = #qnn.scatter_reduction<add>} : (tensor<2x5x4xf32>, tensor<3x2xi64>, tensor<3x4xf32>) -> tensor<2x5x4xf32>
+  %snd = qnn.scatter_nd %g, %si, %su {reduction = #qnn.scatter_reduction<add>} : (tensor<2x5x4xf32>, tensor<3x2xi64>, tensor<3x4xf32>) -> tensor<2x5x4xf32>
+  // CHECK: qnn.scatter_elements {{.*}} {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>, tensor<1x128xf32>) -> tensor<1000x256xf32>
+  %sel = qnn.scatter_elements %e, %3, %ge {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>, tensor<1x128xf32>) -> tensor<1000x256xf32>
+  // CHECK: qnn.top_k {{.*}} {axis = 1 : i64, k = 5 : i64, largest = false} : tensor<1000x256xf32> -> tensor<1000x5xi64>
+  %tk = qnn.top_k %e {axis = 1 : i64, k = 5 : i64, largest = false} : tensor<1000x256xf32> -> tensor<1000x5xi64>
   // CHECK: qnn.expand {{.*}} : tensor<1x128xi64> -> tensor<2x128xi64>
   %6 = qnn.expand %3 : tensor<1x128xi64> -> tensor<2x128xi64>
   // CHECK: qnn.pad {{.*}}mode = #qnn.pad_mode<reflect>

@@ -75,6 +75,17 @@ def QNN_PadModeAttr : EnumAttr<QNN_Dialect, QNN_PadMode, "pad_mode"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def QNN_ScatterReduction : I32EnumAttr<"ScatterReduction",
+    "how qnn.scatter_nd and qnn.scatter_elements combine an update with the element it lands on", [
+    I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"add", 1>, I32EnumAttrCase<"mul", 2>,
+    I32EnumAttrCase<"max", 3>, I32EnumAttrCase<"min", 4>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_ScatterReductionAttr : EnumAttr<QNN_Dialect, QNN_ScatterReduction, "scatter_reduction"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def QNN_GeluApproximation : I32EnumAttr<"GeluApproximation",
     "approximation used by qnn.gelu", [
     I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"tanh", 1>]> {

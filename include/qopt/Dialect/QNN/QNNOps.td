@@ -610,6 +610,88 @@ def QNN_GatherElementsOp : QNN_InferredOp<"gather_elements"> {
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
 }
 
+def QNN_GatherNDOp : QNN_InferredOp<"gather_nd"> {
+  let summary = "Gathers elements or slices by index tuples (ONNX GatherND)";
+  let description = [{
+    The last dimension `k` of `indices` holds tuples that index dimensions
+    `batch_dims .. batch_dims+k-1` of `data`; the first `batch_dims`
+    dimensions of both are shared. The result shape is
+    `indices.shape[:-1] + data.shape[batch_dims+k:]`. Negative indices count
+    from the end; an index out of range is a run-time error of the executor.
+
+    ```mlir
+    %0 = qnn.gather_nd %data, %idx {batch_dims = 1 : i64} : (tensor<2x5x4xf32>, tensor<2x3x1xi64>) -> tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins QNN_AnyTensor:$data, QNN_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$batch_dims);
+  let results = (outs QNN_AnyTensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def QNN_ScatterNDOp : QNN_InferredOp<"scatter_nd"> {
+  let summary = "Writes slices at index tuples into a copy of a tensor (ONNX ScatterND)";
+  let description = [{
+    The result is `data` with, for each tuple `indices[u]` in row-major
+    order, the slice `data[indices[u]]` replaced by (or, with a reduction,
+    combined with) `updates[u]`. `updates` has the shape
+    `indices.shape[:-1] + data.shape[k:]` for tuples of length `k`. With
+    reduction `none` a later tuple that repeats an earlier one wins.
+
+    ```mlir
+    %0 = qnn.scatter_nd %data, %idx, %upd {reduction = #qnn.scatter_reduction<add>}
+        : (tensor<4x4xf32>, tensor<2x1xi64>, tensor<2x4xf32>) -> tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins QNN_AnyTensor:$data, QNN_IndexTensor:$indices, QNN_AnyTensor:$updates,
+                       DefaultValuedAttr<QNN_ScatterReductionAttr,
+                                         "::qopt::qnn::ScatterReduction::none">:$reduction);
+  let results = (outs QNN_AnyTensor:$output);
+  let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+def QNN_ScatterElementsOp : QNN_InferredOp<"scatter_elements"> {
+  let summary = "Writes elements at per-element indices along an axis (ONNX ScatterElements)";
+  let description = [{
+    The result is `data` with, for each position `i` of `indices` in
+    row-major order, the element at `i` with its `axis` coordinate replaced
+    by `indices[i]` replaced by (or combined with) `updates[i]`. `indices`
+    and `updates` have one shape, of `data`'s rank, no larger than `data`
+    outside `axis`. With reduction `none` a later position wins.
+
+    ```mlir
+    %0 = qnn.scatter_elements %data, %idx, %upd {axis = 1 : i64}
+        : (tensor<3x5xf32>, tensor<3x2xi64>, tensor<3x2xf32>) -> tensor<3x5xf32>
+    ```
+  }];
+  let arguments = (ins QNN_AnyTensor:$data, QNN_IndexTensor:$indices, QNN_AnyTensor:$updates,
+                       I64Attr:$axis,
+                       DefaultValuedAttr<QNN_ScatterReductionAttr,
+                                         "::qopt::qnn::ScatterReduction::none">:$reduction);
+  let results = (outs QNN_AnyTensor:$output);
+  let assemblyFormat = "$data `,` $indices `,` $updates attr-dict `:` functional-type(operands, results)";
+}
+
+def QNN_TopKOp : QNN_InferredOp<"top_k"> {
+  let summary = "Indices of the k largest or smallest elements along an axis (ONNX TopK)";
+  let description = [{
+    The int64 positions along `axis` of the `k` elements that come first in
+    the order "larger first" (`largest`) or "smaller first", ties broken by
+    the lower position, NaN above every number. The result has `data`'s
+    shape with `k` along `axis`, always sorted. ONNX TopK's values are a
+    `qnn.gather_elements` of the input at these indices.
+
+    ```mlir
+    %0 = qnn.top_k %logits {axis = 1 : i64, k = 5 : i64} : tensor<1x1000xf32> -> tensor<1x5xi64>
+    ```
+  }];
+  let arguments = (ins QNN_TensorOf<[QNN_Float, AnyInteger, QNN_QuantizedType]>:$input,
+                       I64Attr:$axis, I64Attr:$k,
+                       DefaultValuedAttr<BoolAttr, "true">:$largest);
+  let results = (outs QNN_TensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
 def QNN_ExpandOp : QNN_Op<"expand"> {
   let summary = "Broadcasts a tensor to a static shape (ONNX Expand)";
   let description = [{
