@@ -2,7 +2,8 @@
 """Architectures beyond the development models, end to end (ctest `architectures`).
 
 scripts/make_architectures.py writes small EfficientNet, MobileNetV3, DenseNet,
-ShuffleNetV2, ConvNeXt, ViT, YOLO-style and BERT-style models. For each:
+ShuffleNetV2, ConvNeXt, ViT, YOLO-style, BERT-style, YOLOv5-head and
+AlexNet-style models. For each:
   - the float model on the reference (the baseline);
   - qopt-compile --precision int8 with a calibration folder, --emit mlir: the int8
     program; it must agree with the float model (SQNR floor) and run bit for bit
@@ -12,7 +13,7 @@ ShuffleNetV2, ConvNeXt, ViT, YOLO-style and BERT-style models. For each:
   - with ptxas: fp32, fp16 and int8 bundles for sm_80 and sm_90, and an int8
     sm_90a bundle, all assembled without spills or ptxas advisories.
 
-usage: check_architectures.py BIN_DIR WORK_DIR
+usage: check_architectures.py BIN_DIR WORK_DIR [MODEL ...]   (default: all)
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_architectures  # noqa: E402
 
-MODELS = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo", "bert"]
+MODELS = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo", "bert",
+          "yolov5", "alexnet"]
+# Outputs that select elements by rank (TopK): int8 rounding may reorder
+# near-tied scores, so they are held to bit-exactness across engines but not
+# to the SQNR floor (the tensor they select from is).
+SELECTIONS = {"yolov5": {"top.npy"}}
 # int8 against the float model on one input; measured 2026-11-27 between 24.7
 # (vit) and 43.7 dB (shufflenet); bert 25.9, 16.0 when its additive attention
 # masks were int8 (they erased the scores). The floor catches a broken
@@ -56,12 +62,13 @@ def sqnr(ref: np.ndarray, got: np.ndarray) -> float:
 
 def main() -> int:
     bins, work = sys.argv[1], sys.argv[2]
+    models = sys.argv[3:] or MODELS
     shutil.rmtree(work, ignore_errors=True)
     make_architectures.build(work)
     # Per model: 4 calibration samples and the input checked (x.npy), in
     # its own folder; models with the same input share the same samples.
     inputs: dict[str, tuple[str, str, str]] = {}
-    for m in MODELS:
+    for m in models:
         os.makedirs(os.path.join(work, m, "calib"))
         for i in range(4):
             np.save(os.path.join(work, m, "calib", f"s{i}.npy"), make_architectures.sample(m, i)[1])
@@ -81,7 +88,7 @@ def main() -> int:
             return None
         return load_dir(out)
 
-    for m in MODELS:
+    for m in models:
         print(f"== {m}")
         input_name, x, calib = inputs[m]
         onnx_path = os.path.join(work, f"{m}.onnx")
@@ -101,7 +108,7 @@ def main() -> int:
             continue
         qref = ref_run(program, os.path.join(d, "q-ref"))
         if qref and fref:
-            db = min(sqnr(fref[k], qref[k]) for k in fref)
+            db = min(sqnr(fref[k], qref[k]) for k in fref if k not in SELECTIONS.get(m, ()))
             print(f"  int8 vs float: SQNR {db:.1f} dB (floor {FLOOR_DB})")
             if db < FLOOR_DB:
                 failures.append(f"{m}: int8 SQNR {db:.1f} dB < {FLOOR_DB}")
@@ -134,7 +141,7 @@ def main() -> int:
         for f in failures:
             print("  " + f)
         return 1
-    print(f"\nall {len(MODELS)} architectures passed")
+    print(f"\nall {len(models)} architectures passed")
     return 0
 
 

@@ -19,6 +19,13 @@ none of them is in the model set the compiler was developed on).
               LayerNorm written out (ReduceMean, Sub, Pow, Sqrt, Div), linears
               as MatMul + Add, 4-head attention with an additive -10000 mask,
               Erf GELU, the first token to a Gemm classifier
+  yolov5      A YOLOv5 detect head as older exporters wrote it: SiLU convs, the
+              head's [1, 3, 6, H, W] view transposed, Sigmoid, box decoding
+              written back with ScatterND (constant indices, the exporter's
+              in-place `y[..., 0:2] = ...`), then the 20 best scores (TopK) and
+              their rows (GatherND): outputs `boxes` and `top`
+  alexnet     AlexNet/GoogLeNet-era: an 11x11 stride-4 conv, LRN after the
+              first two convs, overlapping 3x3 stride-2 max pools
 
 Every model takes `input` float32[1, 3, 64, 64], except bert: `input_ids`
 int64[1, 64] (`sample` draws inputs for either).
@@ -87,10 +94,12 @@ class G:
                         self.t(0.1 * rng.standard_normal(c)), self.t(0.1 * rng.standard_normal(c)),
                         self.t(0.5 + rng.random(c))], epsilon=1e-5)
 
-    def save(self, out, out_shape, path, inputs=None):
+    def save(self, out, out_shape, path, inputs=None, more=()):
+        """`more`: further (name, shape) float outputs."""
+        outs = [h.make_tensor_value_info(n, T.FLOAT, s) for n, s in [(out, out_shape), *more]]
         graph = h.make_graph(self.nodes, self.name,
                              inputs or [h.make_tensor_value_info("input", T.FLOAT, INPUT)],
-                             [h.make_tensor_value_info(out, T.FLOAT, out_shape)], self.inits)
+                             outs, self.inits)
         model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
         model.ir_version = 8
         onnx.checker.check_model(model)
@@ -285,10 +294,70 @@ def bert(path):
     g.save(out, [1, 2], path, [h.make_tensor_value_info("input_ids", T.INT64, [1, TOKENS])])
 
 
+def yolov5(path):
+    """Two SiLU stages to a 16x16 grid, a 1x1 head of 3 anchors x 6 values
+    (box, objectness, one class), decoded as YOLOv5's Detect wrote it
+    before inplace=False: xy and wh computed from slices of the sigmoid and
+    written back into it with ScatterND. The 20 highest objectness scores
+    (TopK) select their rows (GatherND, batch_dims 1)."""
+    g = G("yolov5")
+    a = silu(g, g.bn(g.conv("input", 3, 16, st=2), 16))
+    b = silu(g, g.bn(g.conv(a, 16, 32, st=2), 32))
+    p = g.conv(b, 32, 18, k=1)
+    n, side, stride = 3, 16, 4.0
+    r = g.op("Reshape", [p, g.t(np.array([1, n, 6, side, side], dtype=np.int64))])
+    y = g.op("Sigmoid", [g.op("Transpose", [r], perm=[0, 1, 3, 4, 2])])
+
+    def part(lo, hi):
+        return g.op("Slice", [y, g.t(np.array([lo], dtype=np.int64)),
+                              g.t(np.array([hi], dtype=np.int64)), g.t(np.array([4], dtype=np.int64))])
+
+    def write_back(y, lo, value):
+        # The constant indices of y[..., lo:lo+2]: [1, 3, 16, 16, 2, 5].
+        grid = np.stack(np.meshgrid(*[np.arange(k) for k in (1, n, side, side, 2)],
+                                    indexing="ij"), axis=-1)
+        grid[..., 4] += lo
+        return g.op("ScatterND", [y, g.t(grid.astype(np.int64)), value])
+
+    gy, gx = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    cells = np.stack([gx, gy], -1).reshape(1, 1, side, side, 2).astype(np.float32)
+    xy = g.op("Mul", [g.op("Add", [g.op("Sub", [g.op("Mul", [part(0, 2), g.t(np.array(2.0))]),
+                                                g.t(np.array(0.5))]), g.t(cells)]),
+                      g.t(np.array(stride))])
+    anchors = np.array([[10, 13], [16, 30], [33, 23]], np.float32).reshape(1, n, 1, 1, 2)
+    wh2 = g.op("Mul", [part(2, 4), g.t(np.array(2.0))])
+    wh = g.op("Mul", [g.op("Mul", [wh2, wh2]), g.t(anchors)])
+    y = write_back(write_back(y, 0, xy), 2, wh)
+    boxes = g.op("Reshape", [y, g.t(np.array([1, n * side * side, 6], dtype=np.int64))])
+    score = g.op("Gather", [boxes, g.t(np.array(4, dtype=np.int64))], axis=2)
+    g.n += 1
+    values, best = f"topk_values{g.n}", f"topk_indices{g.n}"
+    g.nodes.append(h.make_node("TopK", [score, g.t(np.array([20], dtype=np.int64))],
+                               [values, best], axis=-1))
+    top = g.op("GatherND", [boxes, g.op("Unsqueeze", [best, g.t(np.array([-1], dtype=np.int64))])],
+               batch_dims=1)
+    g.nodes.append(h.make_node("Identity", [boxes], ["boxes"]))
+    g.nodes.append(h.make_node("Identity", [top], ["top"]))
+    g.save("boxes", [1, n * side * side, 6], path, more=[("top", [1, 20, 6])])
+
+
+def alexnet(path):
+    """An 11x11 stride-4 conv and a 5x5 conv, each followed by ReLU, LRN
+    (size 5, AlexNet's parameters) and a 3x3 stride-2 max pool; a linear
+    head."""
+    g = G("alexnet")
+    x = "input"
+    for cin, cout, k, st in ((3, 32, 11, 4), (32, 48, 5, 1)):
+        x = g.op("Relu", [g.conv(x, cin, cout, k=k, st=st, pad=k // 2)])
+        x = g.op("LRN", [x], size=5, alpha=1e-4, beta=0.75, bias=2.0)
+        x = g.op("MaxPool", [x], kernel_shape=[3, 3], strides=[2, 2])
+    g.save(head(g, x, 48), [1, 10], path)
+
+
 def build(outdir):
     os.makedirs(outdir, exist_ok=True)
     # In this order: each model's weights continue the generator's sequence.
-    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo, bert):
+    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo, bert, yolov5, alexnet):
         make(os.path.join(outdir, f"{make.__name__}.onnx"))
 
 
