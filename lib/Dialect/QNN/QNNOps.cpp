@@ -734,20 +734,29 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 LogicalResult GatherOp::verify() { return success(); }
 QNN_COMPATIBLE_RESULTS(GatherOp)
 
-LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                                 Adaptor a, SmallVectorImpl<Type> &results) {
-  auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices());
+/// Per-element indices (GatherElements, ScatterElements): data's rank, a
+/// valid axis, no larger than data off the axis.
+static LogicalResult checkElementIndices(std::optional<Location> loc, StringRef name,
+                                         RankedTensorType data, RankedTensorType idx,
+                                         int64_t rawAxis) {
   if (data.getRank() < 1 || idx.getRank() != data.getRank())
-    return emitErr(loc, "'qnn.gather_elements' indices must have the rank of data (" +
+    return emitErr(loc, "'" + name + "' indices must have the rank of data (" +
                             Twine(data.getRank()) + ")");
-  auto axis = normalizeAxis(loc, a.getAxis(), data.getRank(), "qnn.gather_elements");
+  auto axis = normalizeAxis(loc, rawAxis, data.getRank(), name);
   if (failed(axis))
     return failure();
   for (int64_t d = 0; d < data.getRank(); ++d)
     if (d != *axis && idx.getDimSize(d) > data.getDimSize(d))
-      return emitErr(loc, "'qnn.gather_elements' indices " + shapeStr(idx.getShape()) +
-                              " exceed data " + shapeStr(data.getShape()) + " in dimension " +
-                              Twine(d));
+      return emitErr(loc, "'" + name + "' indices " + shapeStr(idx.getShape()) + " exceed data " +
+                              shapeStr(data.getShape()) + " in dimension " + Twine(d));
+  return success();
+}
+
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                 Adaptor a, SmallVectorImpl<Type> &results) {
+  auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices());
+  if (failed(checkElementIndices(loc, "qnn.gather_elements", data, idx, a.getAxis())))
+    return failure();
   results.push_back(RankedTensorType::get(idx.getShape(), data.getElementType()));
   return success();
 }
@@ -814,18 +823,8 @@ LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *, std::optional<L
                                                   Adaptor a, SmallVectorImpl<Type> &results) {
   auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices()),
        upd = tensorOf(a.getUpdates());
-  if (data.getRank() < 1 || idx.getRank() != data.getRank())
-    return emitErr(loc, "'qnn.scatter_elements' indices must have the rank of data (" +
-                            Twine(data.getRank()) + ")");
-  auto axis = normalizeAxis(loc, a.getAxis(), data.getRank(), "qnn.scatter_elements");
-  if (failed(axis))
-    return failure();
-  for (int64_t d = 0; d < data.getRank(); ++d)
-    if (d != *axis && idx.getDimSize(d) > data.getDimSize(d))
-      return emitErr(loc, "'qnn.scatter_elements' indices " + shapeStr(idx.getShape()) +
-                              " exceed data " + shapeStr(data.getShape()) + " in dimension " +
-                              Twine(d));
-  if (failed(checkScatterUpdates(loc, "qnn.scatter_elements", data, upd, idx.getShape())))
+  if (failed(checkElementIndices(loc, "qnn.scatter_elements", data, idx, a.getAxis())) ||
+      failed(checkScatterUpdates(loc, "qnn.scatter_elements", data, upd, idx.getShape())))
     return failure();
   results.push_back(data);
   return success();
