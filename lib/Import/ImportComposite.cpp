@@ -403,6 +403,87 @@ static FailureOr<Value> iotaAlong(NodeImporter &n, int64_t rank, int64_t axis, i
   return n.constant(t, "iota");
 }
 
+/// ReverseSequence: along the time axis, the first sequence_lens[b] steps
+/// of batch entry b reversed, the rest kept. A GatherElements at indices
+/// where(t < len, len - 1 - t, t), computed from an iota and the lengths
+/// (folded to a constant when the lengths are constant).
+static LogicalResult importReverseSequence(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(lens, n.input(1));
+  QOPT_TRY(timeAxis, n.attrInt("time_axis", 0));
+  QOPT_TRY(batchAxis, n.attrInt("batch_axis", 1));
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank();
+  if (rank < 2 || !((timeAxis == 0 && batchAxis == 1) || (timeAxis == 1 && batchAxis == 0)))
+    return n.error("time_axis and batch_axis must be 0 and 1 (in either order) of an input of "
+                   "rank >= 2");
+  auto lt = cast<RankedTensorType>(lens.getType());
+  int64_t steps = xt.getDimSize(timeAxis), batch = xt.getDimSize(batchAxis);
+  if (lt.getRank() != 1 || lt.getDimSize(0) != batch)
+    return n.error("sequence_lens must hold one length per batch entry (" + llvm::Twine(batch) +
+                   ")");
+  if (const ref::Tensor *c = n.constantOf(lens))
+    for (int64_t i = 0; i < c->numElements(); ++i)
+      if (c->getAsInt(i) < 0 || c->getAsInt(i) > steps)
+        return n.error("sequence length " + llvm::Twine(c->getAsInt(i)) +
+                       " is outside [0, " + llvm::Twine(steps) + "]");
+  // The per-(time, batch) indices, then broadcast over the trailing dims.
+  QOPT_TRY(t, iotaAlong(n, 2, timeAxis, steps));
+  SmallVector<int64_t> lensShape(2, 1);
+  lensShape[batchAxis] = batch;
+  if (!lt.getElementType().isInteger(64)) {
+    QOPT_TRY(wide, n.build<qnn::CastOp>({lens}, {}, RankedTensorType::get({batch}, n.b.getI64Type())));
+    lens = wide;
+  }
+  QOPT_TRY(len, reshapeValue(n, lens, lensShape));
+  QOPT_TRY(one, scalarLike(n, t, 1.0, "one"));
+  QOPT_TRY(inside, n.build<qnn::LessOp>({t, len}));
+  QOPT_TRY(last, n.build<qnn::SubOp>({len, one}));
+  QOPT_TRY(reversed, n.build<qnn::SubOp>({last, t}));
+  QOPT_TRY(plane, n.build<qnn::WhereOp>({inside, reversed, t}));
+  SmallVector<int64_t> planeShape(rank, 1);
+  planeShape[timeAxis] = steps;
+  planeShape[batchAxis] = batch;
+  QOPT_TRY(shaped, reshapeValue(n, plane, planeShape));
+  Value indices = shaped;
+  if (ArrayRef<int64_t>(planeShape) != xt.getShape()) {
+    QOPT_TRY(full, n.build<qnn::ExpandOp>(
+                       {shaped}, {}, RankedTensorType::get(xt.getShape(), n.b.getI64Type())));
+    indices = full;
+  }
+  QOPT_TRY(v, n.build<qnn::GatherElementsOp>({x, indices},
+                                             {n.named("axis", n.b.getI64IntegerAttr(timeAxis))}));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// MeanVarianceNormalization as ONNX's function body defines it:
+/// (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9) over `axes` (default N, H, W).
+static LogicalResult importMeanVarianceNormalization(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(axes, n.attrInts("axes", SmallVector<int64_t>{0, 2, 3}));
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return n.error("axis " + llvm::Twine(a) + " is out of range for rank " + llvm::Twine(rank));
+    a = a < 0 ? a + rank : a;
+  }
+  SmallVector<NamedAttribute> reduce{n.named("axes", n.b.getDenseI64ArrayAttr(axes)),
+                                     n.named("keepdims", n.b.getBoolAttr(true))};
+  QOPT_TRY(mean, n.build<qnn::ReduceMeanOp>({x}, reduce));
+  QOPT_TRY(sq, n.build<qnn::MulOp>({x, x}));
+  QOPT_TRY(meanSq, n.build<qnn::ReduceMeanOp>({sq}, reduce));
+  QOPT_TRY(sqMean, n.build<qnn::MulOp>({mean, mean}));
+  QOPT_TRY(var, n.build<qnn::SubOp>({meanSq, sqMean}));
+  QOPT_TRY(stddev, n.build<qnn::SqrtOp>({var}));
+  QOPT_TRY(eps, scalarLike(n, x, 1e-9, "epsilon"));
+  QOPT_TRY(den, n.build<qnn::AddOp>({stddev, eps}));
+  QOPT_TRY(diff, n.build<qnn::SubOp>({x, mean}));
+  QOPT_TRY(v, n.build<qnn::DivOp>({diff, den}));
+  n.setOutput(0, v);
+  return success();
+}
+
 /// Hardmax: 1 at the first maximum along the axis, 0 elsewhere. Before opset
 /// 13 the input is flattened to 2-D at the axis, as for Softmax.
 static LogicalResult importHardmax(NodeImporter &n) {
@@ -526,6 +607,8 @@ void qopt::onnx_import::registerCompositeHandlers(llvm::StringMap<Handler> &t) {
   t["SpaceToDepth"] = importSpaceToDepth;
   t["InstanceNormalization"] = importInstanceNorm;
   t["LRN"] = importLRN;
+  t["ReverseSequence"] = importReverseSequence;
+  t["MeanVarianceNormalization"] = importMeanVarianceNormalization;
   t["Trilu"] = importTrilu;
   t["Elu"] = importElu;
   t["Selu"] = importElu;

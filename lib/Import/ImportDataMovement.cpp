@@ -8,6 +8,8 @@
 
 #include "ImporterImpl.h"
 
+#include "llvm/ADT/StringSwitch.h"
+
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
@@ -608,6 +610,37 @@ static LogicalResult importTopK(NodeImporter &n) {
   return success();
 }
 
+/// GridSample: opset 16 spells the modes bilinear and bicubic, opset 20
+/// linear and cubic (and allows any rank; QOpt samples 2-D images).
+static LogicalResult importGridSample(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(grid, n.input(1));
+  QOPT_TRY(modeName, n.attrString("mode", std::string(n.opset >= 20 ? "linear" : "bilinear")));
+  QOPT_TRY(paddingName, n.attrString("padding_mode", std::string("zeros")));
+  QOPT_TRY(align, n.attrInt("align_corners", 0));
+  auto mode = llvm::StringSwitch<std::optional<qnn::ResizeMode>>(modeName)
+                  .Cases("bilinear", "linear", qnn::ResizeMode::linear)
+                  .Cases("bicubic", "cubic", qnn::ResizeMode::cubic)
+                  .Case("nearest", qnn::ResizeMode::nearest)
+                  .Default(std::nullopt);
+  if (!mode)
+    return n.unsupported("mode '" + modeName + "'");
+  auto padding = qnn::symbolizeGridPadding(paddingName);
+  if (!padding)
+    return n.unsupported("padding_mode '" + paddingName + "'");
+  if (cast<RankedTensorType>(x.getType()).getRank() != 4)
+    return n.unsupported("input of rank " +
+                         llvm::Twine(cast<RankedTensorType>(x.getType()).getRank()) +
+                         " (QOpt samples [N, C, H, W] images)");
+  auto *ctx = n.b.getContext();
+  QOPT_TRY(v, n.build<qnn::GridSampleOp>(
+                  {x, grid}, {n.named("mode", qnn::ResizeModeAttr::get(ctx, *mode)),
+                              n.named("padding", qnn::GridPaddingAttr::get(ctx, *padding)),
+                              n.named("align_corners", n.b.getBoolAttr(align != 0))}));
+  n.setOutput(0, v);
+  return success();
+}
+
 static LogicalResult importExpand(NodeImporter &n) {
   QOPT_TRY(x, n.input(0));
   QOPT_TRY(shape, n.constantInts(1, "shape"));
@@ -833,6 +866,7 @@ void qopt::onnx_import::registerDataMovementHandlers(llvm::StringMap<Handler> &t
   t["ScatterElements"] = importScatterElements;
   t["Scatter"] = importScatterElements;
   t["TopK"] = importTopK;
+  t["GridSample"] = importGridSample;
   t["Expand"] = importExpand;
   t["Pad"] = importPad;
   t["Resize"] = importResize;

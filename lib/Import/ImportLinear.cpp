@@ -479,8 +479,6 @@ template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
   if (xt.getRank() < 3 || xt.getRank() > 5)
     return n.unsupported("input of rank " + std::to_string(xt.getRank()) +
                          " (1 to 3 spatial dims are supported)");
-  if (isMax && n.hasOutput(1))
-    return n.unsupported("Indices output");
   int64_t spatial = xt.getRank() - 2;
   bool hasDilations = isMax ? n.opset >= 10 : n.opset >= 19;
   QOPT_TRY(win, readWindow(n, spatial, {}, hasDilations));
@@ -498,12 +496,62 @@ template <typename OpTy> static LogicalResult importPool(NodeImporter &n) {
       n.named("ceil_mode", n.b.getBoolAttr(ceilMode != 0))};
   if constexpr (isMax) {
     QOPT_TRY(order, n.attrInt("storage_order", 0));
-    (void)order; // only affects the Indices output, which is rejected above
+    if (n.hasOutput(1)) {
+      // The Indices output is an op of its own over the same windows.
+      SmallVector<NamedAttribute> indexAttrs(attrs);
+      indexAttrs.push_back(n.named("column_major", n.b.getBoolAttr(order != 0)));
+      QOPT_TRY(indices, n.build<qnn::MaxPoolIndicesOp>({x}, indexAttrs));
+      n.setOutput(1, indices);
+    }
   } else {
     QOPT_TRY(cip, n.attrInt("count_include_pad", 0));
     attrs.push_back(n.named("count_include_pad", n.b.getBoolAttr(cip != 0)));
   }
   QOPT_TRY(v, n.build<OpTy>({x}, attrs));
+  n.setOutput(0, v);
+  return success();
+}
+
+/// MaxUnpool: the result's spatial size is (in - 1) * stride + kernel - pads,
+/// or the constant output_shape input.
+static LogicalResult importMaxUnpool(NodeImporter &n) {
+  QOPT_TRY(x, n.input(0));
+  QOPT_TRY(indices, n.input(1));
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t rank = xt.getRank(), spatial = rank - 2;
+  if (rank < 3 || rank > 5)
+    return n.unsupported("input of rank " + std::to_string(rank) +
+                         " (1 to 3 spatial dims are supported)");
+  QOPT_TRY(kernel, n.attrInts("kernel_shape", std::nullopt));
+  QOPT_TRY(strides, n.attrInts("strides", SmallVector<int64_t>(spatial, 1)));
+  QOPT_TRY(pads, n.attrInts("pads", SmallVector<int64_t>(2 * spatial, 0)));
+  if ((int64_t)kernel.size() != spatial || (int64_t)strides.size() != spatial ||
+      (int64_t)pads.size() != 2 * spatial)
+    return n.error("kernel_shape, strides and pads must match the " + std::to_string(spatial) +
+                   " spatial dimensions");
+  SmallVector<int64_t> out(xt.getShape().take_front(2));
+  for (int64_t i = 0; i < spatial; ++i) {
+    if (kernel[i] < 1 || strides[i] < 1 || pads[i] < 0 || pads[spatial + i] < 0)
+      return n.error("kernel sizes and strides must be positive, pads non-negative");
+    out.push_back((xt.getDimSize(2 + i) - 1) * strides[i] + kernel[i] - pads[i] -
+                  pads[spatial + i]);
+  }
+  if (n.hasInput(2)) {
+    QOPT_TRY(shape, n.constantInts(2, "output_shape"));
+    if ((int64_t)shape.size() != rank || shape[0] != out[0] || shape[1] != out[1])
+      return n.error("output_shape must have rank " + std::to_string(rank) +
+                     " and keep the batch and channels");
+    out.assign(shape.begin(), shape.end());
+  }
+  for (int64_t d : out)
+    if (d < 1)
+      return n.error("the result would have an empty dimension");
+  QOPT_TRY(v, n.build<qnn::MaxUnpoolOp>(
+                  {x, indices},
+                  {n.named("kernel_shape", n.b.getDenseI64ArrayAttr(kernel)),
+                   n.named("strides", n.b.getDenseI64ArrayAttr(strides)),
+                   n.named("pads", n.b.getDenseI64ArrayAttr(pads))},
+                  RankedTensorType::get(out, xt.getElementType())));
   n.setOutput(0, v);
   return success();
 }
@@ -750,6 +798,7 @@ void qopt::onnx_import::registerLinearHandlers(llvm::StringMap<Handler> &t) {
   t["Gemm"] = importGemm;
   t["MaxPool"] = importPool<qnn::MaxPoolOp>;
   t["AveragePool"] = importPool<qnn::AvgPoolOp>;
+  t["MaxUnpool"] = importMaxUnpool;
   t["GlobalAveragePool"] = importGlobalPool<qnn::GlobalAvgPoolOp>;
   t["GlobalMaxPool"] = importGlobalPool<qnn::GlobalMaxPoolOp>;
   t["BatchNormalization"] = importBatchNorm;

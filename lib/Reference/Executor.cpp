@@ -294,6 +294,11 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
                              o.getBeta().convertToFloat(), o.getTransA(), o.getTransB());
           })
           .Case([&](qnn::MaxPoolOp o) { return ref::maxPool(in[0], detail::poolParams(o), resultShape(op)); })
+          .Case([&](qnn::MaxPoolIndicesOp o) {
+            return ref::maxPoolIndices(in[0], detail::poolParams(o), resultShape(op),
+                                       o.getColumnMajor());
+          })
+          .Case([&](qnn::MaxUnpoolOp) { return ref::maxUnpool(in[0], in[1], resultShape(op)); })
           .Case([&](qnn::AvgPoolOp o) {
             return ref::avgPool(in[0], detail::poolParams(o), resultShape(op));
           })
@@ -331,6 +336,10 @@ Expected<SmallVector<Tensor, 1>> qopt::ref::evaluateOp(Operation *op, ArrayRef<T
           .Case([&](qnn::ExpandOp) { return ref::expand(in[0], resultShape(op)); })
           .Case([&](qnn::GatherElementsOp o) {
             return ref::gatherElements(in[0], in[1], normAxis(o.getAxis(), in[0].rank()));
+          })
+          .Case([&](qnn::GridSampleOp o) {
+            return ref::gridSample(in[0], in[1], static_cast<ResizeMode>(o.getMode()),
+                                   static_cast<GridPadding>(o.getPadding()), o.getAlignCorners());
           })
           .Case([&](qnn::GatherNDOp o) { return ref::gatherND(in[0], in[1], o.getBatchDims()); })
           .Case([&](qnn::ScatterNDOp o) {

@@ -31,7 +31,8 @@ template <typename ConvLike> ConvParams convParams(ConvLike op) {
   return p;
 }
 
-/// qnn.max_pool or qnn.avg_pool (which also has count_include_pad).
+/// qnn.max_pool, qnn.max_pool_indices or qnn.avg_pool (which also has
+/// count_include_pad).
 template <typename PoolOp> PoolParams poolParams(PoolOp op) {
   PoolParams p;
   p.kernel = toSmall(op.getKernelShape());

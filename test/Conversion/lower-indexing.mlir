@@ -85,3 +85,22 @@ func.func @top_k(%x: tensor<2x6xf32>) -> tensor<2x3xi64> {
   %0 = qnn.top_k %x {axis = -1 : i64, k = 3 : i64, largest = false} : tensor<2x6xf32> -> tensor<2x3xi64>
   return %0 : tensor<2x3xi64>
 }
+
+// -----
+
+// GridSample, bilinear with reflection: the point is folded inside (floor of
+// the distance over the range, parity of the fold count), then four taps
+// are read through the same fold and weighted; one generic, no loop.
+// CHECK-LABEL: func.func @grid_sample
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x4x5xf32>)
+// CHECK-NOT: scf.for
+// CHECK: tensor.extract %arg1
+// CHECK: math.floor
+// CHECK: arith.andi
+// CHECK: math.floor
+// CHECK-COUNT-4: tensor.extract %arg0
+// CHECK: linalg.yield
+func.func @grid_sample(%x: tensor<1x2x6x6xf32>, %g: tensor<1x4x5x2xf32>) -> tensor<1x2x4x5xf32> {
+  %0 = qnn.grid_sample %x, %g {mode = #qnn.resize_mode<linear>, padding = #qnn.grid_padding<reflection>, align_corners = false} : (tensor<1x2x6x6xf32>, tensor<1x4x5x2xf32>) -> tensor<1x2x4x5xf32>
+  return %0 : tensor<1x2x4x5xf32>
+}

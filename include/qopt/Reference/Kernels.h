@@ -88,6 +88,16 @@ struct PoolParams {
 /// real input elements.
 llvm::Expected<Tensor> maxPool(const Tensor &x, const PoolParams &p,
                                llvm::ArrayRef<int64_t> outShape);
+/// MaxPool's Indices: per window, the flattened input position (plane *
+/// plane size + spatial position, row-major or, with columnMajor, the first
+/// spatial dim fastest) of the first element equal to the window's maximum
+/// (maxPool's value), or of its first element when none is (all NaN).
+llvm::Expected<Tensor> maxPoolIndices(const Tensor &x, const PoolParams &p,
+                                      llvm::ArrayRef<int64_t> outShape, bool columnMajor);
+/// ONNX MaxUnpool: zeros of outShape, then out.flat[indices[i]] = x[i] in
+/// row-major order; an index outside the result is an error naming it.
+llvm::Expected<Tensor> maxUnpool(const Tensor &x, const Tensor &indices,
+                                 llvm::ArrayRef<int64_t> outShape);
 llvm::Expected<Tensor> avgPool(const Tensor &x, const PoolParams &p,
                                llvm::ArrayRef<int64_t> outShape);
 llvm::Expected<Tensor> globalAvgPool(const Tensor &x);
@@ -170,6 +180,14 @@ struct ResizeTaps {
 };
 llvm::Expected<ResizeTaps> resizeTaps(const ResizeParams &p, int64_t dim, int64_t in,
                                       int64_t out);
+
+enum class GridPadding { Zeros, Border, Reflection };
+/// ONNX GridSample on x [N, C, H, W] at grid [N, Ho, Wo, 2], in f32 with
+/// ONNX Runtime's formulas (cubic with A = -0.75), each operation rounded as
+/// the GPU kernel rounds it. Coordinates are limited to +-2^22 (NaN to
+/// -2^22) before use, so hostile grids cannot overflow an index.
+llvm::Expected<Tensor> gridSample(const Tensor &x, const Tensor &grid, ResizeMode mode,
+                                  GridPadding padding, bool alignCorners);
 
 //===----------------------------------------------------------------------===//
 // Reductions

@@ -11,6 +11,7 @@
 #include "qopt/Dialect/QNN/QNNOps.h"
 #include "qopt/Reference/Executor.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -522,6 +523,151 @@ FailureOr<Value> lowerScatterND(OpBuilder &b, qnn::ScatterNDOp op, Operands in) 
       });
 }
 
+/// ONNX GridSample, one output element per thread, in f32 with the
+/// reference's formulas and operation order (ref::gridSample), so the two
+/// agree bit for bit: coordinates denormalized and limited to +-2^22,
+/// rounded (nearest), moved inside by the padding when out of bounds, then
+/// 1, 4 or 16 taps read through the padding and weighted.
+FailureOr<Value> lowerGridSample(OpBuilder &b, qnn::GridSampleOp op, Operands in) {
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  Type elt = xt.getElementType();
+  int64_t H = xt.getDimSize(2), W = xt.getDimSize(3);
+  qnn::ResizeMode mode = op.getMode();
+  qnn::GridPadding padding = op.getPadding();
+  bool align = op.getAlignCorners();
+  float xMin = align ? 0.0f : -0.5f, yMin = xMin;
+  float xMax = align ? (float)(W - 1) : (float)W - 0.5f;
+  float yMax = align ? (float)(H - 1) : (float)H - 0.5f;
+  const float limit = 4194304.0f;
+  Value x = in[0], grid = in[1];
+  return buildGeneric(
+      b, op.getLoc(), storageTensorType(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, loc};
+        using F = arith::CmpFPredicate;
+        auto cmp = [&](F p, Value a, Value c) {
+          return arith::CmpFOp::create(nb, loc, p, a, c).getResult();
+        };
+        auto div = [&](Value a, Value c) { return arith::DivFOp::create(nb, loc, a, c).getResult(); };
+        auto orI = [&](Value a, Value c) { return arith::OrIOp::create(nb, loc, a, c).getResult(); };
+        auto floorF = [&](Value v) { return math::FloorOp::create(nb, loc, v).getResult(); };
+        auto toIndex = [&](Value v) {
+          Value i = arith::FPToSIOp::create(nb, loc, nb.getI64Type(), v);
+          return arith::IndexCastOp::create(nb, loc, nb.getIndexType(), i).getResult();
+        };
+        auto toFloat = [&](Value i) {
+          Value v = arith::IndexCastOp::create(nb, loc, nb.getI64Type(), i);
+          return arith::SIToFPOp::create(nb, loc, nb.getF32Type(), v).getResult();
+        };
+        auto reflect = [&](Value v, float lo, float hi) -> Value {
+          float range = hi - lo;
+          if (range == 0.0f)
+            return body.f32(lo);
+          Value below = cmp(F::OLT, v, body.f32(lo)), above = cmp(F::OGT, v, body.f32(hi));
+          Value d = body.select(below, body.sub(body.f32(lo), v), body.sub(v, body.f32(hi)));
+          // d >= 0 wherever the fold is used, so floor is trunc (the GPU
+          // path has no math.trunc lowering).
+          Value n = floorF(div(d, body.f32(range)));
+          Value r = body.sub(d, body.mul(n, body.f32(range)));
+          Value bit = arith::AndIOp::create(
+              nb, loc, arith::FPToSIOp::create(nb, loc, nb.getI32Type(), n),
+              body.intConst(nb.getI32Type(), 1));
+          Value even = body.cmpi(arith::CmpIPredicate::eq, bit, body.intConst(nb.getI32Type(), 0));
+          Value folded = body.select(body.cmpi(arith::CmpIPredicate::eq, below, even),
+                                     body.add(body.f32(lo), r), body.sub(body.f32(hi), r));
+          return body.select(orI(below, above), folded, v);
+        };
+        auto clampF = [&](Value v, float hi) {
+          return body.select(cmp(F::OLT, v, body.f32(0.0)), body.f32(0.0),
+                             body.select(cmp(F::OLT, body.f32(hi), v), body.f32(hi), v));
+        };
+        auto clampIdx = [&](Value i, int64_t size) {
+          Value lo = arith::MaxSIOp::create(nb, loc, i, body.idx(0));
+          return arith::MinSIOp::create(nb, loc, lo, body.idx(size - 1)).getResult();
+        };
+        auto pixel = [&](Value r, Value c) -> Value {
+          Value inside;
+          if (padding == qnn::GridPadding::zeros) {
+            using I = arith::CmpIPredicate;
+            inside = body.andi(
+                body.andi(body.cmpi(I::sge, r, body.idx(0)), body.cmpi(I::slt, r, body.idx(H))),
+                body.andi(body.cmpi(I::sge, c, body.idx(0)), body.cmpi(I::slt, c, body.idx(W))));
+          } else if (padding == qnn::GridPadding::reflection) {
+            c = toIndex(reflect(toFloat(c), xMin, xMax));
+            r = toIndex(reflect(toFloat(r), yMin, yMax));
+          }
+          Value v = body.toF32(body.extract(x, {idx[0], idx[1], clampIdx(r, H), clampIdx(c, W)}));
+          return inside ? body.select(inside, v, body.f32(0.0)) : v;
+        };
+        auto coordinate = [&](int64_t k, int64_t size) {
+          Value g = body.toF32(body.extract(grid, {idx[0], idx[2], idx[3], body.idx(k)}));
+          Value one = body.f32(1.0);
+          Value v = align ? body.mul(div(body.add(g, one), body.f32(2.0)), body.f32(size - 1))
+                          : div(body.sub(body.mul(body.add(g, one), body.f32(size)), one),
+                                body.f32(2.0));
+          v = body.select(cmp(F::OGE, v, body.f32(-limit)), v, body.f32(-limit));
+          v = body.select(cmp(F::OLE, v, body.f32(limit)), v, body.f32(limit));
+          if (mode == qnn::ResizeMode::nearest)
+            v = math::RoundEvenOp::create(nb, loc, v);
+          return v;
+        };
+        Value fx = coordinate(0, W), fy = coordinate(1, H);
+        // Cubic with border padding clamps only its taps (ref::gridSample).
+        bool border = padding == qnn::GridPadding::border;
+        if (padding == qnn::GridPadding::reflection ||
+            (border && mode != qnn::ResizeMode::cubic)) {
+          Value out = orI(orI(cmp(F::OLT, fx, body.f32(xMin)), cmp(F::OGT, fx, body.f32(xMax))),
+                          orI(cmp(F::OLT, fy, body.f32(yMin)), cmp(F::OGT, fy, body.f32(yMax))));
+          fx = body.select(out, border ? clampF(fx, (float)(W - 1)) : reflect(fx, xMin, xMax), fx);
+          fy = body.select(out, border ? clampF(fy, (float)(H - 1)) : reflect(fy, yMin, yMax), fy);
+        }
+        Value v;
+        if (mode == qnn::ResizeMode::nearest) {
+          v = pixel(toIndex(fy), toIndex(fx));
+        } else if (mode == qnn::ResizeMode::linear) {
+          Value x1f = floorF(fx), y1f = floorF(fy), one = body.f32(1.0);
+          Value x1 = toIndex(x1f), y1 = toIndex(y1f);
+          Value x2 = body.add(x1, body.idx(1)), y2 = body.add(y1, body.idx(1));
+          Value dx2 = body.sub(body.add(x1f, one), fx), dx1 = body.sub(fx, x1f);
+          Value dy2 = body.sub(body.add(y1f, one), fy), dy1 = body.sub(fy, y1f);
+          Value top = body.add(body.mul(dx2, pixel(y1, x1)), body.mul(dx1, pixel(y1, x2)));
+          Value bottom = body.add(body.mul(dx2, pixel(y2, x1)), body.mul(dx1, pixel(y2, x2)));
+          v = body.add(body.mul(dy2, top), body.mul(dy1, bottom));
+        } else {
+          // Keys weights (A = -0.75) in the reference's operation order.
+          auto coeffs = [&](Value t) {
+            t = math::AbsFOp::create(nb, loc, t);
+            Value a = body.f32(-0.75), one = body.f32(1.0);
+            auto outer = [&](Value s) {
+              Value p = body.sub(body.mul(a, s), body.f32(-3.75));
+              p = body.add(body.mul(p, s), body.f32(-6.0));
+              return body.sub(body.mul(p, s), body.f32(-3.0));
+            };
+            auto inner = [&](Value s) {
+              Value p = body.sub(body.mul(body.f32(1.25), s), body.f32(2.25));
+              return body.add(body.mul(body.mul(p, s), s), one);
+            };
+            return std::array<Value, 4>{outer(body.add(t, one)), inner(t),
+                                        inner(body.sub(one, t)),
+                                        outer(body.sub(body.f32(2.0), t))};
+          };
+          Value x0f = body.sub(floorF(fx), body.f32(1.0)), y0f = body.sub(floorF(fy), body.f32(1.0));
+          Value x0 = toIndex(x0f), y0 = toIndex(y0f);
+          auto cx = coeffs(body.sub(body.sub(fx, x0f), body.f32(1.0)));
+          auto cy = coeffs(body.sub(body.sub(fy, y0f), body.f32(1.0)));
+          for (int64_t h = 0; h < 4; ++h) {
+            Value r = body.add(y0, body.idx(h)), row;
+            for (int64_t w = 0; w < 4; ++w) {
+              Value term = body.mul(cx[w], pixel(r, body.add(x0, body.idx(w))));
+              row = w == 0 ? term : body.add(row, term);
+            }
+            v = h == 0 ? body.mul(cy[0], row) : body.add(v, body.mul(cy[h], row));
+          }
+        }
+        return body.fromF32(v, elt);
+      });
+}
+
 /// ONNX Expand: NumPy broadcasting of the input to the result's shape.
 FailureOr<Value> lowerExpand(OpBuilder &b, qnn::ExpandOp op, Operands in) {
   auto yt = storageTensorType(op.getResult().getType());
@@ -620,6 +766,7 @@ FailureOr<Value> qopt::lowering::lowerDataMovement(OpBuilder &b, Operation *op, 
       .Case([&](qnn::PadOp o) { return lowerPad(b, o, in); })
       .Case([&](qnn::GatherElementsOp o) { return lowerGather(b, o, in); })
       .Case([&](qnn::GatherNDOp o) { return lowerGatherND(b, o, in); })
+      .Case([&](qnn::GridSampleOp o) { return lowerGridSample(b, o, in); })
       .Case([&](qnn::ScatterNDOp o) { return lowerScatterND(b, o, in); })
       .Case([&](qnn::ScatterElementsOp o) { return lowerScatterElements(b, o, in); })
       .Default([](Operation *o) -> FailureOr<Value> {

@@ -218,6 +218,144 @@ FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x)
       });
 }
 
+/// MaxPool's Indices (qnn.max_pool_indices): per window, the maximum as
+/// lowerMax computes it, then a second pass for the first tap equal to it.
+/// The second pass carries one i64, 2 * position + (tap equals the maximum):
+/// the first inside tap sets it, the first equal tap replaces it once; so a
+/// window without a number above -inf (all NaN) reports its first tap, as
+/// the reference does.
+FailureOr<Value> lowerMaxIndices(OpBuilder &b, qnn::MaxPoolIndicesOp op, const Window &w,
+                                 Value x) {
+  Location loc = op.getLoc();
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  SmallVector<int64_t> inSpatial(xt.getShape().drop_front(2));
+  auto xi = elementInfo(op, op.getInput());
+  if (failed(xi))
+    return failure();
+  bool isInt = isa<IntegerType>(xi->storage), columnMajor = op.getColumnMajor();
+  int64_t sp = inSpatial.size(), inPlane = 1;
+  for (int64_t d : inSpatial)
+    inPlane *= d;
+  int64_t channels = xt.getDimSize(1);
+  return buildGeneric(
+      b, loc, cast<RankedTensorType>(op.getResult().getType()), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        auto widen = [&](Body &l, Value v) { return isInt ? l.toI32(v, xi->isSigned) : v; };
+        Value init = isInt ? body.i32(std::numeric_limits<int32_t>::min())
+                           : body.floatConst(xi->storage, -INFINITY);
+        Value m = windowLoop(nb, nloc, w, inSpatial, idx, init,
+                             [&](Body &l, SmallVector<Value> &xIdx, Value inside, Value acc) {
+          Value v = widen(l, l.extract(x, xIdx));
+          Value gt = isInt ? l.cmpi(arith::CmpIPredicate::sgt, v, acc)
+                           : arith::CmpFOp::create(l.b, l.loc, arith::CmpFPredicate::OGT, v, acc)
+                                 .getResult();
+          return l.select(l.andi(inside, gt), v, acc);
+        });
+        Type i64 = nb.getI64Type();
+        Value code = windowLoop(
+            nb, nloc, w, inSpatial, idx, body.intConst(i64, -1),
+            [&](Body &l, SmallVector<Value> &xIdx, Value inside, Value acc) {
+              Value v = widen(l, l.extract(x, xIdx));
+              Value same = isInt ? l.cmpi(arith::CmpIPredicate::eq, v, m)
+                                 : arith::CmpFOp::create(l.b, l.loc, arith::CmpFPredicate::OEQ,
+                                                         v, m)
+                                       .getResult();
+              // The tap's position in its plane, row-major or first dim fastest.
+              Value pos = l.idx(0);
+              for (int64_t k = 0; k < sp; ++k) {
+                int64_t d = columnMajor ? sp - 1 - k : k;
+                pos = l.add(l.mul(pos, l.idx(inSpatial[d])), xIdx[2 + d]);
+              }
+              Value plane = l.add(l.mul(idx[0], l.idx(channels)), idx[1]);
+              Value flat = arith::IndexCastOp::create(
+                  l.b, l.loc, i64, l.add(l.mul(plane, l.idx(inPlane)), pos));
+              Value bit = arith::ExtUIOp::create(l.b, l.loc, i64, same);
+              Value next = l.add(l.mul(flat, l.intConst(i64, 2)), bit);
+              Value none = l.cmpi(arith::CmpIPredicate::slt, acc, l.intConst(i64, 0));
+              Value notYet = l.cmpi(arith::CmpIPredicate::eq,
+                                    arith::AndIOp::create(l.b, l.loc, acc, l.intConst(i64, 1)),
+                                    l.intConst(i64, 0));
+              Value take = l.andi(inside, arith::OrIOp::create(l.b, l.loc, none,
+                                                               l.andi(notYet, same)));
+              return l.select(take, next, acc);
+            });
+        return arith::ShRSIOp::create(nb, nloc, code, body.intConst(i64, 1)).getResult();
+      });
+}
+
+/// ONNX MaxUnpool as a gather: an output element can only have been written
+/// by the inputs whose MaxPool window covers it (ceil(k / s) per spatial
+/// dim), and only when their index names it; among those the last in
+/// row-major order wins, as in the reference's scatter. That holds when the
+/// indices are a qnn.max_pool_indices over the same windows (dilation 1,
+/// row-major) of a tensor of the result's shape, which is how models use
+/// MaxUnpool; any other indices are refused.
+FailureOr<Value> lowerMaxUnpool(OpBuilder &b, qnn::MaxUnpoolOp op, Operands in) {
+  auto pool = op.getIndices().getDefiningOp<qnn::MaxPoolIndicesOp>();
+  auto yt = cast<RankedTensorType>(op.getResult().getType());
+  bool matches = pool && !pool.getColumnMajor() &&
+                 pool.getKernelShape() == op.getKernelShape() &&
+                 pool.getStrides() == op.getStrides() && pool.getPads() == op.getPads() &&
+                 llvm::all_of(pool.getDilations(), [](int64_t d) { return d == 1; }) &&
+                 cast<RankedTensorType>(pool.getInput().getType()).getShape() == yt.getShape();
+  if (!matches)
+    return op.emitError("unsupported on the GPU path: max_unpool whose indices are not the "
+                        "max_pool_indices of the same windows over a tensor of the result's "
+                        "shape"),
+           failure();
+  auto xt = cast<RankedTensorType>(op.getInput().getType());
+  int64_t sp = xt.getRank() - 2;
+  ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                    pads = op.getPads();
+  SmallVector<int64_t> span, outSpatial(yt.getShape().drop_front(2));
+  int64_t outPlane = 1;
+  for (int64_t i = 0; i < sp; ++i) {
+    span.push_back((kernel[i] + strides[i] - 1) / strides[i]);
+    outPlane *= outSpatial[i];
+  }
+  int64_t channels = yt.getDimSize(1);
+  Value x = in[0], indices = in[1];
+  Type elt = storageTensorType(yt).getElementType();
+  return buildGeneric(
+      b, op.getLoc(), storageTensorType(yt), {}, {},
+      [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
+        Body body{nb, nloc};
+        Value zero = isa<FloatType>(elt) ? body.floatConst(elt, 0.0) : body.intConst(elt, 0);
+        // This element's flattened position, as the indices spell it.
+        Value pos = body.add(body.mul(idx[0], body.idx(channels)), idx[1]);
+        SmallVector<Value> last;
+        for (int64_t i = 0; i < sp; ++i) {
+          pos = body.add(body.mul(pos, body.idx(outSpatial[i])), idx[2 + i]);
+          // The last window start at or before o + pad_begin.
+          last.push_back(arith::DivSIOp::create(nb, nloc, body.add(idx[2 + i], body.idx(pads[i])),
+                                                body.idx(strides[i])));
+        }
+        Value flat = arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), pos);
+        return loopNest(nb, nloc, span, zero,
+                        [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) {
+          Body l{lb, lloc};
+          SmallVector<Value> at{idx[0], idx[1]};
+          Value valid;
+          for (int64_t i = 0; i < sp; ++i) {
+            // Window starts in increasing order: last - (span - 1) + j.
+            Value w = l.add(l.sub(last[i], l.idx(span[i] - 1)), ivs[i]);
+            Value start = l.sub(l.mul(w, l.idx(strides[i])), l.idx(pads[i]));
+            using I = arith::CmpIPredicate;
+            Value ok = l.andi(
+                l.andi(l.cmpi(I::sge, w, l.idx(0)), l.cmpi(I::slt, w, l.idx(xt.getDimSize(2 + i)))),
+                l.cmpi(I::sgt, l.add(start, l.idx(kernel[i])), idx[2 + i]));
+            valid = valid ? l.andi(valid, ok) : ok;
+            at.push_back(arith::MinSIOp::create(
+                lb, lloc, arith::MaxSIOp::create(lb, lloc, w, l.idx(0)).getResult(),
+                l.idx(xt.getDimSize(2 + i) - 1)));
+          }
+          Value hit = l.andi(valid, l.cmpi(arith::CmpIPredicate::eq, l.extract(indices, at), flat));
+          return l.select(hit, l.extract(x, at), acc);
+        });
+      });
+}
+
 } // namespace
 
 FailureOr<Value> qopt::lowering::lowerPooling(OpBuilder &b, Operation *op, Operands in) {
@@ -228,6 +366,8 @@ FailureOr<Value> qopt::lowering::lowerPooling(OpBuilder &b, Operation *op, Opera
            failure();
   return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
       .Case([&](qnn::MaxPoolOp o) { return lowerMax(b, o, windowOf(o), in[0]); })
+      .Case([&](qnn::MaxPoolIndicesOp o) { return lowerMaxIndices(b, o, windowOf(o), in[0]); })
+      .Case([&](qnn::MaxUnpoolOp o) { return lowerMaxUnpool(b, o, in); })
       .Case([&](qnn::AvgPoolOp o) {
         Window w = windowOf(o);
         w.countIncludePad = o.getCountIncludePad();

@@ -584,10 +584,11 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
   }
   if (isa<qnn::ConvOp, qnn::ConvTransposeOp, qnn::GemmOp, qnn::MatMulOp>(op))
     return lowerLinear(b, op, in);
-  if (isa<qnn::MaxPoolOp, qnn::AvgPoolOp, qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp>(op))
+  if (isa<qnn::MaxPoolOp, qnn::MaxPoolIndicesOp, qnn::MaxUnpoolOp, qnn::AvgPoolOp,
+          qnn::GlobalAvgPoolOp, qnn::GlobalMaxPoolOp>(op))
     return lowerPooling(b, op, in);
   if (isa<qnn::ReshapeOp, qnn::ConcatOp, qnn::TransposeOp, qnn::SliceOp, qnn::ResizeOp,
-          qnn::GatherOp, qnn::GatherElementsOp, qnn::GatherNDOp, qnn::ScatterNDOp,
+          qnn::GatherOp, qnn::GatherElementsOp, qnn::GatherNDOp, qnn::GridSampleOp, qnn::ScatterNDOp,
           qnn::ScatterElementsOp, qnn::ExpandOp, qnn::PadOp>(op))
     return lowerDataMovement(b, op, in);
   if (isa<qnn::ReduceMeanOp, qnn::ReduceSumOp, qnn::ReduceMaxOp, qnn::ReduceMinOp,

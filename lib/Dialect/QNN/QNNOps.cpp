@@ -533,6 +533,37 @@ LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location>
 LogicalResult MaxPoolOp::verify() { return success(); }
 QNN_COMPATIBLE_RESULTS(MaxPoolOp)
 
+LogicalResult MaxPoolIndicesOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                                 Adaptor a, SmallVectorImpl<Type> &results) {
+  if (failed(inferPool(loc, getOperationName(), a, results)))
+    return failure();
+  results[0] = RankedTensorType::get(cast<RankedTensorType>(results[0]).getShape(),
+                                     IntegerType::get(ctx, 64));
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(MaxPoolIndicesOp)
+
+LogicalResult MaxUnpoolOp::verify() {
+  auto x = getInput().getType(), idx = getIndices().getType(), out = getOutput().getType();
+  int64_t rank = x.getRank(), spatial = rank - 2;
+  if (rank < 3 || rank > 5)
+    return emitOpError() << "needs 1 to 3 spatial dimensions, got rank " << rank;
+  if (idx.getShape() != x.getShape())
+    return emitOpError() << "indices " << shapeStr(idx.getShape()) << " must have the input's shape "
+                         << shapeStr(x.getShape());
+  if (out.getRank() != rank || out.getDimSize(0) != x.getDimSize(0) ||
+      out.getDimSize(1) != x.getDimSize(1) || out.getElementType() != x.getElementType())
+    return emitOpError() << "result " << out << " must keep the input's batch, channels and type";
+  if ((int64_t)getKernelShape().size() != spatial || (int64_t)getStrides().size() != spatial ||
+      (int64_t)getPads().size() != 2 * spatial)
+    return emitOpError() << "needs a kernel size and stride per spatial dimension and two pads";
+  for (int64_t i = 0; i < spatial; ++i)
+    if (getKernelShape()[i] < 1 || getStrides()[i] < 1 || getPads()[i] < 0 ||
+        getPads()[spatial + i] < 0)
+      return emitOpError() << "kernel sizes and strides must be positive, pads non-negative";
+  return success();
+}
+
 LogicalResult AvgPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor a,
                                           SmallVectorImpl<Type> &results) {
   return inferPool(loc, getOperationName(), a, results);
@@ -749,6 +780,9 @@ static LogicalResult checkElementIndices(std::optional<Location> loc, StringRef 
     if (d != *axis && idx.getDimSize(d) > data.getDimSize(d))
       return emitErr(loc, "'" + name + "' indices " + shapeStr(idx.getShape()) + " exceed data " +
                               shapeStr(data.getShape()) + " in dimension " + Twine(d));
+  if (idx.getNumElements() > 0 && data.getDimSize(*axis) == 0)
+    return emitErr(loc, "'" + name + "' indexes the empty axis " + Twine(*axis) + " of data " +
+                            shapeStr(data.getShape()));
   return success();
 }
 
@@ -761,6 +795,24 @@ LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Lo
   return success();
 }
 QNN_COMPATIBLE_RESULTS(GatherElementsOp)
+
+LogicalResult GridSampleOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             Adaptor a, SmallVectorImpl<Type> &results) {
+  auto x = tensorOf(a.getInput()), grid = tensorOf(a.getGrid());
+  if (x.getRank() != 4 || grid.getRank() != 4 || grid.getDimSize(3) != 2 ||
+      grid.getDimSize(0) != x.getDimSize(0))
+    return emitErr(loc, "'qnn.grid_sample' needs input [N, C, H, W] and grid [N, Ho, Wo, 2], got " +
+                            shapeStr(x.getShape()) + " and " + shapeStr(grid.getShape()));
+  if (grid.getElementType() != x.getElementType())
+    return emitErr(loc, "'qnn.grid_sample' grid must have the input's element type");
+  if (x.getDimSize(2) < 1 || x.getDimSize(3) < 1)
+    return emitErr(loc, "'qnn.grid_sample' input image " + shapeStr(x.getShape()) + " is empty");
+  results.push_back(RankedTensorType::get(
+      {x.getDimSize(0), x.getDimSize(1), grid.getDimSize(1), grid.getDimSize(2)},
+      x.getElementType()));
+  return success();
+}
+QNN_COMPATIBLE_RESULTS(GridSampleOp)
 
 LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc, Adaptor a,
                                            SmallVectorImpl<Type> &results) {
@@ -779,6 +831,9 @@ LogicalResult GatherNDOp::inferReturnTypes(MLIRContext *, std::optional<Location
   if (data.getShape().take_front(b) != idx.getShape().take_front(b))
     return emitErr(loc, "'qnn.gather_nd' batch dimensions of data " + shapeStr(data.getShape()) +
                             " and indices " + shapeStr(idx.getShape()) + " differ");
+  if (idx.getNumElements() > 0 && llvm::is_contained(data.getShape().slice(b, k), 0))
+    return emitErr(loc, "'qnn.gather_nd' indexes an empty dimension of data " +
+                            shapeStr(data.getShape()));
   SmallVector<int64_t> out = llvm::to_vector(idx.getShape().drop_back());
   llvm::append_range(out, data.getShape().drop_front(b + k));
   results.push_back(RankedTensorType::get(out, data.getElementType()));
@@ -810,6 +865,9 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (k < 1 || k > r)
     return emitErr(loc, "'qnn.scatter_nd' index tuples of length " + Twine(k) +
                             " do not fit data " + shapeStr(data.getShape()));
+  if (idx.getNumElements() > 0 && llvm::is_contained(data.getShape().take_front(k), 0))
+    return emitErr(loc, "'qnn.scatter_nd' indexes an empty dimension of data " +
+                            shapeStr(data.getShape()));
   SmallVector<int64_t> want = llvm::to_vector(idx.getShape().drop_back());
   llvm::append_range(want, data.getShape().drop_front(k));
   if (failed(checkScatterUpdates(loc, "qnn.scatter_nd", data, upd, want)))

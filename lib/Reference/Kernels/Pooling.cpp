@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -184,6 +185,87 @@ Expected<Tensor> qopt::ref::maxPool(const Tensor &xIn, const PoolParams &p,
   }
   if (out->dtype() != xIn.dtype())
     return out->castTo(xIn.dtype());
+  return out;
+}
+
+Expected<Tensor> qopt::ref::maxPoolIndices(const Tensor &xIn, const PoolParams &p,
+                                           ArrayRef<int64_t> outShape, bool columnMajor) {
+  if (!hasStorage(xIn))
+    return makeError("MaxPool: input has no storage");
+  auto taps = makePoolTaps("MaxPool", xIn, p, outShape);
+  if (!taps)
+    return taps.takeError();
+  auto maxima = maxPool(xIn, p, outShape);
+  if (!maxima)
+    return maxima.takeError();
+  Tensor x = widen(xIn), m = widen(*maxima);
+  auto out = Tensor::allocate(DType::I64, outShape);
+  if (!out)
+    return out.takeError();
+  const auto &t = *taps;
+  const int64_t iD = t[0].in, iH = t[1].in, iW = t[2].in, inPlane = iD * iH * iW;
+  auto run = [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T *mx = m.data<T>();
+    int64_t *dst = out->data<int64_t>();
+    const int64_t planes = x.dim(0) * x.dim(1);
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const T *src = x.data<T>() + pl * inPlane;
+      for (int64_t od = 0; od < t[0].out; ++od)
+        for (int64_t oh = 0; oh < t[1].out; ++oh)
+          for (int64_t ow = 0; ow < t[2].out; ++ow) {
+            T best = *mx++;
+            int64_t found = -1;
+            bool exact = false;
+            for (int64_t jd = t[0].lo[od]; jd < t[0].hi[od] && !exact; ++jd)
+              for (int64_t jh = t[1].lo[oh]; jh < t[1].hi[oh] && !exact; ++jh)
+                for (int64_t jw = t[2].lo[ow]; jw < t[2].hi[ow] && !exact; ++jw) {
+                  int64_t id = t[0].start[od] + jd * t[0].dil;
+                  int64_t ih = t[1].start[oh] + jh * t[1].dil;
+                  int64_t iw = t[2].start[ow] + jw * t[2].dil;
+                  exact = src[(id * iH + ih) * iW + iw] == best;
+                  if (found < 0 || exact)
+                    found = columnMajor ? (iw * iH + ih) * iD + id : (id * iH + ih) * iW + iw;
+                }
+            *dst++ = pl * inPlane + found;
+          }
+    }
+  };
+  switch (x.dtype()) {
+  case DType::F32: run(Tag<float>{}); break;
+  case DType::F64: run(Tag<double>{}); break;
+  case DType::I8: run(Tag<int8_t>{}); break;
+  case DType::U8: run(Tag<uint8_t>{}); break;
+  case DType::I16: run(Tag<int16_t>{}); break;
+  case DType::U16: run(Tag<uint16_t>{}); break;
+  case DType::I32: run(Tag<int32_t>{}); break;
+  case DType::U32: run(Tag<uint32_t>{}); break;
+  case DType::I64: run(Tag<int64_t>{}); break;
+  case DType::U64: run(Tag<uint64_t>{}); break;
+  default: return makeError("MaxPool does not support {0}", xIn.describe());
+  }
+  return out;
+}
+
+Expected<Tensor> qopt::ref::maxUnpool(const Tensor &x, const Tensor &indices,
+                                      ArrayRef<int64_t> outShape) {
+  if (!hasStorage(x) || !hasStorage(indices))
+    return makeError("MaxUnpool: operand has no storage");
+  if (indices.dtype() != DType::I64 || indices.shape() != x.shape())
+    return makeError("MaxUnpool: indices {0} must be int64 of the input's shape {1}",
+                     indices.describe(), x.describe());
+  auto out = Tensor::allocate(x.dtype(), outShape);
+  if (!out)
+    return out.takeError();
+  size_t elt = dtypeSize(x.dtype());
+  int64_t total = out->numElements();
+  for (int64_t i = 0; i < x.numElements(); ++i) {
+    int64_t f = indices.getAsInt(i);
+    if (f < 0 || f >= total)
+      return makeError("MaxUnpool: index {0} at position {1} is outside the result {2}", f, i,
+                       shapeStr(outShape));
+    std::memcpy(out->bytes() + f * elt, x.bytes() + i * elt, elt);
+  }
   return out;
 }
 

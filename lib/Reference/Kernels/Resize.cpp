@@ -423,3 +423,142 @@ Expected<Tensor> qopt::ref::resize(const Tensor &x, const ResizeParams &p,
     return cur.castTo(x.dtype());
   return cur;
 }
+
+//===----------------------------------------------------------------------===//
+// GridSample
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Sampling coordinates beyond +-2^22 read nothing but padding; limiting them
+/// (NaN to the low end) keeps every index conversion defined.
+constexpr float kGridLimit = 4194304.0f;
+
+float limitCoordinate(float v) {
+  if (!(v >= -kGridLimit))
+    v = -kGridLimit;
+  if (!(v <= kGridLimit))
+    v = kGridLimit;
+  return v;
+}
+
+/// ONNX Runtime's GsReflect: folds v into [lo, hi] by mirror images.
+float reflectCoordinate(float v, float lo, float hi) {
+  float range = hi - lo;
+  if (range == 0.0f)
+    return lo;
+  if (v < lo || v > hi) {
+    float d = v < lo ? lo - v : v - hi;
+    float n = std::floor(d / range); // d >= 0: the kernel's floor is trunc
+    float r = d - n * range;
+    bool even = ((int32_t)n & 1) == 0;
+    return (v < lo) == even ? lo + r : hi - r;
+  }
+  return v;
+}
+
+/// Keys cubic weights (A = -0.75) of the taps floor(x)-1 .. floor(x)+2 for
+/// fraction t, in ONNX Runtime's operation order.
+void gridCubicCoeffs(float t, float c[4]) {
+  t = std::fabs(t);
+  const float a = -0.75f;
+  float t1 = t + 1.0f, u = 1.0f - t, u1 = 2.0f - t;
+  c[0] = ((a * t1 - -3.75f) * t1 + -6.0f) * t1 - -3.0f;
+  c[1] = ((1.25f * t - 2.25f) * t) * t + 1.0f;
+  c[2] = ((1.25f * u - 2.25f) * u) * u + 1.0f;
+  c[3] = ((a * u1 - -3.75f) * u1 + -6.0f) * u1 - -3.0f;
+}
+} // namespace
+
+Expected<Tensor> qopt::ref::gridSample(const Tensor &xIn, const Tensor &gridIn, ResizeMode mode,
+                                       GridPadding padding, bool alignCorners) {
+  if (!hasStorage(xIn) || !hasStorage(gridIn))
+    return makeError("GridSample: operand has no storage");
+  if (!isFloat(xIn.dtype()) || !isFloat(gridIn.dtype()))
+    return makeError("GridSample: input {0} and grid {1} must be float", xIn.describe(),
+                     gridIn.describe());
+  if (xIn.rank() != 4 || gridIn.rank() != 4 || gridIn.dim(3) != 2 || gridIn.dim(0) != xIn.dim(0))
+    return makeError("GridSample: needs input [N, C, H, W] and grid [N, Ho, Wo, 2], got {0} and {1}",
+                     xIn.describe(), gridIn.describe());
+  Tensor x = xIn.castTo(DType::F32), grid = gridIn.castTo(DType::F32);
+  int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  int64_t Ho = grid.dim(1), Wo = grid.dim(2);
+  auto out = Tensor::allocate(DType::F32, {N, C, Ho, Wo});
+  if (!out)
+    return out.takeError();
+  const float *src = x.data<float>(), *g = grid.data<float>();
+  float *dst = out->data<float>();
+  float xMin = alignCorners ? 0.0f : -0.5f, yMin = xMin;
+  float xMax = alignCorners ? (float)(W - 1) : (float)W - 0.5f;
+  float yMax = alignCorners ? (float)(H - 1) : (float)H - 0.5f;
+  auto denormalize = [&](float v, int64_t size) {
+    return alignCorners ? (v + 1.0f) / 2.0f * (float)(size - 1)
+                        : ((v + 1.0f) * (float)size - 1.0f) / 2.0f;
+  };
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      const float *plane = src + (n * C + c) * H * W;
+      // ONNX Runtime's PixelAtGrid.
+      auto pixel = [&](int64_t r, int64_t col) -> float {
+        switch (padding) {
+        case GridPadding::Zeros:
+          return r >= 0 && r < H && col >= 0 && col < W ? plane[r * W + col] : 0.0f;
+        case GridPadding::Border:
+          break;
+        case GridPadding::Reflection:
+          col = (int64_t)reflectCoordinate((float)col, xMin, xMax);
+          r = (int64_t)reflectCoordinate((float)r, yMin, yMax);
+          break;
+        }
+        return plane[std::clamp<int64_t>(r, 0, H - 1) * W + std::clamp<int64_t>(col, 0, W - 1)];
+      };
+      for (int64_t i = 0; i < Ho * Wo; ++i) {
+        const float *gp = g + (n * Ho * Wo + i) * 2;
+        float fx = limitCoordinate(denormalize(gp[0], W));
+        float fy = limitCoordinate(denormalize(gp[1], H));
+        if (mode == ResizeMode::Nearest) {
+          fx = std::nearbyint(fx);
+          fy = std::nearbyint(fy);
+        }
+        // Cubic with border padding clamps only its taps (as PyTorch and
+        // ONNX Runtime do); the other modes move the point itself inside.
+        if (fx < xMin || fx > xMax || fy < yMin || fy > yMax) {
+          if (padding == GridPadding::Border && mode != ResizeMode::Cubic) {
+            fx = std::clamp(fx, 0.0f, (float)(W - 1));
+            fy = std::clamp(fy, 0.0f, (float)(H - 1));
+          } else if (padding == GridPadding::Reflection) {
+            fx = reflectCoordinate(fx, xMin, xMax);
+            fy = reflectCoordinate(fy, yMin, yMax);
+          }
+        }
+        float v;
+        if (mode == ResizeMode::Nearest) {
+          v = pixel((int64_t)fy, (int64_t)fx);
+        } else if (mode == ResizeMode::Linear) {
+          float x1f = std::floor(fx), y1f = std::floor(fy);
+          int64_t x1 = (int64_t)x1f, y1 = (int64_t)y1f;
+          float dx2 = (x1f + 1.0f) - fx, dx1 = fx - x1f;
+          float dy2 = (y1f + 1.0f) - fy, dy1 = fy - y1f;
+          float top = dx2 * pixel(y1, x1) + dx1 * pixel(y1, x1 + 1);
+          float bottom = dx2 * pixel(y1 + 1, x1) + dx1 * pixel(y1 + 1, x1 + 1);
+          v = dy2 * top + dy1 * bottom;
+        } else {
+          float x0f = std::floor(fx) - 1.0f, y0f = std::floor(fy) - 1.0f;
+          int64_t x0 = (int64_t)x0f, y0 = (int64_t)y0f;
+          float cx[4], cy[4];
+          gridCubicCoeffs((fx - x0f) - 1.0f, cx);
+          gridCubicCoeffs((fy - y0f) - 1.0f, cy);
+          v = 0.0f;
+          for (int64_t h = 0; h < 4; ++h) {
+            float row = cx[0] * pixel(y0 + h, x0);
+            for (int64_t w = 1; w < 4; ++w)
+              row = row + cx[w] * pixel(y0 + h, x0 + w);
+            v = h == 0 ? cy[0] * row : v + cy[h] * row;
+          }
+        }
+        dst[(n * C + c) * Ho * Wo + i] = v;
+      }
+    }
+  if (xIn.dtype() != DType::F32)
+    return out->castTo(xIn.dtype());
+  return std::move(*out);
+}

@@ -936,3 +936,45 @@ func.func @top_k_result(%x: tensor<2x5xf32>) {
   %0 = qnn.top_k %x {axis = 1 : i64, k = 2 : i64} : tensor<2x5xf32> -> tensor<2x3xi64>
   return
 }
+
+// -----
+
+func.func @grid_sample_grid(%x: tensor<1x3x8x8xf32>, %g: tensor<1x4x4x3xf32>) {
+  // expected-error @+2 {{'qnn.grid_sample' needs input [N, C, H, W] and grid [N, Ho, Wo, 2], got [1,3,8,8] and [1,4,4,3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.grid_sample %x, %g {mode = #qnn.resize_mode<linear>, padding = #qnn.grid_padding<zeros>, align_corners = false} : (tensor<1x3x8x8xf32>, tensor<1x4x4x3xf32>) -> tensor<1x3x4x4xf32>
+  return
+}
+
+// -----
+
+func.func @grid_sample_int(%x: tensor<1x3x8x8xi8>, %g: tensor<1x4x4x2xf32>) {
+  // expected-error @+1 {{'qnn.grid_sample' op operand #0 must be statically shaped tensor of}}
+  %0 = qnn.grid_sample %x, %g {mode = #qnn.resize_mode<linear>, padding = #qnn.grid_padding<zeros>, align_corners = false} : (tensor<1x3x8x8xi8>, tensor<1x4x4x2xf32>) -> tensor<1x3x4x4xi8>
+  return
+}
+
+// -----
+
+func.func @max_unpool_indices(%x: tensor<1x2x4x4xf32>, %i: tensor<1x2x4x3xi64>) {
+  // expected-error @+1 {{'qnn.max_unpool' op indices [1,2,4,3] must have the input's shape [1,2,4,4]}}
+  %0 = qnn.max_unpool %x, %i {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x2x4x4xf32>, tensor<1x2x4x3xi64>) -> tensor<1x2x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @max_unpool_channels(%x: tensor<1x2x4x4xf32>, %i: tensor<1x2x4x4xi64>) {
+  // expected-error @+1 {{'qnn.max_unpool' op result 'tensor<1x3x8x8xf32>' must keep the input's batch, channels and type}}
+  %0 = qnn.max_unpool %x, %i {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xi64>) -> tensor<1x3x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @max_pool_indices_window(%x: tensor<1x2x4x4xf32>) {
+  // expected-error @+2 {{'qnn.max_pool_indices' pads must be smaller than the kernel}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 2, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x2x4x4xf32> -> tensor<1x2x3x2xi64>
+  return
+}

@@ -165,7 +165,8 @@ func.func @pools_and_norms(%x: tensor<1x64x112x112xf32>, %p: tensor<64xf32>, %t:
 
 // CHECK-LABEL: func.func @data_movement
 func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: tensor<1000x256xf32>, %y: tensor<1x3x32x32xf32>,
-                         %g: tensor<2x5x4xf32>, %gi: tensor<2x3x1xi64>, %si: tensor<3x2xi64>, %su: tensor<3x4xf32>) {
+                         %g: tensor<2x5x4xf32>, %gi: tensor<2x3x1xi64>, %si: tensor<3x2xi64>, %su: tensor<3x4xf32>,
+                         %grid: tensor<1x8x8x2xf32>) {
   // CHECK: qnn.reshape {{.*}} : tensor<1x128x4x64xf32> -> tensor<128x256xf32>
   %0 = qnn.reshape %x : tensor<1x128x4x64xf32> -> tensor<128x256xf32>
   // CHECK: qnn.transpose {{.*}} {perm = array<i64: 0, 2, 1, 3>}
@@ -191,6 +192,13 @@ func.func @data_movement(%x: tensor<1x128x4x64xf32>, %i: tensor<1x512xi64>, %e: 
   %sel = qnn.scatter_elements %e, %3, %ge {axis = 1 : i64} : (tensor<1000x256xf32>, tensor<1x128xi64>, tensor<1x128xf32>) -> tensor<1000x256xf32>
   // CHECK: qnn.top_k {{.*}} {axis = 1 : i64, k = 5 : i64, largest = false} : tensor<1000x256xf32> -> tensor<1000x5xi64>
   %tk = qnn.top_k %e {axis = 1 : i64, k = 5 : i64, largest = false} : tensor<1000x256xf32> -> tensor<1000x5xi64>
+  // CHECK: qnn.grid_sample {{.*}} {align_corners = true, mode = #qnn.resize_mode<cubic>, padding = #qnn.grid_padding<reflection>} : (tensor<1x3x32x32xf32>, tensor<1x8x8x2xf32>) -> tensor<1x3x8x8xf32>
+  %gs = qnn.grid_sample %y, %grid {mode = #qnn.resize_mode<cubic>, padding = #qnn.grid_padding<reflection>, align_corners = true} : (tensor<1x3x32x32xf32>, tensor<1x8x8x2xf32>) -> tensor<1x3x8x8xf32>
+  // CHECK: qnn.max_pool_indices {{.*}}column_major = true{{.*}} : tensor<1x3x32x32xf32> -> tensor<1x3x16x16xi64>
+  %mpi = qnn.max_pool_indices %y {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, column_major = true} : tensor<1x3x32x32xf32> -> tensor<1x3x16x16xi64>
+  %mp = qnn.max_pool %y {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x3x32x32xf32> -> tensor<1x3x16x16xf32>
+  // CHECK: qnn.max_unpool {{.*}} : (tensor<1x3x16x16xf32>, tensor<1x3x16x16xi64>) -> tensor<1x3x32x32xf32>
+  %mu = qnn.max_unpool %mp, %mpi {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x3x16x16xf32>, tensor<1x3x16x16xi64>) -> tensor<1x3x32x32xf32>
   // CHECK: qnn.expand {{.*}} : tensor<1x128xi64> -> tensor<2x128xi64>
   %6 = qnn.expand %3 : tensor<1x128xi64> -> tensor<2x128xi64>
   // CHECK: qnn.pad {{.*}}mode = #qnn.pad_mode<reflect>

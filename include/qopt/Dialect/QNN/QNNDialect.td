@@ -86,6 +86,17 @@ def QNN_ScatterReductionAttr : EnumAttr<QNN_Dialect, QNN_ScatterReduction, "scat
   let assemblyFormat = "`<` $value `>`";
 }
 
+def QNN_GridPadding : I32EnumAttr<"GridPadding",
+    "what qnn.grid_sample reads outside its input", [
+    I32EnumAttrCase<"zeros", 0>, I32EnumAttrCase<"border", 1>,
+    I32EnumAttrCase<"reflection", 2>]> {
+  let cppNamespace = "::qopt::qnn";
+  let genSpecializedAttr = 0;
+}
+def QNN_GridPaddingAttr : EnumAttr<QNN_Dialect, QNN_GridPadding, "grid_padding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
 def QNN_GeluApproximation : I32EnumAttr<"GeluApproximation",
     "approximation used by qnn.gelu", [
     I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"tanh", 1>]> {

@@ -420,6 +420,53 @@ def QNN_MaxPoolOp : QNN_PoolOp<"max_pool", "MaxPool"> {
                        DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
   let results = (outs QNN_TensorOf<[QNN_Float, I8, UI8, QNN_QuantizedType]>:$output);
 }
+def QNN_MaxPoolIndicesOp : QNN_InferredOp<"max_pool_indices"> {
+  let summary = "Where MaxPool's maxima are (ONNX MaxPool's Indices output)";
+  let description = [{
+    For each window of the `qnn.max_pool` with the same attributes, the
+    position of its maximum in the whole input, flattened: the plane
+    (n * C + c) times the plane size plus the spatial position, row-major, or
+    with the first spatial dimension fastest when `column_major` (ONNX's
+    storage_order = 1). Among equal maxima the first in window order; a
+    window without a number above -inf gives its first element.
+
+    ```mlir
+    %0 = qnn.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+                                  pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>}
+        : tensor<1x64x112x112xf32> -> tensor<1x64x56x56xi64>
+    ```
+  }];
+  let arguments = (ins QNN_TensorOf<[QNN_Float, I8, UI8, QNN_QuantizedType]>:$input,
+                       DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                       DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                       DefaultValuedAttr<BoolAttr, "false">:$column_major);
+  let results = (outs QNN_TensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def QNN_MaxUnpoolOp : QNN_Op<"max_unpool"> {
+  let summary = "Places values at MaxPool's indices, zeros elsewhere (ONNX MaxUnpool)";
+  let description = [{
+    The result (its shape explicit) is zero except that, for each element of
+    `input` in row-major order, the result's element at the flattened
+    position `indices[i]` is `input[i]` (a later element wins). The window
+    attributes are the MaxPool's that produced `indices`.
+
+    ```mlir
+    %0 = qnn.max_unpool %y, %i {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>,
+                                pads = array<i64: 0, 0, 0, 0>}
+        : (tensor<1x64x56x56xf32>, tensor<1x64x56x56xi64>) -> tensor<1x64x112x112xf32>
+    ```
+  }];
+  let arguments = (ins QNN_TensorOf<[QNN_Float, AnyInteger]>:$input, QNN_TensorOf<[I64]>:$indices,
+                       DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$pads);
+  let results = (outs QNN_TensorOf<[QNN_Float, AnyInteger]>:$output);
+  let assemblyFormat = "$input `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def QNN_AvgPoolOp : QNN_PoolOp<"avg_pool", "AveragePool"> {
   let arguments = (ins QNN_FloatOrQuantTensor:$input,
                        DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
@@ -748,6 +795,27 @@ def QNN_ResizeOp : QNN_Op<"resize"> {
   let results = (outs QNN_FloatOrQuantTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;
+}
+
+def QNN_GridSampleOp : QNN_InferredOp<"grid_sample"> {
+  let summary = "Samples an image at per-output normalized coordinates (ONNX GridSample)";
+  let description = [{
+    For input [N, C, H, W] and grid [N, Ho, Wo, 2] (x then y, in [-1, 1]),
+    the result [N, C, Ho, Wo] interpolates (nearest, linear or cubic with
+    A = -0.75) the input at each grid point, reading `padding` outside it;
+    `align_corners` maps -1 and 1 to the centers of the corner pixels rather
+    than their outer edges. Float only, computed in f32.
+
+    ```mlir
+    %0 = qnn.grid_sample %x, %grid {mode = #qnn.resize_mode<linear>, padding = #qnn.grid_padding<zeros>, align_corners = false}
+        : (tensor<1x3x32x32xf32>, tensor<1x8x8x2xf32>) -> tensor<1x3x8x8xf32>
+    ```
+  }];
+  let arguments = (ins QNN_TensorOf<[QNN_Float]>:$input, QNN_TensorOf<[QNN_Float]>:$grid,
+                       QNN_ResizeModeAttr:$mode, QNN_GridPaddingAttr:$padding,
+                       BoolAttr:$align_corners);
+  let results = (outs QNN_TensorOf<[QNN_Float]>:$output);
+  let assemblyFormat = "$input `,` $grid attr-dict `:` functional-type(operands, results)";
 }
 
 //===----------------------------------------------------------------------===//
