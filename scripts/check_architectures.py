@@ -2,8 +2,8 @@
 """Architectures beyond the development models, end to end (ctest `architectures`).
 
 scripts/make_architectures.py writes small EfficientNet, MobileNetV3, DenseNet,
-ShuffleNetV2, ConvNeXt, ViT, YOLO-style, BERT-style, YOLOv5-head and
-AlexNet-style models. For each:
+ShuffleNetV2, ConvNeXt, ViT, YOLO-style, BERT-style, YOLOv5-head, AlexNet-style
+and SegNet-style models. For each:
   - the float model on the reference (the baseline);
   - qopt-compile --precision int8 with a calibration folder, --emit mlir: the int8
     program; it must agree with the float model (SQNR floor) and run bit for bit
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_architectures  # noqa: E402
 
 MODELS = ["effnet", "mnv3", "densenet", "shufflenet", "convnext", "vit", "yolo", "bert",
-          "yolov5", "alexnet"]
+          "yolov5", "alexnet", "segnet"]
 # Outputs that select elements by rank (TopK): int8 rounding may reorder
 # near-tied scores, so they are held to bit-exactness across engines but not
 # to the SQNR floor (the tensor they select from is).
@@ -39,6 +39,11 @@ SELECTIONS = {"yolov5": {"top.npy"}}
 # masks were int8 (they erased the scores). The floor catches a broken
 # pipeline, not a drift.
 FLOOR_DB = 20.0
+# SegNet's MaxPool indices are taken from int8 codes, where values a quantization step
+# apart tie and the first in the window wins: the decoder then places that value one
+# pixel off, which costs its whole magnitude at two pixels (15.2 dB measured on
+# 2026-11-27; float and int8 agree elsewhere).
+FLOORS = {"segnet": 12.0}
 ENGINES = {
     "linalg-nchw": ["--engine", "linalg-cpu", "--layout", "nchw"],
     "linalg-nhwc": ["--engine", "linalg-cpu", "--layout", "nhwc"],
@@ -109,9 +114,10 @@ def main() -> int:
         qref = ref_run(program, os.path.join(d, "q-ref"))
         if qref and fref:
             db = min(sqnr(fref[k], qref[k]) for k in fref if k not in SELECTIONS.get(m, ()))
-            print(f"  int8 vs float: SQNR {db:.1f} dB (floor {FLOOR_DB})")
-            if db < FLOOR_DB:
-                failures.append(f"{m}: int8 SQNR {db:.1f} dB < {FLOOR_DB}")
+            floor = FLOORS.get(m, FLOOR_DB)
+            print(f"  int8 vs float: SQNR {db:.1f} dB (floor {floor})")
+            if db < floor:
+                failures.append(f"{m}: int8 SQNR {db:.1f} dB < {floor}")
         for name, extra in ENGINES.items():
             got = ref_run(program, os.path.join(d, "q-" + name.replace(" ", "-")), extra)
             if qref and got:

@@ -26,6 +26,9 @@ none of them is in the model set the compiler was developed on).
               their rows (GatherND): outputs `boxes` and `top`
   alexnet     AlexNet/GoogLeNet-era: an 11x11 stride-4 conv, LRN after the
               first two convs, overlapping 3x3 stride-2 max pools
+  segnet      SegNet/ENet-style encoder-decoder: MaxPool with its Indices
+              output, MaxUnpool at those indices in the decoder, a per-pixel
+              class map
 
 Every model takes `input` float32[1, 3, 64, 64], except bert: `input_ids`
 int64[1, 64] (`sample` draws inputs for either).
@@ -354,10 +357,30 @@ def alexnet(path):
     g.save(head(g, x, 48), [1, 10], path)
 
 
+def segnet(path):
+    """Two encoder stages (conv, BN, ReLU, 2x2 max pool keeping its indices),
+    two decoder stages (MaxUnpool at the matching indices, conv, BN, ReLU),
+    a 1x1 conv to 5 classes per pixel."""
+    g = G("segnet")
+    x, saved = "input", []
+    for cin, cout in ((3, 16), (16, 32)):
+        x = g.op("Relu", [g.bn(g.conv(x, cin, cout), cout)])
+        g.n += 1
+        y, idx = f"pool{g.n}", f"indices{g.n}"
+        g.nodes.append(h.make_node("MaxPool", [x], [y, idx], kernel_shape=[2, 2], strides=[2, 2]))
+        saved.append(idx)
+        x = y
+    for cin, cout in ((32, 16), (16, 16)):
+        x = g.op("MaxUnpool", [x, saved.pop()], kernel_shape=[2, 2], strides=[2, 2])
+        x = g.op("Relu", [g.bn(g.conv(x, cin, cout), cout)])
+    g.save(g.conv(x, 16, 5, k=1), [1, 5, 64, 64], path)
+
+
 def build(outdir):
     os.makedirs(outdir, exist_ok=True)
     # In this order: each model's weights continue the generator's sequence.
-    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo, bert, yolov5, alexnet):
+    for make in (effnet, mnv3, densenet, shufflenet, convnext, vit, yolo, bert, yolov5, alexnet,
+                 segnet):
         make(os.path.join(outdir, f"{make.__name__}.onnx"))
 
 

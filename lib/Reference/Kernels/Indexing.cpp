@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 
 using namespace qopt::ref;
 using namespace qopt::ref::detail;
@@ -33,19 +34,25 @@ Expected<int64_t> position(const char *op, int64_t v, int64_t size, int64_t dim)
   return v < 0 ? v + size : v;
 }
 
-/// Combines update `u` into `d` (both element pointers of dtype `t`).
+/// Unsigned arithmetic at least as wide as int, so integer sums and
+/// products wrap instead of overflowing (uint16 * uint16 would promote to a
+/// signed int).
+template <typename T>
+using WrapT = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+
+/// Combines update `u` into `d`.
 template <typename T> T combineTyped(T d, T u, ScatterReduction r) {
   switch (r) {
   case ScatterReduction::None:
     return u;
   case ScatterReduction::Add:
     if constexpr (std::is_integral_v<T>)
-      return (T)((std::make_unsigned_t<T>)d + (std::make_unsigned_t<T>)u);
+      return (T)((WrapT<T>)d + (WrapT<T>)u);
     else
       return d + u;
   case ScatterReduction::Mul:
     if constexpr (std::is_integral_v<T>)
-      return (T)((std::make_unsigned_t<T>)d * (std::make_unsigned_t<T>)u);
+      return (T)((WrapT<T>)d * (WrapT<T>)u);
     else
       return d * u;
   case ScatterReduction::Max:
