@@ -506,7 +506,7 @@ static LogicalResult checkConstantTuples(NodeImporter &n, Value data, Value indi
   if (!t || t->rank() < 1 || !ref::isSignedInt(t->dtype()))
     return success(); // the op verifier reports bad shapes and index types
   int64_t k = t->dim(t->rank() - 1);
-  if (k < 1 || first + k > dt.getRank())
+  if (k < 1 || first < 0 || first > dt.getRank() - k)
     return success();
   for (int64_t i = 0; i < t->numElements(); ++i) {
     int64_t dim = dt.getDimSize(first + i % k), v = t->getAsInt(i);
@@ -521,6 +521,11 @@ static LogicalResult importGatherND(NodeImporter &n) {
   QOPT_TRY(data, n.input(0));
   QOPT_TRY(indices, n.input(1));
   QOPT_TRY(batchDims, n.attrInt("batch_dims", 0));
+  int64_t r = cast<RankedTensorType>(data.getType()).getRank(),
+          q = cast<RankedTensorType>(indices.getType()).getRank();
+  if (batchDims < 0 || batchDims >= std::min(r, q))
+    return n.error("batch_dims " + llvm::Twine(batchDims) +
+                   " must be below the ranks of data and indices");
   if (failed(checkConstantTuples(n, data, indices, batchDims)))
     return failure();
   QOPT_TRY(v, n.build<qnn::GatherNDOp>(

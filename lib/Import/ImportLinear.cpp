@@ -530,9 +530,13 @@ static LogicalResult importMaxUnpool(NodeImporter &n) {
     return n.error("kernel_shape, strides and pads must match the " + std::to_string(spatial) +
                    " spatial dimensions");
   SmallVector<int64_t> out(xt.getShape().take_front(2));
+  const int64_t limit = int64_t(1) << 31;
   for (int64_t i = 0; i < spatial; ++i) {
-    if (kernel[i] < 1 || strides[i] < 1 || pads[i] < 0 || pads[spatial + i] < 0)
-      return n.error("kernel sizes and strides must be positive, pads non-negative");
+    if (kernel[i] < 1 || strides[i] < 1 || pads[i] < 0 || pads[spatial + i] < 0 ||
+        kernel[i] > limit || strides[i] > limit || pads[i] > limit || pads[spatial + i] > limit ||
+        xt.getDimSize(2 + i) > limit)
+      return n.error("kernel sizes and strides must be in [1, 2^31], pads in [0, 2^31]");
+    // Each term is below 2^62: no overflow.
     out.push_back((xt.getDimSize(2 + i) - 1) * strides[i] + kernel[i] - pads[i] -
                   pads[spatial + i]);
   }

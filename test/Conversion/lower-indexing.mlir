@@ -104,3 +104,30 @@ func.func @grid_sample(%x: tensor<1x2x6x6xf32>, %g: tensor<1x4x5x2xf32>) -> tens
   %0 = qnn.grid_sample %x, %g {mode = #qnn.resize_mode<linear>, padding = #qnn.grid_padding<reflection>, align_corners = false} : (tensor<1x2x6x6xf32>, tensor<1x4x5x2xf32>) -> tensor<1x2x4x5xf32>
   return %0 : tensor<1x2x4x5xf32>
 }
+
+// -----
+
+// No update at all (indices with an empty dimension): the data as it is. The
+// kernel used to read indices[.., -1] of the empty tensor.
+// CHECK-LABEL: func.func @scatter_elements_empty
+// CHECK-NOT: linalg.generic
+// CHECK: return %arg0
+func.func @scatter_elements_empty(%d: tensor<2x3xf32>, %i: tensor<2x0xi64>, %u: tensor<2x0xf32>) -> tensor<2x3xf32> {
+  %0 = qnn.scatter_elements %d, %i, %u {axis = 0 : i64} : (tensor<2x3xf32>, tensor<2x0xi64>, tensor<2x0xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Constant indices over more than 2^22 targets keep the per-element scan
+// rather than a 16 MB list of targets.
+// CHECK-LABEL: func.func @scatter_nd_many_targets
+// CHECK-NOT: tensor<4194306xi32>
+// CHECK: linalg.generic
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1
+// CHECK: arith.cmpi eq
+func.func @scatter_nd_many_targets(%d: tensor<4194305x1xf32>, %u: tensor<1x1xf32>) -> tensor<4194305x1xf32> {
+  %i = qnn.constant dense<[[7]]> : tensor<1x1xi64>
+  %0 = qnn.scatter_nd %d, %i, %u : (tensor<4194305x1xf32>, tensor<1x1xi64>, tensor<1x1xf32>) -> tensor<4194305x1xf32>
+  return %0 : tensor<4194305x1xf32>
+}

@@ -35,3 +35,21 @@ func.func @scale_too_large(%a: tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>, %b: t
   %0 = qnn.mul %a, %b : (tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>, tensor<4x!quant.uniform<i8:f32, 1.0e+3:0>>) -> tensor<4x!quant.uniform<i8:f32, 1.0e-9:0>>
   return %0 : tensor<4x!quant.uniform<i8:f32, 1.0e-9:0>>
 }
+
+// -----
+
+// TopK and scatter reductions on unsigned integers are refused (arith has
+// no unsigned element types), not left to fail IR verification.
+func.func @top_k_unsigned(%x: tensor<2x5xui8>) -> tensor<2x2xi64> {
+  // expected-error @+1 {{unsupported on the GPU path: top_k of 'ui8' (signless integers only)}}
+  %0 = qnn.top_k %x {axis = 1 : i64, k = 2 : i64} : tensor<2x5xui8> -> tensor<2x2xi64>
+  return %0 : tensor<2x2xi64>
+}
+
+// -----
+
+func.func @scatter_max_unsigned(%d: tensor<4xui8>, %i: tensor<2x1xi64>, %u: tensor<2xui8>) -> tensor<4xui8> {
+  // expected-error @+1 {{unsupported on the GPU path: qnn.scatter_nd reduction on 'ui8' (signless integers only)}}
+  %0 = qnn.scatter_nd %d, %i, %u {reduction = #qnn.scatter_reduction<max>} : (tensor<4xui8>, tensor<2x1xi64>, tensor<2xui8>) -> tensor<4xui8>
+  return %0 : tensor<4xui8>
+}

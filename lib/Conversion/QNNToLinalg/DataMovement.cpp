@@ -365,6 +365,18 @@ Value scatterCombine(Body &body, qnn::ScatterReduction r, Value v, Value u, bool
   return widen ? body.fromF32(out, t) : out;
 }
 
+/// The element types a scatter's lowering takes: any with reduction none
+/// (data movement); with a reduction, floats and signless integers (no
+/// unsigned arithmetic on the GPU path; quantized and bool data have no
+/// reduction semantics, which the verifier already refuses).
+LogicalResult checkScatterElements(Operation *op, Value data, qnn::ScatterReduction r) {
+  Type e = cast<RankedTensorType>(data.getType()).getElementType();
+  if (r != qnn::ScatterReduction::none && isa<IntegerType>(e) && !e.isSignlessInteger())
+    return op->emitError() << "unsupported on the GPU path: " << op->getName() << " reduction on "
+                           << e << " (signless integers only)";
+  return success();
+}
+
 /// Whether an operand's integer values are signed (a quantized type's
 /// storage says; signless integers are signed).
 bool signedValues(Value v) {
@@ -395,7 +407,12 @@ FailureOr<Value> lowerScatterElements(OpBuilder &b, qnn::ScatterElementsOp op, O
   int64_t rank = dt.getRank(), axis = qnn::resolveAxis(op.getAxis(), rank);
   qnn::ScatterReduction r = op.getReduction();
   bool isSigned = signedValues(op.getData());
+  if (failed(checkScatterElements(op, op.getData(), r)))
+    return failure();
   Value data = in[0], indices = in[1], updates = in[2];
+  // No update: the data as it is (and no read of the empty indices).
+  if (it.getNumElements() == 0)
+    return data;
   return buildGeneric(
       b, op.getLoc(), yt, {}, {},
       [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
@@ -441,20 +458,24 @@ FailureOr<Value> lowerScatterND(OpBuilder &b, qnn::ScatterNDOp op, Operands in) 
   int64_t tuples = it.getNumElements() / k;
   qnn::ScatterReduction r = op.getReduction();
   bool isSigned = signedValues(op.getData());
+  if (failed(checkScatterElements(op, op.getData(), r)))
+    return failure();
   Value data = in[0], indices = in[1], updates = in[2];
   Location opLoc = op.getLoc();
+  if (tuples == 0 || yt.getNumElements() == 0)
+    return data;
 
+  // The inverted lists cost 4 bytes per target (a slice of data); beyond
+  // 2^22 targets the per-element scan is kept instead of a larger constant.
+  int64_t targets = 1;
+  for (int64_t d = 0; d < k; ++d)
+    targets *= dt.getDimSize(d);
   Value offsets, writers;
-  if (auto c = op.getIndices().getDefiningOp<qnn::ConstantOp>()) {
+  auto c = op.getIndices().getDefiningOp<qnn::ConstantOp>();
+  if (c && targets <= (int64_t(1) << 22) && tuples < INT32_MAX) {
     auto t = ref::tensorFromAttr(cast<ElementsAttr>(c.getValue()));
     if (!t)
       return op.emitError() << "cannot read the constant indices: " << toString(t.takeError()),
-             failure();
-    int64_t targets = 1;
-    for (int64_t d = 0; d < k; ++d)
-      targets *= dt.getDimSize(d);
-    if (targets >= INT32_MAX || tuples >= INT32_MAX)
-      return op.emitError("unsupported on the GPU path: scatter_nd with 2^31 targets or tuples"),
              failure();
     SmallVector<int64_t> target(tuples);
     SmallVector<int32_t> start(targets + 1, 0);

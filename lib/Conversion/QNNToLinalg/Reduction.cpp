@@ -95,8 +95,10 @@ FailureOr<Value> lowerTopK(OpBuilder &b, qnn::TopKOp op, Operands in) {
   if (auto q = dyn_cast<mlir::quant::QuantizedType>(elt)) {
     isSigned = q.isSigned();
     elt = q.getStorageType();
-  } else if (elt.isUnsignedInteger()) {
-    isSigned = false;
+  } else if (isa<IntegerType>(elt) && !elt.isSignlessInteger()) {
+    return op.emitError() << "unsupported on the GPU path: top_k of " << elt
+                          << " (signless integers only)",
+           failure();
   }
   if (!isa<FloatType>(elt) && !isa<IntegerType>(elt))
     return op.emitError() << "unsupported on the GPU path: top_k of " << elt, failure();

@@ -520,6 +520,16 @@ static LogicalResult inferPool(std::optional<Location> loc, StringRef name, Adap
                                  a.getCeilMode());
     if (o <= 0)
       return emitErr(loc, "'" + name + "' window does not fit spatial dimension " + Twine(i));
+    // Only windows starting in the left padding can miss the input (a dilated
+    // window stepping over it); such a window has no maximum to report.
+    int64_t k = a.getKernelShape()[i], s = a.getStrides()[i], d = a.getDilations()[i],
+            pb = a.getPads()[i], inSize = in.getDimSize(2 + i);
+    for (int64_t w = 0; w < o && w * s - pb < 0; ++w) {
+      int64_t start = w * s - pb, first = (-start + d - 1) / d;
+      if (first >= k || start + first * d >= inSize)
+        return emitErr(loc, "'" + name + "' window " + Twine(w) + " of spatial dimension " +
+                                Twine(i) + " covers no input element");
+    }
     out.push_back(o);
   }
   results.push_back(RankedTensorType::get(out, in.getElementType()));
@@ -557,10 +567,12 @@ LogicalResult MaxUnpoolOp::verify() {
   if ((int64_t)getKernelShape().size() != spatial || (int64_t)getStrides().size() != spatial ||
       (int64_t)getPads().size() != 2 * spatial)
     return emitOpError() << "needs a kernel size and stride per spatial dimension and two pads";
+  const int64_t limit = int64_t(1) << 31;
   for (int64_t i = 0; i < spatial; ++i)
     if (getKernelShape()[i] < 1 || getStrides()[i] < 1 || getPads()[i] < 0 ||
-        getPads()[spatial + i] < 0)
-      return emitOpError() << "kernel sizes and strides must be positive, pads non-negative";
+        getPads()[spatial + i] < 0 || getKernelShape()[i] > limit || getStrides()[i] > limit ||
+        getPads()[i] > limit || getPads()[spatial + i] > limit)
+      return emitOpError() << "kernel sizes and strides must be in [1, 2^31], pads in [0, 2^31]";
   return success();
 }
 
@@ -845,9 +857,17 @@ QNN_COMPATIBLE_RESULTS(GatherNDOp)
 /// included, since no update is rescaled.
 static LogicalResult checkScatterUpdates(std::optional<Location> loc, StringRef name,
                                          RankedTensorType data, RankedTensorType updates,
-                                         ArrayRef<int64_t> want) {
+                                         ArrayRef<int64_t> want, ScatterReduction reduction) {
   if (updates.getElementType() != data.getElementType())
     return emitErr(loc, "'" + name + "' updates must have the element type of data");
+  Type e = data.getElementType();
+  if (reduction != ScatterReduction::none && (e.isInteger(1) || isa<quant::QuantizedType>(e))) {
+    std::string type;
+    llvm::raw_string_ostream os(type);
+    os << e;
+    return emitErr(loc, "'" + name + "' reduction " + stringifyScatterReduction(reduction) +
+                            " needs float or integer data, got " + type);
+  }
   if (updates.getShape() != want)
     return emitErr(loc, "'" + name + "' updates have shape " + shapeStr(updates.getShape()) +
                             ", expected " + shapeStr(want));
@@ -870,7 +890,7 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
                             shapeStr(data.getShape()));
   SmallVector<int64_t> want = llvm::to_vector(idx.getShape().drop_back());
   llvm::append_range(want, data.getShape().drop_front(k));
-  if (failed(checkScatterUpdates(loc, "qnn.scatter_nd", data, upd, want)))
+  if (failed(checkScatterUpdates(loc, "qnn.scatter_nd", data, upd, want, a.getReduction())))
     return failure();
   results.push_back(data);
   return success();
@@ -882,7 +902,8 @@ LogicalResult ScatterElementsOp::inferReturnTypes(MLIRContext *, std::optional<L
   auto data = tensorOf(a.getData()), idx = tensorOf(a.getIndices()),
        upd = tensorOf(a.getUpdates());
   if (failed(checkElementIndices(loc, "qnn.scatter_elements", data, idx, a.getAxis())) ||
-      failed(checkScatterUpdates(loc, "qnn.scatter_elements", data, upd, idx.getShape())))
+      failed(checkScatterUpdates(loc, "qnn.scatter_elements", data, upd, idx.getShape(),
+                                 a.getReduction())))
     return failure();
   results.push_back(data);
   return success();
@@ -894,6 +915,8 @@ LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>
   auto x = tensorOf(a.getInput());
   if (x.getRank() < 1)
     return emitErr(loc, "'qnn.top_k' input must have rank >= 1");
+  if (x.getElementType().isInteger(1))
+    return emitErr(loc, "'qnn.top_k' does not order booleans");
   auto axis = normalizeAxis(loc, a.getAxis(), x.getRank(), "qnn.top_k");
   if (failed(axis))
     return failure();

@@ -479,6 +479,8 @@ Expected<Tensor> qopt::ref::gridSample(const Tensor &xIn, const Tensor &gridIn, 
   if (xIn.rank() != 4 || gridIn.rank() != 4 || gridIn.dim(3) != 2 || gridIn.dim(0) != xIn.dim(0))
     return makeError("GridSample: needs input [N, C, H, W] and grid [N, Ho, Wo, 2], got {0} and {1}",
                      xIn.describe(), gridIn.describe());
+  if (xIn.dim(2) < 1 || xIn.dim(3) < 1)
+    return makeError("GridSample: input image {0} is empty", xIn.describe());
   Tensor x = xIn.castTo(DType::F32), grid = gridIn.castTo(DType::F32);
   int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
   int64_t Ho = grid.dim(1), Wo = grid.dim(2);

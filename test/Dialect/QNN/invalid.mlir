@@ -978,3 +978,31 @@ func.func @max_pool_indices_window(%x: tensor<1x2x4x4xf32>) {
   %0 = qnn.max_pool_indices %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 2, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x2x4x4xf32> -> tensor<1x2x3x2xi64>
   return
 }
+
+// -----
+
+func.func @max_pool_empty_window(%x: tensor<1x2x2xf32>) {
+  // Taps at -1 and 2 step over both elements.
+  // expected-error @+2 {{'qnn.max_pool' window 0 of spatial dimension 0 covers no input element}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.max_pool %x {kernel_shape = array<i64: 2>, strides = array<i64: 1>, pads = array<i64: 1, 1>, dilations = array<i64: 3>} : tensor<1x2x2xf32> -> tensor<1x2x1xf32>
+  return
+}
+
+// -----
+
+func.func @top_k_bool(%x: tensor<2x5xi1>) {
+  // expected-error @+2 {{'qnn.top_k' does not order booleans}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.top_k %x {axis = 1 : i64, k = 2 : i64} : tensor<2x5xi1> -> tensor<2x2xi64>
+  return
+}
+
+// -----
+
+func.func @scatter_add_bool(%d: tensor<4xi1>, %i: tensor<2x1xi64>, %u: tensor<2xi1>) {
+  // expected-error @+2 {{'qnn.scatter_nd' reduction add needs float or integer data, got i1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = qnn.scatter_nd %d, %i, %u {reduction = #qnn.scatter_reduction<add>} : (tensor<4xi1>, tensor<2x1xi64>, tensor<2xi1>) -> tensor<4xi1>
+  return
+}
