@@ -296,19 +296,7 @@ Expected<Tensor> qopt::ref::topK(const Tensor &xIn, int64_t axis, int64_t k, boo
       for (int64_t i = 0; i < inner; ++i)
         topKLine(p + a * n * inner + i, n, inner, k, largest, order, o + a * k * inner + i, inner);
   };
-  switch (x.dtype()) {
-  case DType::F32: run(Tag<float>{}); break;
-  case DType::F64: run(Tag<double>{}); break;
-  case DType::I8: run(Tag<int8_t>{}); break;
-  case DType::I16: run(Tag<int16_t>{}); break;
-  case DType::I32: run(Tag<int32_t>{}); break;
-  case DType::I64: run(Tag<int64_t>{}); break;
-  case DType::U8: run(Tag<uint8_t>{}); break;
-  case DType::U16: run(Tag<uint16_t>{}); break;
-  case DType::U32: run(Tag<uint32_t>{}); break;
-  case DType::U64: run(Tag<uint64_t>{}); break;
-  default:
+  if (!visitNumeric(x.dtype(), run))
     return makeError("TopK does not support {0} tensors", dtypeName(x.dtype()));
-  }
   return std::move(*out);
 }

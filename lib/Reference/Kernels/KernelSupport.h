@@ -46,6 +46,25 @@ template <typename T> struct Tag {
   using type = T;
 };
 
+/// Calls fn(Tag<T>{}) with the C++ type of a widened numeric dtype (f32,
+/// f64 and the integers; not bool or half precision, which callers widen
+/// first). Returns false, calling nothing, for any other dtype.
+template <typename Fn> bool visitNumeric(DType t, Fn &&fn) {
+  switch (t) {
+  case DType::F32: fn(Tag<float>{}); return true;
+  case DType::F64: fn(Tag<double>{}); return true;
+  case DType::I8: fn(Tag<int8_t>{}); return true;
+  case DType::I16: fn(Tag<int16_t>{}); return true;
+  case DType::I32: fn(Tag<int32_t>{}); return true;
+  case DType::I64: fn(Tag<int64_t>{}); return true;
+  case DType::U8: fn(Tag<uint8_t>{}); return true;
+  case DType::U16: fn(Tag<uint16_t>{}); return true;
+  case DType::U32: fn(Tag<uint32_t>{}); return true;
+  case DType::U64: fn(Tag<uint64_t>{}); return true;
+  default: return false;
+  }
+}
+
 /// Floor and ceiling division by a positive divisor.
 inline int64_t floorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 inline int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }

@@ -170,19 +170,8 @@ Expected<Tensor> qopt::ref::maxPool(const Tensor &xIn, const PoolParams &p,
       return m;
     });
   };
-  switch (x.dtype()) {
-  case DType::F32: run(Tag<float>{}); break;
-  case DType::F64: run(Tag<double>{}); break;
-  case DType::I8: run(Tag<int8_t>{}); break;
-  case DType::U8: run(Tag<uint8_t>{}); break;
-  case DType::I16: run(Tag<int16_t>{}); break;
-  case DType::U16: run(Tag<uint16_t>{}); break;
-  case DType::I32: run(Tag<int32_t>{}); break;
-  case DType::U32: run(Tag<uint32_t>{}); break;
-  case DType::I64: run(Tag<int64_t>{}); break;
-  case DType::U64: run(Tag<uint64_t>{}); break;
-  default: return makeError("MaxPool does not support {0}", xIn.describe());
-  }
+  if (!visitNumeric(x.dtype(), run))
+    return makeError("MaxPool does not support {0}", xIn.describe());
   if (out->dtype() != xIn.dtype())
     return out->castTo(xIn.dtype());
   return out;
@@ -231,19 +220,8 @@ Expected<Tensor> qopt::ref::maxPoolIndices(const Tensor &xIn, const PoolParams &
           }
     }
   };
-  switch (x.dtype()) {
-  case DType::F32: run(Tag<float>{}); break;
-  case DType::F64: run(Tag<double>{}); break;
-  case DType::I8: run(Tag<int8_t>{}); break;
-  case DType::U8: run(Tag<uint8_t>{}); break;
-  case DType::I16: run(Tag<int16_t>{}); break;
-  case DType::U16: run(Tag<uint16_t>{}); break;
-  case DType::I32: run(Tag<int32_t>{}); break;
-  case DType::U32: run(Tag<uint32_t>{}); break;
-  case DType::I64: run(Tag<int64_t>{}); break;
-  case DType::U64: run(Tag<uint64_t>{}); break;
-  default: return makeError("MaxPool does not support {0}", xIn.describe());
-  }
+  if (!visitNumeric(x.dtype(), run))
+    return makeError("MaxPool does not support {0}", xIn.describe());
   return out;
 }
 
@@ -392,19 +370,8 @@ Expected<Tensor> qopt::ref::globalMaxPool(const Tensor &xIn) {
       yd[pl] = m;
     }
   };
-  switch (x.dtype()) {
-  case DType::F32: run(Tag<float>{}); break;
-  case DType::F64: run(Tag<double>{}); break;
-  case DType::I8: run(Tag<int8_t>{}); break;
-  case DType::U8: run(Tag<uint8_t>{}); break;
-  case DType::I16: run(Tag<int16_t>{}); break;
-  case DType::U16: run(Tag<uint16_t>{}); break;
-  case DType::I32: run(Tag<int32_t>{}); break;
-  case DType::U32: run(Tag<uint32_t>{}); break;
-  case DType::I64: run(Tag<int64_t>{}); break;
-  case DType::U64: run(Tag<uint64_t>{}); break;
-  default: return makeError("GlobalMaxPool does not support {0}", xIn.describe());
-  }
+  if (!visitNumeric(x.dtype(), run))
+    return makeError("GlobalMaxPool does not support {0}", xIn.describe());
   if (out->dtype() != xIn.dtype())
     return out->castTo(xIn.dtype());
   return out;
