@@ -190,3 +190,52 @@ func.func @layer_norm_rows(%x: tensor<2x3x8xf32>, %s: tensor<8xf32>) -> tensor<2
   %0 = qnn.layer_norm %x, %s {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<2x3x8xf32>, tensor<8xf32>) -> tensor<2x3x8xf32>
   return %0 : tensor<2x3x8xf32>
 }
+
+// -----
+
+// Rows of 768 split into 32 lanes (qopt/Quant/RowReduction.h): one thread
+// per (row, lane) folds the elements lane, lane + 32, ... (a trip count of
+// its own), and one thread per row combines the lanes pairwise (16 + 8 + 4 +
+// 2 + 1 = 31 adds) before dividing by the count. Then the same for the
+// squared deviations, then the elements.
+// CHECK-LABEL: func.func @layer_norm_lanes
+// CHECK: %[[MP:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1x32xf32>)
+// CHECK: %[[LANE:.+]] = linalg.index 2 : index
+// CHECK: %[[LAST:.+]] = arith.subi %{{.*}}, %[[LANE]] : index
+// CHECK: %[[Q:.+]] = arith.divui %[[LAST]], %{{.*}} : index
+// CHECK: %[[TRIPS:.+]] = arith.addi %[[Q]], %{{.*}} : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[TRIPS]]
+// CHECK: %[[MEAN:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1xf32>)
+// CHECK-NOT: scf.for
+// CHECK-COUNT-31: arith.addf
+// CHECK: arith.divf
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1x32xf32>)
+// CHECK: tensor.extract %[[MEAN]]
+// CHECK: scf.for
+// CHECK: %[[INV:.+]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x1xf32>)
+// CHECK: math.sqrt
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x768xf32>)
+// CHECK: return
+func.func @layer_norm_lanes(%x: tensor<4x768xf32>, %s: tensor<768xf32>) -> tensor<4x768xf32> {
+  %0 = qnn.layer_norm %x, %s {axis = 1 : i64, epsilon = 1.0e-5 : f32} : (tensor<4x768xf32>, tensor<768xf32>) -> tensor<4x768xf32>
+  return %0 : tensor<4x768xf32>
+}
+
+// -----
+
+// A reduction over two non-adjacent dimensions (2 x 40 = 80 elements: 4
+// lanes) without keepdims: the lane's row position r is split into the two
+// coordinates (r / 40, r % 40); the result drops the reduced dimensions.
+// CHECK-LABEL: func.func @reduce_sum_lanes
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x3x1x4xf32>)
+// CHECK: scf.for
+// CHECK: arith.remui %{{.*}}, %{{.*}} : index
+// CHECK: arith.divui %{{.*}}, %{{.*}} : index
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3xf32>)
+// CHECK-COUNT-3: arith.addf
+// CHECK-NOT: arith.addf
+// CHECK: return
+func.func @reduce_sum_lanes(%x: tensor<2x3x40xf32>) -> tensor<3xf32> {
+  %0 = qnn.reduce_sum %x {axes = array<i64: 0, 2>, keepdims = false} : tensor<2x3x40xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

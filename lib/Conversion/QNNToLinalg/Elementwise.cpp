@@ -482,37 +482,17 @@ FailureOr<ScalarForm> batchNormForm(qnn::BatchNormOp op, Operands in) {
   return form;
 }
 
-/// One f32 statistic per row of `x` (the logical dimensions [axis, axis +
-/// rowRank)): a tensor of x's rank with those dimensions 1, each element of
-/// which loops over its row once, in index order (the reference's), with
-/// `step(v, acc, given)` from `init`, then `finish(acc, given)`. `given` is
-/// the row's element of an earlier statistic, when one is passed. The
-/// kernels after it read the statistic rather than recompute it per
-/// element, which cost a row of n elements n^2 reads.
-using RowStepFn = function_ref<Value(Body &, Value v, Value acc, Value given)>;
-using RowFinishFn = function_ref<Value(Body &, Value acc, Value given)>;
-Value rowStatistic(OpBuilder &b, Location loc, Value x, int64_t axis, int64_t rowRank,
-                   double init, RowStepFn step, RowFinishFn finish = nullptr,
-                   Value given = Value()) {
-  SmallVector<int64_t> shape = logicalShape(x);
-  SmallVector<int64_t> rowShape(shape.begin() + axis, shape.begin() + axis + rowRank);
+/// The reduced-dimension mask of rows [axis, axis + rowRank) of a rank.
+SmallVector<bool> rowMask(int64_t rank, int64_t axis, int64_t rowRank) {
+  SmallVector<bool> reduced(rank, false);
   for (int64_t d = axis; d < axis + rowRank; ++d)
-    shape[d] = 1;
-  auto type = RankedTensorType::get(shape, b.getF32Type());
-  return buildGeneric(
-      b, loc, type, {}, {}, [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
-        Body body{nb, nloc};
-        Value g = given ? body.extract(given, idx) : Value();
-        Value acc = loopNest(nb, nloc, rowShape, body.f32(init),
-                             [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) {
-                               Body l{lb, lloc};
-                               SmallVector<Value> at(idx);
-                               for (int64_t d = 0; d < rowRank; ++d)
-                                 at[axis + d] = ivs[d];
-                               return step(l, l.toF32(l.extract(x, at)), a, g);
-                             });
-        return finish ? finish(body, acc, g) : acc;
-      });
+    reduced[d] = true;
+  return reduced;
+}
+
+Value addF(Body &l, Value a, Value c) { return l.add(a, c); }
+Value maxF(Body &l, Value a, Value c) {
+  return arith::MaximumFOp::create(l.b, l.loc, a, c).getResult();
 }
 
 /// The indices of an element's row statistic: its row dimensions at 0.
@@ -534,16 +514,17 @@ FailureOr<Value> lowerSoftmax(OpBuilder &b, Operation *op, int64_t rawAxis, bool
   int64_t axis = qnn::resolveAxis(rawAxis, xt.getRank());
   Value x = in[0];
   Location loc = op->getLoc();
-  Value mx = rowStatistic(b, loc, x, axis, 1, -INFINITY, [](Body &l, Value v, Value acc, Value) {
-    return arith::MaximumFOp::create(l.b, l.loc, v, acc).getResult();
-  });
+  SmallVector<bool> inRow = rowMask(xt.getRank(), axis, 1);
+  Value mx = rowStatistic(
+      b, loc, x, inRow, -INFINITY, [](Body &l, Value v, Value acc, Value) { return maxF(l, v, acc); },
+      maxF);
   Value sum = rowStatistic(
-      b, loc, x, axis, 1, 0.0,
+      b, loc, x, inRow, 0.0,
       [](Body &l, Value v, Value acc, Value m) {
         ArithOps ops{l};
         return l.add(acc, fmath::exp(ops, l.sub(v, m)));
       },
-      nullptr, mx);
+      addF, nullptr, mx);
   Type outElt = xt.getElementType();
   return buildGeneric(
       b, loc, storageTensorType(cast<RankedTensorType>(op->getResult(0).getType())), {}, {},
@@ -578,15 +559,17 @@ FailureOr<Value> lowerLayerNorm(OpBuilder &b, qnn::LayerNormOp op, Operands in) 
   auto divideByCount = [&](Body &l, Value acc, Value) {
     return arith::DivFOp::create(l.b, l.loc, acc, l.f32((double)count)).getResult();
   };
+  SmallVector<bool> inRow = rowMask(rank, axis, rowRank);
   Value mean = rowStatistic(
-      b, loc, x, axis, rowRank, 0.0,
-      [](Body &l, Value v, Value acc, Value) { return l.add(acc, v); }, divideByCount);
+      b, loc, x, inRow, 0.0, [](Body &l, Value v, Value acc, Value) { return l.add(acc, v); }, addF,
+      divideByCount);
   Value invStd = rowStatistic(
-      b, loc, x, axis, rowRank, 0.0,
+      b, loc, x, inRow, 0.0,
       [](Body &l, Value v, Value acc, Value m) {
         Value d = l.sub(v, m);
         return l.add(acc, l.mul(d, d));
       },
+      addF,
       [&](Body &l, Value acc, Value) {
         Value var = divideByCount(l, acc, Value());
         return arith::DivFOp::create(l.b, l.loc, l.f32(1.0),

@@ -123,6 +123,35 @@ using StepFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
 mlir::Value loopNest(mlir::OpBuilder &b, mlir::Location loc, llvm::ArrayRef<int64_t> bounds,
                      mlir::Value init, StepFn step);
 
+struct Body;
+
+/// A float reduction of x over the logical dimensions marked in `reduced`,
+/// in the summation order of qopt/Quant/RowReduction.h (the reference's):
+/// every element of a row is read as f32 and folded into its lane with
+/// `step(v, acc, given)` from `init`, the lanes are combined with
+/// `combine`, and `finish(acc, given)` gives the stored element. `given` is
+/// the row's element of an earlier statistic (a tensor of x's rank with the
+/// reduced dimensions 1), when one is passed.
+///
+/// A row of more than one lane takes two kernels: one thread per (row,
+/// lane) writes the lane results, one thread per row combines and finishes
+/// them. A shorter row is one kernel, one thread per row. The result is
+/// `resultType` when given (an element of a rank below x's drops the
+/// reduced dimensions, keepdims = 0), else an f32 tensor of x's rank with
+/// the reduced dimensions 1. With an integer `accType` the lanes accumulate
+/// in it and `step` gets x's storage elements as they are (integer sums are
+/// exact, so any order gives the reference's result).
+using RowStepFn =
+    llvm::function_ref<mlir::Value(Body &, mlir::Value v, mlir::Value acc, mlir::Value given)>;
+using RowCombineFn = llvm::function_ref<mlir::Value(Body &, mlir::Value a, mlir::Value c)>;
+using RowFinishFn = llvm::function_ref<mlir::Value(Body &, mlir::Value acc, mlir::Value given)>;
+mlir::Value rowStatistic(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                         llvm::ArrayRef<bool> reduced, double init, RowStepFn step,
+                         RowCombineFn combine, RowFinishFn finish = nullptr,
+                         mlir::Value given = mlir::Value(),
+                         mlir::RankedTensorType resultType = nullptr,
+                         mlir::Type accType = nullptr);
+
 /// The affine map reading an operand of `operandShape` broadcast (NumPy
 /// rules) to a result of rank `resultRank`.
 mlir::AffineMap broadcastMap(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> operandShape,

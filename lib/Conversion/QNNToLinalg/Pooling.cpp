@@ -184,6 +184,29 @@ FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x)
     }
   }
 
+  if (w.global) {
+    // A global pool is a row reduction over each plane, split into lanes
+    // (qopt/Quant/RowReduction.h): an SE block's pool over 112 x 112 at
+    // batch 1 would otherwise be a few dozen threads of 12,544 dependent
+    // loads each. The integer sum is exact in any order; the float one adds
+    // in the reference's lanes.
+    SmallVector<bool> plane(xt.getRank(), true);
+    plane[0] = plane[1] = false;
+    int64_t count = std::max<int64_t>(window, 1);
+    return rowStatistic(
+        b, loc, x, plane, 0.0,
+        [&](Body &l, Value v, Value acc, Value) {
+          return l.add(acc, quantized ? l.sub(l.toI32(v, xi->isSigned), l.i32(zx)) : v);
+        },
+        [](Body &l, Value a, Value c) { return l.add(a, c); },
+        [&](Body &l, Value sum, Value) -> Value {
+          if (quantized)
+            return l.requantize(sum, out);
+          return l.fromF32(arith::DivFOp::create(l.b, l.loc, sum, l.f32((double)count)),
+                           yt.getElementType());
+        },
+        Value(), storageTensorType(yt), quantized ? Type(b.getI32Type()) : Type(b.getF32Type()));
+  }
   return buildGeneric(
       b, loc, storageTensorType(yt), {}, {},
       [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) -> Value {
@@ -195,17 +218,10 @@ FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x)
           Value c = quantized ? l.sub(l.toI32(v, xi->isSigned), l.i32(zx)) : l.toF32(v);
           return l.add(acc, l.select(inside, c, quantized ? l.i32(0) : l.f32(0.0)));
         });
-        Value count;
-        if (w.global) {
-          count = body.i32(std::max<int64_t>(window, 1));
-        } else {
-          count = body.i32(1);
-          for (int64_t i = 0; i < sp; ++i)
-            count = body.mul(count, body.extract(countTables[i], {idx[2 + i]}));
-        }
+        Value count = body.i32(1);
+        for (int64_t i = 0; i < sp; ++i)
+          count = body.mul(count, body.extract(countTables[i], {idx[2 + i]}));
         if (quantized) {
-          if (w.global)
-            return body.requantize(sum, out);
           Value ci = arith::IndexCastOp::create(nb, nloc, nb.getIndexType(), count);
           return body.requantize(sum, body.extract(multTable, {ci}),
                                  body.extract(shiftTable, {ci}), out);
@@ -309,11 +325,8 @@ FailureOr<Value> lowerMaxUnpool(OpBuilder &b, qnn::MaxUnpoolOp op, Operands in) 
   ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
                     pads = op.getPads();
   SmallVector<int64_t> span, outSpatial(yt.getShape().drop_front(2));
-  int64_t outPlane = 1;
-  for (int64_t i = 0; i < sp; ++i) {
+  for (int64_t i = 0; i < sp; ++i)
     span.push_back((kernel[i] + strides[i] - 1) / strides[i]);
-    outPlane *= outSpatial[i];
-  }
   int64_t channels = yt.getDimSize(1);
   Value x = in[0], indices = in[1];
   Type elt = storageTensorType(yt).getElementType();

@@ -1,13 +1,15 @@
 //===- Reduction.cpp - reduce_* to linalg -----------------------*- C++ -*-===//
 //
-// Float reductions over any set of axes: each output element loops over the
-// reduced coordinates in f32 (integer reductions have no quantized form: the
-// quantization passes keep them float).
+// Float reductions over any set of axes, in f32 and in the summation order
+// of qopt/Quant/RowReduction.h (`rowStatistic`, which softmax and layer norm
+// share). Integer reductions have no quantized form: the quantization passes
+// keep them float.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Lowering.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Quant/RowReduction.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -208,6 +210,109 @@ FailureOr<Value> lowerCumSum(OpBuilder &b, qnn::CumSumOp op, Operands in) {
 
 } // namespace
 
+Value qopt::lowering::rowStatistic(OpBuilder &b, Location loc, Value x, ArrayRef<bool> reduced,
+                                   double init, RowStepFn step, RowCombineFn combine,
+                                   RowFinishFn finish, Value given,
+                                   RankedTensorType resultType, Type accType) {
+  if (!accType)
+    accType = b.getF32Type();
+  bool isInt = isa<IntegerType>(accType);
+  SmallVector<int64_t> shape = logicalShape(x);
+  int64_t rank = shape.size(), n = 1;
+  SmallVector<int64_t> rowDims, rowShape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (reduced[d]) {
+      rowDims.push_back(d);
+      rowShape.push_back(shape[d]);
+      n *= shape[d];
+      shape[d] = 1;
+    }
+  if (!resultType)
+    resultType = RankedTensorType::get(shape, b.getF32Type());
+  bool dropped = resultType.getRank() < rank;
+  // The indices of x's rank of a row, from a result element's: the reduced
+  // dimensions at 0 (absent from idx when the result drops them).
+  auto rowIndex = [&](Body &body, ValueRange idx) {
+    SmallVector<Value> at;
+    for (int64_t d = 0, o = 0; d < rank; ++d)
+      at.push_back(reduced[d] && dropped ? body.idx(0) : idx[o++]);
+    return at;
+  };
+  auto readElement = [&](Body &l, SmallVector<Value> at, ValueRange coords) {
+    for (auto [d, c] : llvm::zip(rowDims, coords))
+      at[d] = c;
+    Value v = l.extract(x, at);
+    return isInt ? v : l.toF32(v);
+  };
+  auto initValue = [&](Body &l) {
+    return isInt ? l.intConst(accType, (int64_t)init) : l.f32(init);
+  };
+  int64_t lanes = rowreduce::laneCount(n);
+  if (lanes == 1)
+    return buildGeneric(
+        b, loc, resultType, {}, {}, [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+          Body body{nb, nloc};
+          SmallVector<Value> row = rowIndex(body, idx);
+          Value g = given ? body.extract(given, row) : Value();
+          Value acc = loopNest(nb, nloc, rowShape, initValue(body),
+                               [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value a) {
+                                 Body l{lb, lloc};
+                                 return step(l, readElement(l, row, ivs), a, g);
+                               });
+          return finish ? finish(body, acc, g) : acc;
+        });
+
+  // Lane l folds the row elements l, l + lanes, ... (row-major over the
+  // reduced dimensions): rows x lanes threads, the lanes innermost so that a
+  // warp reads a contiguous row's consecutive elements.
+  SmallVector<int64_t> partShape(shape);
+  partShape.push_back(lanes);
+  auto partType = RankedTensorType::get(partShape, accType);
+  Value partials = buildGeneric(
+      b, loc, partType, {}, {}, [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+        Body body{nb, nloc};
+        SmallVector<Value> row(idx.drop_back());
+        Value lane = idx.back();
+        Value g = given ? body.extract(given, row) : Value();
+        // This lane's element count: ceil((n - lane) / lanes), at least 1
+        // since lanes <= n.
+        Value trips = arith::AddIOp::create(
+            nb, nloc,
+            arith::DivUIOp::create(nb, nloc, body.sub(body.idx(n - 1), lane), body.idx(lanes)),
+            body.idx(1));
+        auto loop = scf::ForOp::create(
+            nb, nloc, body.idx(0), trips, body.idx(1), ValueRange{initValue(body)},
+            [&](OpBuilder &lb, Location lloc, Value j, ValueRange iter) {
+              Body l{lb, lloc};
+              Value r = l.add(lane, l.mul(j, l.idx(lanes)));
+              SmallVector<Value> coords(rowDims.size());
+              for (int64_t k = (int64_t)rowDims.size() - 1; k >= 0; --k) {
+                Value size = l.idx(rowShape[k]);
+                coords[k] = k == 0 ? r : arith::RemUIOp::create(lb, lloc, r, size).getResult();
+                if (k > 0)
+                  r = arith::DivUIOp::create(lb, lloc, r, size);
+              }
+              scf::YieldOp::create(lb, lloc, step(l, readElement(l, row, coords), iter[0], g));
+            });
+        return loop.getResult(0);
+      });
+  return buildGeneric(
+      b, loc, resultType, {}, {}, [&](OpBuilder &nb, Location nloc, ValueRange idx, ValueRange) {
+        Body body{nb, nloc};
+        SmallVector<Value> row = rowIndex(body, idx);
+        Value g = given ? body.extract(given, row) : Value();
+        SmallVector<Value> p;
+        for (int64_t l = 0; l < lanes; ++l) {
+          SmallVector<Value> at(row);
+          at.push_back(body.idx(l));
+          p.push_back(body.extract(partials, at));
+        }
+        Value acc = rowreduce::combineLanes(p.data(), lanes,
+                                            [&](Value a, Value c) { return combine(body, a, c); });
+        return finish ? finish(body, acc, g) : acc;
+      });
+}
+
 FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Operands in) {
   if (auto c = dyn_cast<qnn::CumSumOp>(op))
     return lowerCumSum(b, c, in);
@@ -223,7 +328,6 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
     return op->emitError("unsupported on the GPU path: integer reductions (only float)"),
            failure();
   auto axesAttr = op->getAttrOfType<DenseI64ArrayAttr>("axes");
-  bool keepdims = op->getAttrOfType<BoolAttr>("keepdims").getValue();
   int64_t rank = xt.getRank();
   SmallVector<bool> reduced(rank, axesAttr.empty());
   for (int64_t a : axesAttr.asArrayRef()) {
@@ -232,53 +336,35 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
       return op->emitError() << "axis " << a << " out of range", failure();
     reduced[ax] = true;
   }
-  SmallVector<int64_t> bounds;
   int64_t count = 1;
   for (int64_t d = 0; d < rank; ++d)
-    if (reduced[d]) {
-      bounds.push_back(xt.getDimSize(d));
+    if (reduced[d])
       count *= xt.getDimSize(d);
-    }
   enum class Kind { Sum, Mean, Max, Min, Prod } kind = isa<qnn::ReduceMeanOp>(op)  ? Kind::Mean
                                                      : isa<qnn::ReduceSumOp>(op)  ? Kind::Sum
                                                      : isa<qnn::ReduceMaxOp>(op)  ? Kind::Max
                                                      : isa<qnn::ReduceProdOp>(op) ? Kind::Prod
                                                                                   : Kind::Min;
-  Value x = in[0];
+  double init = kind == Kind::Max    ? -INFINITY
+                : kind == Kind::Min  ? INFINITY
+                : kind == Kind::Prod ? 1.0
+                                     : 0.0;
+  auto fold = [kind](Body &l, Value a, Value c) -> Value {
+    switch (kind) {
+    case Kind::Max: return arith::MaximumFOp::create(l.b, l.loc, a, c).getResult();
+    case Kind::Min: return arith::MinimumFOp::create(l.b, l.loc, a, c).getResult();
+    case Kind::Prod: return l.mul(a, c);
+    default: return l.add(a, c);
+    }
+  };
   Type outElt = yt.getElementType();
-  return buildGeneric(
-      b, op->getLoc(), yt, {}, {},
-      [&](OpBuilder &nb, Location loc, ValueRange idx, ValueRange) -> Value {
-        Body body{nb, loc};
-        double initValue = kind == Kind::Max    ? -INFINITY
-                           : kind == Kind::Min  ? INFINITY
-                           : kind == Kind::Prod ? 1.0
-                                                : 0.0;
-        Value r = loopNest(
-            nb, loc, bounds, body.f32(initValue),
-            [&](OpBuilder &lb, Location lloc, ValueRange ivs, Value acc) -> Value {
-              Body l{lb, lloc};
-              SmallVector<Value> at;
-              size_t r = 0, o = 0;
-              for (int64_t d = 0; d < rank; ++d) {
-                if (reduced[d]) {
-                  at.push_back(ivs[r++]);
-                  if (keepdims)
-                    ++o;
-                } else {
-                  at.push_back(idx[o++]);
-                }
-              }
-              Value v = l.toF32(l.extract(x, at));
-              switch (kind) {
-              case Kind::Max: return arith::MaximumFOp::create(lb, lloc, acc, v).getResult();
-              case Kind::Min: return arith::MinimumFOp::create(lb, lloc, acc, v).getResult();
-              case Kind::Prod: return l.mul(acc, v);
-              default: return l.add(acc, v);
-              }
-            });
+  return rowStatistic(
+      b, op->getLoc(), in[0], reduced, init,
+      [&](Body &l, Value v, Value acc, Value) { return fold(l, acc, v); }, fold,
+      [&](Body &l, Value acc, Value) {
         if (kind == Kind::Mean)
-          r = arith::DivFOp::create(nb, loc, r, body.f32((double)std::max<int64_t>(count, 1)));
-        return body.fromF32(r, outElt);
-      });
+          acc = arith::DivFOp::create(l.b, l.loc, acc, l.f32((double)std::max<int64_t>(count, 1)));
+        return l.fromF32(acc, outElt);
+      },
+      Value(), yt);
 }

@@ -1,8 +1,8 @@
 //===- Normalization.cpp - BatchNorm, LayerNorm and Softmax ----*- C++ -*-===//
 //
 // Everything is computed in the tensor's type (f32 for f16), statistics
-// summed in index order, in the very operations and order of the GPU
-// kernels (lib/Conversion/QNNToLinalg/Elementwise.cpp), with exp and log
+// summed in the lanes of qopt/Quant/RowReduction.h, in the very operations
+// and order of the GPU kernels (lib/Conversion/QNNToLinalg/Elementwise.cpp), with exp and log
 // from qopt/Quant/FloatMath.h: the float ops an int8 program keeps are then
 // bit-exact on the GPU too (docs/quantization.md).
 //
@@ -10,10 +10,12 @@
 
 #include "qopt/Reference/Kernels.h"
 #include "KernelSupport.h"
+#include "qopt/Quant/RowReduction.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 using namespace qopt::ref;
@@ -22,6 +24,7 @@ using llvm::ArrayRef;
 using llvm::Expected;
 using llvm::SmallVector;
 using llvm::StringRef;
+namespace rowreduce = qopt::rowreduce;
 
 namespace {
 
@@ -157,15 +160,13 @@ Expected<Tensor> qopt::ref::layerNorm(const Tensor &xIn, const Tensor &scale, co
     for (int64_t o = 0; o < outer; ++o) {
       const T *row = xd + o * inner;
       T *dst = yd + o * inner;
-      T sum = 0;
-      for (int64_t i = 0; i < inner; ++i)
-        sum += row[i];
-      T mean = sum / (T)inner, sq = 0;
-      for (int64_t i = 0; i < inner; ++i) {
+      // Both sums in the lanes of qopt/Quant/RowReduction.h, the kernels' order.
+      T sum = rowreduce::laneSum<T>(inner, [&](int64_t i) { return row[i]; });
+      T mean = sum / (T)inner;
+      T sq = rowreduce::laneSum<T>(inner, [&](int64_t i) {
         T d = row[i] - mean;
-        T d2 = d * d;
-        sq += d2;
-      }
+        return d * d;
+      });
       T var = sq / (T)inner;
       T invStd = T(1) / std::sqrt(var + (T)epsilon);
       for (int64_t i = 0; i < inner; ++i) {
@@ -193,7 +194,10 @@ Expected<Tensor> qopt::ref::softmax(const Tensor &xIn, int64_t axis, bool log) {
     using T = typename decltype(tag)::type;
     const T *xd = x.data<T>();
     T *yd = out.data<T>();
-    SmallVector<T> mx(inner), sum(inner);
+    // The sums along the axis fold into the lanes of qopt/Quant/RowReduction.h
+    // (sum[i * lanes + a % lanes]), the kernels' order.
+    int64_t lanes = rowreduce::laneCount(len);
+    SmallVector<T> mx(inner), sum(inner * lanes), rowSum(inner);
     for (int64_t o = 0; o < outer; ++o) {
       const T *src = xd + o * len * inner;
       T *dst = yd + o * len * inner;
@@ -209,14 +213,16 @@ Expected<Tensor> qopt::ref::softmax(const Tensor &xIn, int64_t axis, bool log) {
       for (int64_t a = 0; a < len; ++a)
         for (int64_t i = 0; i < inner; ++i) {
           T e = Math<T>::exp(src[a * inner + i] - mx[i]);
-          sum[i] += e;
+          sum[i * lanes + (a & (lanes - 1))] += e;
           if (!log)
             dst[a * inner + i] = e;
         }
+      for (int64_t i = 0; i < inner; ++i)
+        rowSum[i] = rowreduce::combineLanes(&sum[i * lanes], lanes, std::plus<T>());
       for (int64_t a = 0; a < len; ++a)
         for (int64_t i = 0; i < inner; ++i) {
           int64_t k = a * inner + i;
-          dst[k] = log ? (src[k] - mx[i]) - Math<T>::log(sum[i]) : dst[k] / sum[i];
+          dst[k] = log ? (src[k] - mx[i]) - Math<T>::log(rowSum[i]) : dst[k] / rowSum[i];
         }
     }
   });

@@ -10,6 +10,7 @@
 
 #include "qopt/Reference/Kernels.h"
 #include "KernelSupport.h"
+#include "qopt/Quant/RowReduction.h"
 #include "qopt/Quant/Arithmetic.h"
 #include "qopt/Reference/IntegerKernels.h"
 
@@ -325,11 +326,10 @@ Expected<Tensor> qopt::ref::globalAvgPool(const Tensor &xIn) {
     using T = typename decltype(tag)::type;
     const T *xd = x.data<T>();
     T *yd = out->data<T>();
+    // Each plane adds in the kernels' lanes (qopt/Quant/RowReduction.h).
     for (int64_t pl = 0; pl < planes; ++pl) {
-      T sum = 0;
-      for (int64_t i = 0; i < size; ++i)
-        sum += xd[pl * size + i];
-      yd[pl] = sum / (T)size;
+      const T *p = xd + pl * size;
+      yd[pl] = qopt::rowreduce::laneSum<T>(size, [p](int64_t i) { return p[i]; }) / (T)size;
     }
   };
   if (x.dtype() == DType::F64)
@@ -455,7 +455,7 @@ Expected<Tensor> qopt::ref::intAvgPool(const Tensor &x, const QuantParams &xp,
   const int32_t zx = xp.zeroPoint(), zy = out.params.zeroPoint();
   const int64_t iH = t[1].in, iW = t[2].in;
   const int64_t planes = x.dim(0) * x.dim(1);
-  const int64_t inPlane = t[0].in * iH * iW, outPlane = t[0].out * t[1].out * t[2].out;
+  const int64_t inPlane = t[0].in * iH * iW;
   int64_t o = 0;
   for (int64_t pl = 0; pl < planes; ++pl)
     for (int64_t od = 0; od < t[0].out; ++od)
@@ -482,7 +482,6 @@ Expected<Tensor> qopt::ref::intAvgPool(const Tensor &x, const QuantParams &xp,
             return makeError("integer AveragePool: {0}", llvm::toString(m.takeError()));
           storeStorage(*y, o, qopt::quant::requantize(sum, *m, zy, out.lo, out.hi));
         }
-  (void)outPlane;
   return y;
 }
 

@@ -4,13 +4,15 @@
 // reduced or both kept are merged first, so the common cases (reducing the
 // innermost or outermost block) run as contiguous loops. Float sums and
 // products accumulate in the tensor's type (f32 for f16), each output in the
-// input's row-major order: the GPU kernels' order, so that they agree bit for
-// bit (docs/quantization.md). Integer ones wrap in the tensor's type.
+// lanes of qopt/Quant/RowReduction.h over its elements' row-major order: the
+// GPU kernels' order, so that they agree bit for bit (docs/quantization.md).
+// Integer ones wrap in the tensor's type (any order gives the same).
 //
 //===----------------------------------------------------------------------===//
 
 #include "qopt/Reference/Kernels.h"
 #include "KernelSupport.h"
+#include "qopt/Quant/RowReduction.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -47,6 +49,7 @@ template <typename T> T identityMin() {
 /// Collapsed iteration space: dims with a flag saying whether they reduce.
 struct ReducePlan {
   SmallVector<int64_t, 6> dims, outStrides; // outStrides: 0 on reduced dims
+  SmallVector<int64_t, 6> rowStrides;       // row-major over the reduced dims, 0 on kept ones
   SmallVector<bool, 6> reduced;
 };
 
@@ -67,31 +70,39 @@ ReducePlan makePlan(ArrayRef<int64_t> shape, ArrayRef<bool> isReduced) {
     p.reduced.push_back(false);
   }
   p.outStrides.assign(p.dims.size(), 0);
-  int64_t stride = 1;
-  for (int64_t d = p.dims.size() - 1; d >= 0; --d)
+  p.rowStrides.assign(p.dims.size(), 0);
+  int64_t stride = 1, rowStride = 1;
+  for (int64_t d = p.dims.size() - 1; d >= 0; --d) {
     if (!p.reduced[d]) {
       p.outStrides[d] = stride;
       stride *= p.dims[d];
+    } else {
+      p.rowStrides[d] = rowStride;
+      rowStride *= p.dims[d];
     }
+  }
   return p;
 }
 
-/// Calls `f(outIndex, inputRun, n, runReduces)` for each innermost run of the
-/// input; when runReduces, the whole run folds into acc[outIndex], otherwise
-/// element i folds into acc[outIndex + i].
+/// Calls `f(outIndex, inputRun, n, runReduces, rowIndex)` for each innermost
+/// run of the input; when runReduces, the whole run folds into acc[outIndex]
+/// (element i at position rowIndex + i of its row), otherwise element i folds
+/// into acc[outIndex + i] (at position rowIndex of its row).
 template <typename F> void forEachRun(const ReducePlan &p, int64_t total, F &&f) {
   int64_t rank = p.dims.size(), inner = p.dims.back();
   bool innerReduced = p.reduced.back();
   SmallVector<int64_t, 6> idx(rank, 0);
-  int64_t outOff = 0;
+  int64_t outOff = 0, rowOff = 0;
   for (int64_t in = 0; in < total; in += inner) {
-    f(outOff, in, inner, innerReduced);
+    f(outOff, in, inner, innerReduced, rowOff);
     for (int64_t d = rank - 2; d >= 0; --d) {
       ++idx[d];
       outOff += p.outStrides[d];
+      rowOff += p.rowStrides[d];
       if (idx[d] < p.dims[d])
         break;
       outOff -= p.outStrides[d] * p.dims[d];
+      rowOff -= p.rowStrides[d] * p.dims[d];
       idx[d] = 0;
     }
   }
@@ -118,7 +129,7 @@ void reduceTyped(ReduceKind kind, const Tensor &x, const ReducePlan &plan, int64
       if (isMax ? v > acc : v < acc)
         acc = v;
     };
-    forEachRun(plan, total, [&](int64_t o, int64_t in, int64_t n, bool reduces) {
+    forEachRun(plan, total, [&](int64_t o, int64_t in, int64_t n, bool reduces, int64_t) {
       if (reduces) {
         for (int64_t i = 0; i < n; ++i)
           fold(od[o], xd[in + i]);
@@ -131,28 +142,32 @@ void reduceTyped(ReduceKind kind, const Tensor &x, const ReducePlan &plan, int64
   }
   using Acc = SumAcc<T>;
   bool prod = kind == ReduceKind::Prod;
-  SmallVector<Acc> acc(outN, prod ? Acc(1) : Acc(0));
-  forEachRun(plan, total, [&](int64_t o, int64_t in, int64_t n, bool reduces) {
-    if (prod) {
-      if (reduces) {
-        Acc a = acc[o];
-        for (int64_t i = 0; i < n; ++i)
-          a *= (Acc)xd[in + i];
-        acc[o] = a;
-      } else {
-        for (int64_t i = 0; i < n; ++i)
-          acc[o + i] *= (Acc)xd[in + i];
-      }
-    } else if (reduces) {
-      Acc a = acc[o];
+  // Float rows fold into lanes (acc[o * lanes + position % lanes]) that are
+  // combined at the end; integers wrap, the same in any order, in one lane.
+  int64_t lanes = std::is_floating_point_v<T> ? qopt::rowreduce::laneCount(count) : 1;
+  SmallVector<Acc> acc(outN * lanes, prod ? Acc(1) : Acc(0));
+  auto fold = [prod](Acc &a, T v) {
+    if (prod)
+      a *= (Acc)v;
+    else
+      a += (Acc)v;
+  };
+  forEachRun(plan, total, [&](int64_t o, int64_t in, int64_t n, bool reduces, int64_t pos) {
+    if (reduces) {
+      Acc *a = &acc[o * lanes];
       for (int64_t i = 0; i < n; ++i)
-        a += (Acc)xd[in + i];
-      acc[o] = a;
+        fold(a[(pos + i) & (lanes - 1)], xd[in + i]);
     } else {
+      int64_t lane = pos & (lanes - 1);
       for (int64_t i = 0; i < n; ++i)
-        acc[o + i] += (Acc)xd[in + i];
+        fold(acc[(o + i) * lanes + lane], xd[in + i]);
     }
   });
+  // Compacts in place: row i's lanes start at i * lanes >= i.
+  for (int64_t i = 0; i < outN; ++i)
+    acc[i] = qopt::rowreduce::combineLanes(&acc[i * lanes], lanes, [prod](Acc a, Acc c) {
+      return prod ? Acc(a * c) : Acc(a + c);
+    });
   for (int64_t i = 0; i < outN; ++i) {
     if (kind != ReduceKind::Mean) {
       od[i] = (T)acc[i];
