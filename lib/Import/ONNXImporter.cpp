@@ -11,6 +11,7 @@
 
 #include "qopt/Reference/Executor.h"
 #include "qopt/Reference/File.h"
+#include "qopt/Reference/Npy.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -488,6 +489,22 @@ bool qopt::parseInputShape(llvm::StringRef text, std::string &name,
   return true;
 }
 
+bool qopt::parseFrozenInput(llvm::StringRef text, ONNXImportOptions &options,
+                            std::string &error) {
+  auto [name, file] = text.split('=');
+  if (name.empty() || file.empty()) {
+    error = "expected NAME=FILE.npy (for example sr=sr.npy), got '" + text.str() + "'";
+    return false;
+  }
+  auto t = ref::readNpy(file, options.maxTensorBytes);
+  if (!t) {
+    error = "'" + text.str() + "': " + llvm::toString(t.takeError());
+    return false;
+  }
+  options.frozenInputs[name] = std::move(*t);
+  return true;
+}
+
 namespace {
 class GraphImporter {
 public:
@@ -512,6 +529,7 @@ private:
   LogicalResult importInputs(func::FuncOp &func);
   LogicalResult importInitializer(const onnx::TensorProto &t);
   LogicalResult importNode(const onnx::NodeProto &node);
+  LogicalResult importIf(const onnx::NodeProto &node, NodeImporter &ni);
   Location nodeLoc(const onnx::NodeProto &node);
   InFlightDiagnostic fileError() { return emitError(fileLoc); }
 
@@ -740,6 +758,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   for (const std::string &out : node.output())
     if (!out.empty() && values.count(out))
       return ni.error("output '" + out + "' is already defined (duplicate value name)");
+  if (node.op_type() == "If")
+    return importIf(node, ni);
   auto it = handlers.find(node.op_type());
   if (it == handlers.end())
     return emitError(loc) << "unsupported op '" << node.op_type() << "' (node '"
@@ -760,6 +780,55 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node) {
   for (int i = 0; i < node.output_size(); ++i)
     if (!node.output(i).empty() && !values.count(node.output(i)))
       values[node.output(i)] = Value(); // produced but unsupported; checked at use
+  return success();
+}
+
+/// If: QOpt compiles a static program, so the condition must be known at
+/// compile time: folded from constants and the pinned input shapes (an
+/// exporter's `if x.shape[0] == 1`), or from inputs frozen to values. The
+/// taken branch is imported in place; its nodes read outer values by name,
+/// as ONNX scoping allows, and its outputs become the If's. ONNX forbids a
+/// subgraph to redefine an outer name, which importNode's duplicate check
+/// enforces.
+LogicalResult GraphImporter::importIf(const onnx::NodeProto &node, NodeImporter &ni) {
+  if (node.input_size() != 1 || node.input(0).empty())
+    return ni.error("If takes exactly one input, the condition");
+  Value cond = values.lookup(node.input(0));
+  auto c = constants.find(cond);
+  if (c == constants.end())
+    return ni.unsupported(
+        "If whose condition '" + node.input(0) +
+        "' is computed at run time (QOpt compiles one branch: the condition must follow from "
+        "constants and input shapes; freeze the inputs it reads with --freeze)");
+  const ref::Tensor &t = c->second;
+  if (t.numElements() != 1)
+    return ni.error("the condition '" + node.input(0) + "' has " +
+                    llvm::Twine(t.numElements()) + " elements; If needs one");
+  bool taken = t.getAsDouble(0) != 0;
+  const char *branchName = taken ? "then_branch" : "else_branch";
+  const onnx::AttributeProto *a = ni.attr(branchName);
+  if (!a || a->type() != onnx::AttributeProto::GRAPH || !a->has_g())
+    return ni.error(llvm::Twine("If has no graph attribute '") + branchName + "'");
+  const onnx::GraphProto &g = a->g();
+  if (g.output_size() != node.output_size())
+    return ni.error(llvm::Twine(branchName) + " has " + llvm::Twine(g.output_size()) +
+                    " outputs but the node has " + llvm::Twine(node.output_size()));
+  if (g.sparse_initializer_size())
+    return ni.unsupported("sparse initializers in a branch");
+  for (const auto &init : g.initializer())
+    if (failed(importInitializer(init)))
+      return failure();
+  for (const auto &inner : g.node())
+    if (failed(importNode(inner)))
+      return failure();
+  for (int i = 0; i < node.output_size(); ++i) {
+    const std::string &from = g.output(i).name();
+    auto it = values.find(from);
+    if (it == values.end())
+      return ni.error("output '" + from + "' of " + branchName + " is not produced by it");
+    if (!node.output(i).empty() && node.output(i) != from)
+      values[node.output(i)] = it->second;
+  }
   return success();
 }
 

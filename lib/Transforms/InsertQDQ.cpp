@@ -50,6 +50,14 @@ private:
   std::string excludedOrWide(Operation *op) const;
   /// Why an add cannot be int8 although each operand can: "" or the reason.
   std::string erasedAddend(Operation *op) const;
+  /// Why a concat of tensors of very different ranges should stay float.
+  std::string mixedConcat(Operation *op) const;
+  /// The scale `v` would be quantized with.
+  double activationScale(Value v) const {
+    return qdq::activationType(v.getContext(),
+                               qopt::quant::chooseRange(*stats(v), method, percentile), scheme)
+        .getScale();
+  }
   bool hasStats(Value v) const { return v.getDefiningOp<qnn::ConstantOp>() || stats(v); }
   const qopt::quant::TensorStatistics *stats(Value v) const {
     auto k = keys.find(v);
@@ -170,6 +178,32 @@ std::string InsertQDQPass::erasedAddend(Operation *op) const {
                          "{3:g}): an int8 sum would erase it (an additive mask?)",
                          keys.lookup(v), magnitude[i], other, magnitude[1 - i])
         .str();
+  }
+  return "";
+}
+
+std::string InsertQDQPass::mixedConcat(Operation *op) const {
+  // An int8 concat has one scale: an input whose range spans fewer than 16
+  // of the result's steps keeps at most 4 bits. The case in practice is a
+  // detection head that concatenates box coordinates (0 to 640 pixels) with
+  // class scores (0 to 1): in int8 every score rounds to 0 and the model
+  // finds nothing. In float each input keeps its own int8 scale up to the
+  // concat; an int8 reader of the result still quantizes it once, so only
+  // float readers (the graph's outputs) gain, and nothing is lost.
+  auto concat = dyn_cast<qnn::ConcatOp>(op);
+  if (!concat || !stats(concat.getResult()))
+    return "";
+  double out = activationScale(concat.getResult());
+  for (Value v : concat.getInputs()) {
+    if (v.getDefiningOp<qnn::ConstantOp>() || !stats(v))
+      continue;
+    double in = activationScale(v);
+    if (in * 16 < out)
+      return llvm::formatv("input '{0}' (int8 step {1:e}) would be requantized to the "
+                           "result's step {2:e}, {3:f1} times coarser (at most 4 of its 8 bits "
+                           "kept)",
+                           keys.lookup(v), in, out, out / in)
+          .str();
   }
   return "";
 }
@@ -318,6 +352,7 @@ void InsertQDQPass::runOnOperation() {
     quantizedValues.insert(region->output);
   });
   SmallVector<Operation *> sameScale;
+  llvm::DenseSet<Operation *> refused;
   func.walk([&](Operation *op) {
     qdq::OpClass k = qdq::classify(op);
     if (k == qdq::OpClass::None || inChain.contains(op))
@@ -347,6 +382,11 @@ void InsertQDQPass::runOnOperation() {
         continue;
       if (std::string why = obstacle(op); !why.empty())
         continue; // stays float silently: it only moves data of a float neighbour
+      if (std::string why = mixedConcat(op); !why.empty()) {
+        if (refused.insert(op).second)
+          op->emitRemark() << "kept in float: " << why;
+        continue;
+      }
       choose(op);
       changed = true;
     }

@@ -97,6 +97,12 @@ static cl::opt<bool> emitBytecode("emit-bytecode", cl::desc("Write MLIR bytecode
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Pin a graph input's shape: name=1x3x224x224 (repeatable)"),
     cl::cat(category));
+static cl::list<std::string> frozenInputs(
+    "freeze",
+    cl::desc("Bind a graph input to a value at compile time: NAME=FILE.npy; it becomes a "
+             "constant, for inputs a static program needs, such as a sample rate an If "
+             "branches on, shapes, pads or scales (repeatable)"),
+    cl::cat(category));
 static cl::opt<std::string> calibData(
     "calib-data",
     cl::desc("Calibration set: a folder of .npy/.npz samples or images, or one .npy/.npz batch"),
@@ -377,6 +383,11 @@ int main(int argc, char **argv) {
       if (!qopt::parseInputShape(text, name, dims, error))
         return fail("--input-shape " + error);
       options.inputShapes[name] = dims;
+    }
+    for (const std::string &text : frozenInputs) {
+      std::string error;
+      if (!qopt::parseFrozenInput(text, options, error))
+        return fail("--freeze " + error);
     }
     module = qopt::importONNXFile(inputFile, &context, options);
   }

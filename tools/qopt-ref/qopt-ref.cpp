@@ -63,8 +63,9 @@ static cl::list<std::string> inputShapes(
     cl::cat(category));
 static cl::list<std::string> frozen(
     "freeze",
-    cl::desc("Bind input NAME (given with --input) at compile time, as a constant; for "
-             "inputs QOpt needs static such as shapes, pads or scales (repeatable)"),
+    cl::desc("Bind an input at compile time, as a constant: NAME (its value given with "
+             "--input) or NAME=FILE.npy; for inputs QOpt needs static such as shapes, pads, "
+             "scales or an If's condition (repeatable)"),
     cl::cat(category));
 static cl::opt<std::string> passPipeline(
     "pass-pipeline",
@@ -219,11 +220,17 @@ int main(int argc, char **argv) {
         return fail("--input-shape " + error);
       options.inputShapes[name] = dims;
     }
-    for (const std::string &name : frozen) {
-      auto it = given.find(name);
+    for (const std::string &text : frozen) {
+      std::string error;
+      if (StringRef(text).contains('=')) { // NAME=FILE.npy, as qopt-compile's
+        if (!qopt::parseFrozenInput(text, options, error))
+          return fail("--freeze " + error);
+        continue;
+      }
+      auto it = given.find(text);
       if (it == given.end())
-        return fail("--freeze " + name + ": no --input " + name + "=file.npy given");
-      options.frozenInputs[name] = it->second;
+        return fail("--freeze " + text + ": no --input " + text + "=file.npy given");
+      options.frozenInputs[text] = it->second;
     }
     for (auto &entry : given)
       if (!options.inputShapes.count(entry.getKey()) && !options.frozenInputs.count(entry.getKey()))

@@ -1,6 +1,7 @@
 //===- qopt-translate.cpp - ONNX to MLIR ----------------------*- C++ -*-===//
 //
 // qopt-translate --import-onnx model.onnx [-o out.mlir] [--input-shape name=1x3x224x224 ...]
+//                [--freeze name=value.npy ...]
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +30,12 @@ static cl::opt<bool> importONNX("import-onnx", cl::desc("Import an ONNX model in
                                 cl::cat(category));
 static cl::list<std::string> inputShapes(
     "input-shape", cl::desc("Pin a graph input's shape: name=1x3x224x224 (repeatable)"),
+    cl::cat(category));
+static cl::list<std::string> frozenInputs(
+    "freeze",
+    cl::desc("Bind a graph input to a value at compile time: NAME=FILE.npy; it becomes a "
+             "constant, for inputs a static program needs, such as a sample rate an If "
+             "branches on, shapes, pads or scales (repeatable)"),
     cl::cat(category));
 static cl::opt<bool> emitBytecode("emit-bytecode", cl::desc("Write MLIR bytecode"),
                                   cl::cat(category));
@@ -59,6 +66,13 @@ int main(int argc, char **argv) {
       return 1;
     }
     options.inputShapes[name] = dims;
+  }
+  for (const std::string &text : frozenInputs) {
+    std::string error;
+    if (!qopt::parseFrozenInput(text, options, error)) {
+      errs() << "qopt-translate: error: --freeze " << error << "\n";
+      return 1;
+    }
   }
   mlir::DialectRegistry registry;
   qopt::registerAllDialects(registry);

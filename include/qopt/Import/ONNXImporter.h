@@ -46,6 +46,11 @@ struct ONNXImportOptions {
 bool parseInputShape(llvm::StringRef text, std::string &name,
                      llvm::SmallVectorImpl<int64_t> &dims, std::string &error);
 
+/// Parses `--freeze` values of the form `name=FILE.npy` into
+/// `options.frozenInputs`. Returns false and sets `error` on malformed text
+/// or an unreadable file.
+bool parseFrozenInput(llvm::StringRef text, ONNXImportOptions &options, std::string &error);
+
 /// Imports the model at `path`. Errors are emitted as diagnostics located at
 /// the ONNX node (its name) in the model file; returns null on failure.
 mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *ctx,
