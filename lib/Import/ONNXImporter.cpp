@@ -890,18 +890,23 @@ OwningOpRef<ModuleOp> GraphImporter::importGraph() {
                              << rt.getElementType(),
                  nullptr;
       }
-      if (tt.has_shape() && tt.shape().dim_size() != rt.getRank())
-        return fileError() << "graph output '" << out.name() << "' is declared with rank "
-                           << tt.shape().dim_size() << " but computes rank " << rt.getRank(),
-               nullptr;
-      if (tt.has_shape()) {
+      // A declared output shape is the exporter's annotation, and some are
+      // stale (ddddocr's OCR model declares [1, seqlen] for a [32, 1, 8210]
+      // result): like onnxruntime, warn and keep the computed shape.
+      auto stale = [&](const llvm::Twine &what) {
+        emitWarning(fileLoc) << "graph output '" << out.name() << "' is declared with " << what
+                             << "; the computed shape " << shapeToString(rt.getShape())
+                             << " is used, as onnxruntime does";
+      };
+      if (tt.has_shape() && tt.shape().dim_size() != rt.getRank()) {
+        stale("rank " + llvm::Twine(tt.shape().dim_size()));
+      } else if (tt.has_shape()) {
         for (int d = 0; d < rt.getRank(); ++d) {
           const auto &dim = tt.shape().dim(d);
-          if (dim.has_dim_value() && dim.dim_value() >= 0 && dim.dim_value() != rt.getDimSize(d))
-            return fileError() << "graph output '" << out.name() << "' is declared with dim "
-                               << d << " = " << dim.dim_value() << " but computes "
-                               << rt.getDimSize(d),
-                   nullptr;
+          if (dim.has_dim_value() && dim.dim_value() >= 0 && dim.dim_value() != rt.getDimSize(d)) {
+            stale("dim " + llvm::Twine(d) + " = " + llvm::Twine(dim.dim_value()));
+            break;
+          }
         }
       }
     }

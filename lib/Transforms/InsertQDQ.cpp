@@ -75,6 +75,8 @@ private:
   qopt::quant::CalibrationMethod method = qopt::quant::CalibrationMethod::Percentile;
   qdq::ActivationScheme scheme;
   llvm::DenseMap<Value, Value> dequantized; // value -> its dcast
+  /// (float constant, quantized type) -> its dequantized int8 copy.
+  llvm::DenseMap<std::pair<Operation *, Type>, Value> quantizedConstants;
   llvm::DenseSet<Operation *> inRegion;     // ops computed by one table
 };
 
@@ -287,11 +289,19 @@ void InsertQDQPass::quantizeConstantOperand(Operation *op, unsigned index) {
                      << llvm::toString(quantized.takeError());
     return;
   }
-  OpBuilder b(op);
-  Value d = qdq::materializeQuantizedConstant(b, c.getLoc(), *quantized,
-                                             cast<RankedTensorType>(c.getType()),
-                                             (qdq::nodeName(op) + ".q" + std::to_string(index)).str());
-  op->setOperand(index, d);
+  // Ops that read one constant with the same parameters share one quantized
+  // copy: an unrolled LSTM reads its recurrent weights at every step, and a
+  // copy per step made ddddocr's int8 OCR bundle 78 MB, above its fp32 size.
+  // The copy sits right after the constant, where it dominates every reader.
+  Value &shared = quantizedConstants[{c.getOperation(), quantized->type}];
+  if (!shared) {
+    OpBuilder b(c->getContext());
+    b.setInsertionPointAfter(c);
+    shared = qdq::materializeQuantizedConstant(
+        b, c.getLoc(), *quantized, cast<RankedTensorType>(c.getType()),
+        (qdq::nodeName(op) + ".q" + std::to_string(index)).str());
+  }
+  op->setOperand(index, shared);
 }
 
 void InsertQDQPass::runOnOperation() {

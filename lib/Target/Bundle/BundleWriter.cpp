@@ -28,6 +28,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/xxhash.h"
 
 #include <mutex>
 
@@ -195,6 +196,21 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   }
 
   std::vector<uint8_t> weights;
+  // Identical constants are stored once: the lowering packs a weight per
+  // reader (each step of an unrolled LSTM reads the same recurrent matrix),
+  // which made ddddocr's int8 OCR bundle 80 MB instead of 14.
+  llvm::DenseMap<uint64_t, llvm::SmallVector<std::pair<uint64_t, uint64_t>, 1>> weightsByHash;
+  auto appendWeights = [&](llvm::ArrayRef<uint8_t> bytes) -> uint64_t {
+    auto &same = weightsByHash[llvm::xxh3_64bits(bytes)];
+    for (auto [offset, size] : same)
+      if (size == bytes.size() && std::equal(bytes.begin(), bytes.end(), weights.begin() + offset))
+        return offset;
+    uint64_t offset = alignTo(weights.size(), qbin::kAlignment);
+    weights.resize(offset);
+    weights.insert(weights.end(), bytes.begin(), bytes.end());
+    same.push_back({offset, bytes.size()});
+    return offset;
+  };
   llvm::StringMap<uint64_t> globalOffsets;
   // dense_resource key -> (offset, size) in the weights blob.
   llvm::StringMap<std::pair<uint64_t, uint64_t>> resourceOffsets;
@@ -253,9 +269,7 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
         auto bytes = globalBytes(g);
         if (!bytes)
           return bytes.takeError();
-        uint64_t offset = alignTo(weights.size(), qbin::kAlignment);
-        weights.resize(offset);
-        weights.insert(weights.end(), bytes->begin(), bytes->end());
+        uint64_t offset = appendWeights(*bytes);
         it = globalOffsets.insert({get.getName(), offset}).first;
         if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(g.getInitialValue().value_or(
                 Attribute())))
@@ -560,9 +574,8 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
             continue;
           }
           ArrayRef<char> d = blob->getData();
-          uint64_t offset = alignTo(weights.size(), qbin::kAlignment);
-          weights.resize(offset);
-          weights.insert(weights.end(), d.begin(), d.end());
+          uint64_t offset = appendWeights(
+              llvm::ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(d.data()), d.size()));
           resourceOffsets[key] = {offset, d.size()};
         }
     });
