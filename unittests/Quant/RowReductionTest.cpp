@@ -13,13 +13,13 @@ using namespace qopt::rowreduce;
 TEST(RowReduction, LaneCountGrowsWithTheRowAndStopsAtAWarp) {
   EXPECT_EQ(laneCount(0), 1);
   EXPECT_EQ(laneCount(1), 1);
-  EXPECT_EQ(laneCount(31), 1);
-  EXPECT_EQ(laneCount(32), 2);
-  EXPECT_EQ(laneCount(96), 4);
-  EXPECT_EQ(laneCount(197), 8);  // ViT-B's token rows
-  EXPECT_EQ(laneCount(511), 16);
-  EXPECT_EQ(laneCount(512), 32);
-  EXPECT_EQ(laneCount(768), 32); // BERT-base and ViT-B hidden rows
+  EXPECT_EQ(laneCount(49), 1);   // a ResNet's 7 x 7 global pool
+  EXPECT_EQ(laneCount(63), 1);
+  EXPECT_EQ(laneCount(64), 2);
+  EXPECT_EQ(laneCount(197), 4);  // ViT-B's token rows
+  EXPECT_EQ(laneCount(768), 16); // BERT-base and ViT-B hidden rows
+  EXPECT_EQ(laneCount(1023), 16);
+  EXPECT_EQ(laneCount(1024), 32);
   EXPECT_EQ(laneCount(int64_t(1) << 40), kMaxLanes);
   for (int64_t n = 0; n < 4096; ++n) {
     int64_t l = laneCount(n);
@@ -39,7 +39,7 @@ TEST(RowReduction, CombinesPairwiseFromTheHalves) {
 
 TEST(RowReduction, LaneSumFollowsTheLanesNotTheRow) {
   // 2^24 followed by 63 ones: in sequence, 2^24 swallows every 1 added to
-  // it; in lanes, the other lanes sum their ones first.
+  // it; in two lanes, the second sums its ones first.
   std::vector<float> row(64, 1.0f);
   row[0] = 16777216.0f; // 2^24: 2^24 + 1 rounds back to 2^24
   float seq = 0;
@@ -47,10 +47,10 @@ TEST(RowReduction, LaneSumFollowsTheLanesNotTheRow) {
     seq += v;
   float lanes = laneSum<float>((int64_t)row.size(), [&](int64_t i) { return row[i]; });
   EXPECT_EQ(seq, 16777216.0f);
-  // Lane 0 keeps 2^24 (its 15 ones are lost), lanes 1..3 hold 16 each; the
-  // pairwise steps add 16 (lane 2) and then 32 (lanes 1 + 3), both exact.
-  EXPECT_EQ(laneCount(64), 4);
-  EXPECT_EQ(lanes, 16777216.0f + 48.0f);
+  // Lane 0 keeps 2^24 (its 31 ones are lost), lane 1 holds 32; adding it is
+  // exact.
+  EXPECT_EQ(laneCount(64), 2);
+  EXPECT_EQ(lanes, 16777216.0f + 32.0f);
 }
 
 TEST(RowReduction, ShortRowsAreSequential) {

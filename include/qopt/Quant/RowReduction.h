@@ -31,8 +31,9 @@ namespace qopt::rowreduce {
 /// At most this many lanes per row: one warp's worth.
 constexpr int64_t kMaxLanes = 32;
 /// Each lane folds at least this many elements, so the partial results and
-/// their combination stay small next to the row itself.
-constexpr int64_t kMinPerLane = 16;
+/// their combination stay small next to the row itself, and short rows (a
+/// ResNet's 7 x 7 global pool) stay one kernel.
+constexpr int64_t kMinPerLane = 32;
 
 /// The number of lanes a row of n elements is split into: the largest power
 /// of two L <= kMaxLanes with L * kMinPerLane <= n, and 1 for short rows.

@@ -10,7 +10,7 @@ import numpy as np
 
 def lane_count(n: int) -> int:
     lanes = 1
-    while lanes < 32 and 2 * lanes * 16 <= n:
+    while lanes < 32 and 2 * lanes * 32 <= n:
         lanes *= 2
     return lanes
 
