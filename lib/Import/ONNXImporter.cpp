@@ -829,6 +829,18 @@ LogicalResult GraphImporter::importIf(const onnx::NodeProto &node, NodeImporter 
     if (!node.output(i).empty() && node.output(i) != from)
       values[node.output(i)] = it->second;
   }
+  // The branch's own names end with it: a sibling branch or a later node
+  // may define them again, and nothing outside may read them.
+  auto forget = [&](const std::string &name) {
+    if (!llvm::is_contained(node.output(), name))
+      values.erase(name);
+  };
+  for (const auto &init : g.initializer())
+    forget(init.name());
+  for (const auto &inner : g.node())
+    for (const std::string &out : inner.output())
+      if (!out.empty())
+        forget(out);
   return success();
 }
 

@@ -305,6 +305,9 @@ void InsertQDQPass::quantizeConstantOperand(Operation *op, unsigned index) {
 }
 
 void InsertQDQPass::runOnOperation() {
+  dequantized.clear();
+  quantizedConstants.clear();
+  inRegion.clear();
   if (failed(configure()))
     return signalPassFailure();
   func::FuncOp func = getOperation();

@@ -272,8 +272,8 @@ int main(int argc, char **argv) {
     args.push_back(it->second);
     used.insert(name);
   }
-  for (const std::string &name : frozen)
-    used.insert(name);
+  for (const std::string &text : frozen) // NAME or NAME=FILE.npy
+    used.insert(StringRef(text).split('=').first);
   for (const std::string &name : givenOrder)
     if (!used.contains(name))
       return fail("the model has no input named '" + name + "'");

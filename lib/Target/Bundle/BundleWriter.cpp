@@ -201,7 +201,8 @@ Expected<std::vector<uint8_t>> qopt::writeBundle(ModuleOp module, const BundleOp
   // which made ddddocr's int8 OCR bundle 80 MB instead of 14.
   llvm::DenseMap<uint64_t, llvm::SmallVector<std::pair<uint64_t, uint64_t>, 1>> weightsByHash;
   auto appendWeights = [&](llvm::ArrayRef<uint8_t> bytes) -> uint64_t {
-    auto &same = weightsByHash[llvm::xxh3_64bits(bytes)];
+    // Shifted: DenseMap reserves the two largest keys.
+    auto &same = weightsByHash[llvm::xxh3_64bits(bytes) >> 1];
     for (auto [offset, size] : same)
       if (size == bytes.size() && std::equal(bytes.begin(), bytes.end(), weights.begin() + offset))
         return offset;
