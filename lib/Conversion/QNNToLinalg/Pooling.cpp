@@ -192,7 +192,6 @@ FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x)
     // in the reference's lanes.
     SmallVector<bool> plane(xt.getRank(), true);
     plane[0] = plane[1] = false;
-    int64_t count = std::max<int64_t>(window, 1);
     return rowStatistic(
         b, loc, x, plane, 0.0,
         [&](Body &l, Value v, Value acc, Value) {
@@ -202,7 +201,8 @@ FailureOr<Value> lowerAvg(OpBuilder &b, Operation *op, const Window &w, Value x)
         [&](Body &l, Value sum, Value) -> Value {
           if (quantized)
             return l.requantize(sum, out);
-          return l.fromF32(arith::DivFOp::create(l.b, l.loc, sum, l.f32((double)count)),
+          // An empty plane averages to 0 / 0 = NaN, as in the reference.
+          return l.fromF32(arith::DivFOp::create(l.b, l.loc, sum, l.f32((double)window)),
                            yt.getElementType());
         },
         Value(), storageTensorType(yt), quantized ? Type(b.getI32Type()) : Type(b.getF32Type()));

@@ -362,8 +362,9 @@ FailureOr<Value> qopt::lowering::lowerReduction(OpBuilder &b, Operation *op, Ope
       b, op->getLoc(), in[0], reduced, init,
       [&](Body &l, Value v, Value acc, Value) { return fold(l, acc, v); }, fold,
       [&](Body &l, Value acc, Value) {
+        // An empty mean is 0 / 0 = NaN, as in the reference and NumPy.
         if (kind == Kind::Mean)
-          acc = arith::DivFOp::create(l.b, l.loc, acc, l.f32((double)std::max<int64_t>(count, 1)));
+          acc = arith::DivFOp::create(l.b, l.loc, acc, l.f32((double)count));
         return l.fromF32(acc, outElt);
       },
       Value(), yt);
