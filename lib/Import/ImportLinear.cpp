@@ -97,14 +97,30 @@ static void resolveAutoPad(Window &w, ArrayRef<int64_t> inSpatial) {
   }
 }
 
-FailureOr<Value> qopt::onnx_import::buildConv(NodeImporter &n, Value x, Value w, Value bias) {
-  auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
+/// The window of a Conv-like node, auto_pad resolved, or a diagnostic for
+/// shapes qnn.conv does not take.
+static FailureOr<Window> convWindow(NodeImporter &n, RankedTensorType xt, RankedTensorType wt) {
   if (xt.getRank() < 3 || xt.getRank() > 5 || wt.getRank() != xt.getRank())
     return n.unsupported("input of rank " + std::to_string(xt.getRank()) + " with weight of rank " +
                          std::to_string(wt.getRank()) + " (1 to 3 spatial dims are supported)");
   int64_t spatial = xt.getRank() - 2;
   QOPT_TRY(win, readWindow(n, spatial, wt.getShape().drop_front(2), true));
   resolveAutoPad(win, xt.getShape().drop_front(2));
+  return win;
+}
+
+FailureOr<SmallVector<int64_t>> qopt::onnx_import::convPads(NodeImporter &n, Value x, Value w) {
+  QOPT_TRY(win, convWindow(n, cast<RankedTensorType>(x.getType()),
+                           cast<RankedTensorType>(w.getType())));
+  return win.pads;
+}
+
+FailureOr<Value> qopt::onnx_import::buildConv(NodeImporter &n, Value x, Value w, Value bias,
+                                              std::optional<ArrayRef<int64_t>> pads) {
+  QOPT_TRY(win, convWindow(n, cast<RankedTensorType>(x.getType()),
+                           cast<RankedTensorType>(w.getType())));
+  if (pads)
+    win.pads.assign(pads->begin(), pads->end());
   QOPT_TRY(group, n.attrInt("group", 1));
   SmallVector<Value> operands{x, w};
   if (bias)

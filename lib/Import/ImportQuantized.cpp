@@ -393,7 +393,111 @@ Type int32Accumulator(MLIRContext *ctx) {
                                        INT32_MIN, INT32_MAX);
 }
 
+/// ConvInteger whose input zero point z is known only at run time (from
+/// DynamicQuantizeLinear: onnxruntime's quantize_dynamic on a CNN). With
+/// w' = w - w_zero_point and the padded input x_p (padded with z, the real
+/// zero), the result is
+///   sum (x_p - z) w' = conv(x_p, w') - z * sum(w')
+/// so the integer conv runs with a constant zero point of 0 and the run-time
+/// part is one product per output channel; sum(w') is folded here, which
+/// needs constant weights. The padding is explicit: a pad with 0, then z
+/// written into the padded border.
+LogicalResult importConvIntegerRunTimeZero(NodeImporter &n) {
+  QOPT_TRY(xRaw, n.input(0));
+  QOPT_TRY(wRaw, n.input(1));
+  Value xz = n.optionalInput(2);
+  RankedTensorType xt = tensorType(xRaw), zt = tensorType(xz);
+  if (zt.getNumElements() != 1)
+    return n.unsupported("a per-channel input zero point");
+  if (zt.getElementType() != xt.getElementType())
+    return n.error("x_zero_point must have the input's element type");
+  QOPT_TRY(st, storageOf(n, xt.getElementType(), "input 0"));
+  if (st.width != 8)
+    return n.unsupported("integer operands wider than 8 bits");
+  const ref::Tensor *wc = n.constantOf(wRaw);
+  if (!wc)
+    return n.unsupported("a run-time input zero point with non-constant weights");
+  QOPT_TRY(w, unitScaleInput(n, 1, 3, 0));
+  QOPT_TRY(pads, convPads(n, xRaw, wRaw));
+
+  // Signless 8-bit bits of x and z (uint8 -> i8 keeps the bits).
+  Type i8 = IntegerType::get(n.ctx(), 8), i32 = IntegerType::get(n.ctx(), 32);
+  auto bits = [&](Value v) -> FailureOr<Value> {
+    if (tensorType(v).getElementType() == i8)
+      return v;
+    return n.build<qnn::CastOp>({v}, {}, tensorType(v).clone(i8));
+  };
+  QOPT_TRY(xb, bits(xRaw));
+  QOPT_TRY(zb, bits(xz));
+  Value xp = xb;
+  int64_t spatial = xt.getRank() - 2;
+  if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+    SmallVector<int64_t> padAll(2 * xt.getRank(), 0), padded(xt.getShape());
+    padded[0] = padded[1] = 1;
+    for (int64_t i = 0; i < spatial; ++i) {
+      padAll[2 + i] = pads[i];
+      padAll[xt.getRank() + 2 + i] = pads[spatial + i];
+      padded[2 + i] += pads[i] + pads[spatial + i];
+    }
+    QOPT_TRY(zeroPadded, n.build<qnn::PadOp>(
+                             {xb}, {n.named("pads", n.b.getDenseI64ArrayAttr(padAll)),
+                                    n.named("mode", qnn::PadModeAttr::get(
+                                                        n.ctx(), qnn::PadMode::constant))}));
+    // The border mask, [1, 1, spatial...]: true outside the input.
+    QOPT_TRY(mask, n.newTensor(ref::DType::Bool, padded));
+    SmallVector<int64_t> idx(spatial, 0);
+    for (int64_t k = 0; k < mask.numElements(); ++k) {
+      int64_t rest = k;
+      bool border = false;
+      for (int64_t i = spatial - 1; i >= 0; --i) {
+        int64_t c = rest % padded[2 + i];
+        rest /= padded[2 + i];
+        border |= c < pads[i] || c >= pads[i] + xt.getDimSize(2 + i);
+      }
+      mask.data<bool>()[k] = border;
+    }
+    Value maskC = n.constant(mask, "conv_integer.border");
+    QOPT_TRY(zScalar, reshapeValue(n, zb, {}));
+    QOPT_TRY(filled, n.build<qnn::WhereOp>({maskC, zScalar, zeroPadded}));
+    xp = filled;
+  }
+  RankedTensorType xpt = tensorType(xp);
+  ref::Tensor one(ref::DType::F32, {});
+  one.data<float>()[0] = 1.0f;
+  QOPT_TRY(unitType, quantTypeFrom(n, one, nullptr, st, 0, xpt));
+  Value xq = mq::StorageCastOp::create(n.b, n.loc, xpt.clone(unitType), xp);
+  SmallVector<int64_t> noPads(2 * spatial, 0);
+  QOPT_TRY(acc, buildConv(n, xq, w, Value(), ArrayRef<int64_t>(noPads)));
+  acc.setType(tensorType(acc).clone(int32Accumulator(n.ctx())));
+  QOPT_TRY(accI, fromQuantized(n, acc, i32));
+
+  // sum(w') per output channel, [1, M, 1, ...].
+  int64_t m = wc->dim(0), per = m ? wc->numElements() / m : 0;
+  const ref::Tensor *wzc = nullptr;
+  if (Value wz = n.optionalInput(3))
+    wzc = n.constantOf(wz);
+  SmallVector<int64_t> sumShape(xt.getRank(), 1);
+  sumShape[1] = m;
+  QOPT_TRY(sums, n.newTensor(ref::DType::I32, sumShape));
+  for (int64_t o = 0; o < m; ++o) {
+    int64_t zero = wzc ? wzc->getAsInt(wzc->numElements() == 1 ? 0 : o) : 0, total = 0;
+    for (int64_t k = 0; k < per; ++k)
+      total += wc->getAsInt(o * per + k) - zero;
+    if (total < INT32_MIN || total > INT32_MAX)
+      return n.unsupported("a kernel whose weight sum overflows int32");
+    sums.data<int32_t>()[o] = (int32_t)total;
+  }
+  Value sumsC = n.constant(sums, "conv_integer.weight_sums");
+  QOPT_TRY(zWide, n.build<qnn::CastOp>({xz}, {}, zt.clone(i32)));
+  QOPT_TRY(correction, n.build<qnn::MulOp>({zWide, sumsC}));
+  QOPT_TRY(y, n.build<qnn::SubOp>({accI, correction}));
+  n.setOutput(0, y);
+  return success();
+}
+
 LogicalResult importConvInteger(NodeImporter &n) {
+  if (Value xz = n.optionalInput(2); xz && !n.constantOf(xz))
+    return importConvIntegerRunTimeZero(n);
   QOPT_TRY(x, unitScaleInput(n, 0, 2, 1));
   QOPT_TRY(w, unitScaleInput(n, 1, 3, 0));
   QOPT_TRY(y, buildConv(n, x, w, Value()));

@@ -139,10 +139,16 @@ private:
   const ONNXImportOptions &options;
 };
 
+/// The begin and end pads (ONNX Conv order, auto_pad resolved) of the current
+/// node's window over `x` with weights `w`.
+mlir::FailureOr<llvm::SmallVector<int64_t>> convPads(NodeImporter &n, mlir::Value x,
+                                                     mlir::Value w);
 /// qnn.conv from ONNX Conv attributes of the current node (QLinearConv and
-/// ConvInteger share them); the result has the input's element type.
+/// ConvInteger share them); the result has the input's element type. `pads`
+/// replaces the node's padding when given.
 mlir::FailureOr<mlir::Value> buildConv(NodeImporter &n, mlir::Value x, mlir::Value w,
-                                       mlir::Value bias);
+                                       mlir::Value bias,
+                                       std::optional<llvm::ArrayRef<int64_t>> pads = std::nullopt);
 
 /// Shape helpers the composite handlers share (ImportComposite.cpp); each
 /// returns `x` itself when there is nothing to do.

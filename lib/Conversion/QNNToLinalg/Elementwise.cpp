@@ -371,16 +371,22 @@ bool isPlainBinary(Operation *op) {
              qnn::GreaterOrEqualOp, qnn::AndOp, qnn::OrOp, qnn::XorOp>(op);
 }
 
-/// ONNX Cast between floats, integers and bool (signless storage).
+/// ONNX Cast between floats, integers and bool. Unsigned integers live in
+/// signless storage of their width; the qnn types say how to widen them.
 FailureOr<ScalarForm> castForm(qnn::CastOp op) {
-  Type from = getElementTypeOrSelf(op.getInput().getType());
-  Type to = getElementTypeOrSelf(op.getResult().getType());
-  for (Type t : {from, to})
-    if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
-      return op.emitError() << "unsupported on the GPU path: cast of " << t
-                            << " (signless integers only)",
-             failure();
-  return unary([from, to](Body &body, ValueRange, ValueRange a) -> Value {
+  Type fromQ = getElementTypeOrSelf(op.getInput().getType());
+  Type toQ = getElementTypeOrSelf(op.getResult().getType());
+  auto signless = [](Type t) -> Type {
+    if (auto it = dyn_cast<IntegerType>(t))
+      return IntegerType::get(t.getContext(), it.getWidth());
+    return t;
+  };
+  // Values that zero-extend: bool and unsigned integers.
+  bool fromUnsigned = fromQ.isInteger(1) || fromQ.isUnsignedInteger();
+  bool toUnsigned = toQ.isUnsignedInteger();
+  Type from = signless(fromQ), to = signless(toQ);
+  return unary([from, to, fromUnsigned, toUnsigned](Body &body, ValueRange,
+                                                    ValueRange a) -> Value {
     OpBuilder &nb = body.b;
     Location loc = body.loc;
     Value v = a[0];
@@ -395,18 +401,19 @@ FailureOr<ScalarForm> castForm(qnn::CastOp op) {
       return arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::UNE, v,
                                    body.floatConst(from, 0.0));
     if (fromFloat)
-      return arith::FPToSIOp::create(nb, loc, to, v);
+      return toUnsigned ? arith::FPToUIOp::create(nb, loc, to, v).getResult()
+                        : arith::FPToSIOp::create(nb, loc, to, v).getResult();
     if (toFloat)
-      return from.isInteger(1) ? arith::UIToFPOp::create(nb, loc, to, v).getResult()
-                               : arith::SIToFPOp::create(nb, loc, to, v).getResult();
+      return fromUnsigned ? arith::UIToFPOp::create(nb, loc, to, v).getResult()
+                          : arith::SIToFPOp::create(nb, loc, to, v).getResult();
     if (to.isInteger(1))
       return arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::ne, v,
                                    body.intConst(from, 0));
     unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
     if (fw > tw)
       return arith::TruncIOp::create(nb, loc, to, v);
-    return from.isInteger(1) ? arith::ExtUIOp::create(nb, loc, to, v).getResult()
-                             : arith::ExtSIOp::create(nb, loc, to, v).getResult();
+    return fromUnsigned ? arith::ExtUIOp::create(nb, loc, to, v).getResult()
+                        : arith::ExtSIOp::create(nb, loc, to, v).getResult();
   });
 }
 

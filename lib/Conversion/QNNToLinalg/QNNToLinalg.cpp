@@ -35,6 +35,10 @@ using namespace qopt::lowering;
 static Type storageOf(Type elt) {
   if (auto q = dyn_cast<mlir::quant::QuantizedType>(elt))
     return q.getStorageType();
+  // arith takes signless integers only; casts read the signedness from the
+  // qnn types (castForm), and no other op computes on unsigned integers.
+  if (auto it = dyn_cast<IntegerType>(elt); it && !it.isSignless())
+    return IntegerType::get(elt.getContext(), it.getWidth());
   return elt;
 }
 

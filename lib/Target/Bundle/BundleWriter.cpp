@@ -87,6 +87,8 @@ Expected<qbin::DType> dtypeOf(Type elt, Type boundary) {
   bool isUnsigned = false;
   if (auto q = dyn_cast_or_null<mlir::quant::QuantizedType>(boundary))
     isUnsigned = !q.isSigned();
+  else if (auto it = dyn_cast_or_null<IntegerType>(boundary))
+    isUnsigned = it.isUnsigned(); // lowered to signless storage of its width
   if (elt.isF32()) return qbin::DType::F32;
   if (elt.isF16()) return qbin::DType::F16;
   if (elt.isBF16()) return qbin::DType::BF16;
