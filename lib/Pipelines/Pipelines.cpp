@@ -42,7 +42,7 @@ LogicalResult qopt::buildGPUCodegenPipeline(OpPassManager &pm,
      << (options.tensorCoreTiles.empty() ? "" : " tensor-core-tiles=" + options.tensorCoreTiles)
      << " layout=" << options.layout << "}),";
   if (options.fuseElementwise)
-    os << "linalg-fuse-elementwise-ops,";
+    os << "func.func(qopt-clone-shared-producers),linalg-fuse-elementwise-ops,";
   os << "one-shot-bufferize{bufferize-function-boundaries "
         "function-boundary-type-conversion=identity-layout-map},"
      << "buffer-results-to-out-params{hoist-static-allocs modify-public-functions "

@@ -141,19 +141,16 @@ private:
     Value accI = mq::StorageCastOp::create(b, loc, RankedTensorType::get(outShape, IntegerType::get(ctx, 32)), acc);
     auto yType = RankedTensorType::get(outShape, f32);
     Value accF = qnn::CastOp::create(b, loc, yType, accI);
-    // y = acc * (s * s_w) + bias.
+    // y = (acc * s) * s_w + bias: every operand exists before the product,
+    // so a tensor-core kernel applies the whole rescale in its epilogue
+    // (acc * (s * s_w) would need s * s_w computed by a kernel of its own).
     ref::Tensor sw(ref::DType::F32, {n});
     auto perAxis = cast<mq::UniformQuantizedPerAxisType>(q->type);
     for (int64_t j = 0; j < n; ++j)
       sw.data<float>()[j] = (float)perAxis.getScales()[j];
     Value swC = qnn::ConstantOp::create(b, loc, ref::attrFromTensor(ctx, sw, (name + ".dq_scale").str()));
-    SmallVector<int64_t> combinedShape(sShape);
-    if (combinedShape.empty())
-      combinedShape.push_back(n);
-    else
-      combinedShape.back() = n;
-    Value combined = qnn::MulOp::create(b, loc, RankedTensorType::get(combinedShape, f32), s, swC);
-    Value y = qnn::MulOp::create(b, loc, yType, accF, combined);
+    Value y = qnn::MulOp::create(b, loc, yType, accF, s);
+    y = qnn::MulOp::create(b, loc, yType, y, swC);
     if (bias)
       y = qnn::AddOp::create(b, loc, TypeRange{yType}, ValueRange{y, bias});
     if (failed(verify(y.getDefiningOp())))

@@ -14,8 +14,13 @@
 // CHECK: %[[XQ:.+]] = quant.scast %[[XI]] : tensor<2x3xi8> to tensor<2x3x!quant.uniform<i8<-127:127>:f32, 1.000000e+00>>
 // CHECK: qnn.constant dense<{{\[\[}}127, 127], [127, 0], [0, -127]]> : tensor<3x2xi8>
 // CHECK: %[[ACC:.+]] = qnn.matmul %[[XQ]], %{{.+}} -> tensor<2x2x!quant.uniform<i32:f32, 1.000000e+00>>
-// CHECK: qnn.constant dense<[0.0157480314, 0.00393700786]> : tensor<2xf32>
-// CHECK: %[[Y:.+]] = qnn.mul %{{.+}}, %{{.+}} : (tensor<2x2xf32>, tensor<2xf32>)
+// The activation's scale first, then the weights': every operand of the
+// rescale exists before the product, so a tensor-core kernel applies it in
+// its epilogue (Integration/dynamic-tensor-cores.test).
+// CHECK: %[[ACCF:.+]] = qnn.cast %{{.+}} : tensor<2x2xi32> -> tensor<2x2xf32>
+// CHECK: %[[SW:.+]] = qnn.constant dense<[0.0157480314, 0.00393700786]> : tensor<2xf32>
+// CHECK: %[[YS:.+]] = qnn.mul %[[ACCF]], %[[S]] : (tensor<2x2xf32>, tensor<f32>)
+// CHECK: %[[Y:.+]] = qnn.mul %[[YS]], %[[SW]] : (tensor<2x2xf32>, tensor<2xf32>)
 // CHECK: qnn.add %[[Y]], %arg1
 // CHECK-NEXT: return
 // ROW-LABEL: func.func @gemm

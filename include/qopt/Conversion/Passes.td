@@ -106,6 +106,33 @@ def PackMatMulWeightsPass : Pass<"qopt-pack-matmul-weights", "mlir::func::FuncOp
   let dependentDialects = ["::qopt::qnn::QNNDialect"];
 }
 
+def CloneSharedProducersPass : Pass<"qopt-clone-shared-producers", "mlir::func::FuncOp"> {
+  let summary = "Gives each elementwise consumer its own copy of a small shared producer";
+  let description = [{
+    `linalg-fuse-elementwise-ops` fuses a producer only into its single user,
+    so a value with several users stays a kernel of its own. For the chains of
+    0-d and per-row values that dynamic quantization computes (a scale from a
+    reduced min and max, then zero point, reciprocal, ...), that is one
+    single-thread launch per op. This pass clones such a producer for each
+    user, so each copy fuses into its user and the chain is recomputed inside
+    the kernels that read it, which costs a few instructions per thread.
+
+    A producer is cloned when it is a `linalg.generic` with only parallel
+    loops, no region in its body (no `scf.for`: not a conv or reduction),
+    at most `max-ops` ops in its body, at most `max-elements` result
+    elements, at most `max-users` users, and every user can fuse it
+    (`linalg::areElementwiseOpsFusable`). The clone computes the same ops in
+    the same order, so results are unchanged bit for bit.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"maxOps", "max-ops", "unsigned", "16", "Most ops in a cloned producer's body">,
+    Option<"maxElements", "max-elements", "int64_t", "65536",
+           "Most elements of a cloned producer's result">,
+    Option<"maxUsers", "max-users", "unsigned", "16", "Most users of a cloned producer">
+  ];
+}
+
 def MapParallelToGPUPass : Pass<"qopt-map-parallel-to-gpu", "mlir::func::FuncOp"> {
   let summary = "Turns each top-level scf.parallel into a 1-D gpu.launch";
   let description = [{

@@ -661,6 +661,10 @@ FailureOr<IntBinaryFn> qopt::lowering::intAddOf(Operation *op) {
 }
 
 FailureOr<ScalarForm> qopt::lowering::scalarFormOf(OpBuilder &b, Operation *op, Operands in) {
+  // Quantized values and their storage are the same bits (a tensor-core
+  // epilogue reaching the raw int32 accumulator of a dynamic quantization).
+  if (isa<mlir::quant::StorageCastOp>(op))
+    return unary([](Body &, ValueRange, ValueRange a) { return a[0]; });
   if (isa<mlir::quant::QuantizeCastOp>(op))
     return quantizeForm(op);
   if (isa<mlir::quant::DequantizeCastOp>(op))
@@ -709,8 +713,8 @@ FailureOr<ScalarForm> qopt::lowering::scalarFormOf(OpBuilder &b, Operation *op, 
 }
 
 bool qopt::lowering::hasScalarForm(Operation *op) {
-  if (isa<mlir::quant::QuantizeCastOp, mlir::quant::DequantizeCastOp, qnn::LutOp, qnn::CastOp>(
-          op))
+  if (isa<mlir::quant::QuantizeCastOp, mlir::quant::DequantizeCastOp, mlir::quant::StorageCastOp,
+          qnn::LutOp, qnn::CastOp>(op))
     return true;
   if (isa<mlir::quant::QuantizedType>(getElementTypeOrSelf(op->getResult(0).getType())))
     return isa<qnn::AddOp, qnn::MulOp, qnn::RequantizeOp, qnn::ReluOp, qnn::ClipOp>(op);

@@ -1427,8 +1427,7 @@ bool qopt::lowering::tensorCoreEligible(qnn::ConvOp op, std::string *why) {
   if (xt.getRank() != 4 || op.getGroup() != 1)
     return say("only 2-D convs with group 1 (depthwise and grouped convs stay SIMT)");
   if (xq.getStorageTypeIntegralWidth() != 8 || !xq.isSigned() ||
-      wq.getStorageTypeIntegralWidth() != 8 || !wq.isSigned() ||
-      yq.getStorageTypeIntegralWidth() > 16)
+      wq.getStorageTypeIntegralWidth() != 8 || !wq.isSigned())
     return say("tensor cores take signed 8-bit inputs and weights");
   if (op.getResidual())
     return say("a fused residual has no integer form");
@@ -1744,8 +1743,7 @@ bool contractionEligible(Value a, Value bOperand, Value y, int64_t nAxis, std::s
   if (!aq || !bq || !yq)
     return say("not an integer contraction");
   if (aq.getStorageTypeIntegralWidth() != 8 || !aq.isSigned() ||
-      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned() ||
-      yq.getStorageTypeIntegralWidth() > 16)
+      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned())
     return say("tensor cores take signed 8-bit operands");
   auto bp = ref::quantParamsOf(bq);
   if (!bp) {
@@ -1807,8 +1805,7 @@ bool runtimeMatMulEligible(qnn::MatMulOp op, std::string *why) {
   if (!aq || !bq || !yq)
     return say("not an integer matmul with per-tensor operands");
   if (aq.getStorageTypeIntegralWidth() != 8 || !aq.isSigned() ||
-      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned() ||
-      yq.getStorageTypeIntegralWidth() > 16)
+      bq.getStorageTypeIntegralWidth() != 8 || !bq.isSigned())
     return say("tensor cores take signed 8-bit operands");
   if (bt.getRank() > 2 &&
       (at.getRank() != bt.getRank() || at.getShape().drop_back(2) != bt.getShape().drop_back(2)))

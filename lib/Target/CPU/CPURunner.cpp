@@ -21,10 +21,11 @@ using llvm::Expected;
 
 namespace {
 
-/// The lowering that the GPU pipeline shares, then loops and LLVM for the
-/// host instead of GPU launches.
+/// The lowering and kernel fusion that the GPU pipeline shares, then loops
+/// and LLVM for the host instead of GPU launches.
 constexpr const char *kPipeline =
-    "func.func(qopt-lower-to-linalg),"
+    "func.func(qopt-lower-to-linalg),func.func(qopt-clone-shared-producers),"
+    "linalg-fuse-elementwise-ops,"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
