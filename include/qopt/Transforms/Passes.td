@@ -178,6 +178,32 @@ def FoldQDQPass : Pass<"qopt-fold-qdq", "mlir::func::FuncOp"> {
   let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
 }
 
+def SignedStoragePass : Pass<"qopt-signed-storage", "mlir::func::FuncOp"> {
+  let summary = "Re-expresses uint8-quantized tensors as int8 with the zero point moved by 128";
+  let description = [{
+    `!quant.uniform<u8:f32, s:z>` and `!quant.uniform<i8:f32, s:z-128>` hold
+    the same real values, with storage bytes that differ by 128. Models
+    quantized by onnxruntime (uint8 activations) and QOperator models use the
+    first; tensor cores multiply int8, so their convs and matmuls stayed on
+    SIMT kernels. This pass gives every 8-bit unsigned quantized value the
+    signed form. Every integer op computes on `q - z`, which does not change;
+    a requantize, quantize or table that writes the value stores its result
+    minus 128.
+    - Constants (weights, tables) are rewritten: their bytes flip bit 7.
+    - Values that cross from or to plain ONNX integers (`quant.scast`),
+      function arguments and results keep their type at the boundary. A
+      `qnn.requantize` converts them there, which subtracts or adds 128
+      exactly.
+
+    ```mlir
+    %y = qnn.conv %x, %w ... -> tensor<1x8x4x4x!quant.uniform<u8:f32, 0.1:128>>
+    // becomes
+    %y = qnn.conv %x, %w ... -> tensor<1x8x4x4x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let dependentDialects = ["::qopt::qnn::QNNDialect", "::mlir::quant::QuantDialect"];
+}
+
 def DynamicQuantizePass : Pass<"qopt-dynamic-quantize", "mlir::func::FuncOp"> {
   let summary = "Int8 matmul/gemm with activations quantized at run time";
   let description = [{
@@ -186,12 +212,12 @@ def DynamicQuantizePass : Pass<"qopt-dynamic-quantize", "mlir::func::FuncOp"> {
     runs, symmetric int8 with scale max|x| / 127 per tensor (or per row with
     `per-row`), so no calibration data is needed. The product accumulates
     exactly in int32 (`qnn.matmul` on unit-scale quantized types) and is
-    rescaled in f32 by `s_x * s_w[n]`, then the bias is added:
+    rescaled in f32 by `s_x`, then by `s_w[n]`, then the bias is added:
 
     ```
     s  = max(reduce_max(|x|) / 127, 1e-30)
     xq = clip(round(x / s), -127, 127)          (int8)
-    y  = f32(xq @ wq) * (s * s_w) + bias
+    y  = (f32(xq @ wq) * s) * s_w + bias
     ```
 
     The seed case of transformer and LSTM quantization. Ops with a fused
