@@ -507,10 +507,57 @@ LogicalResult importConvInteger(NodeImporter &n) {
   return success();
 }
 
+/// MatMulInteger whose A zero point z_a is one value known only at run time
+/// (DynamicQuantizeLinear: onnxruntime's quantize_dynamic on a transformer),
+/// with a constant matrix B:
+///   sum_k (a - z_a)(b - z_b) = sum_k a (b - z_b) - z_a * sum_k (b - z_b)
+/// The product then has constant zero points (A's is 0), so it is an integer
+/// matmul like any other (tensor cores included, once qopt-signed-storage has
+/// made a uint8 A signed); the column sums of B - z_b fold here.
+LogicalResult importMatMulIntegerRunTimeZero(NodeImporter &n, const ref::Tensor &b) {
+  QOPT_TRY(aRaw, n.input(0));
+  Value az = n.optionalInput(2);
+  Type i32 = IntegerType::get(n.ctx(), 32);
+  // The correction first: a kernel's epilogue can then subtract it.
+  int64_t k = b.dim(0), cols = b.dim(1);
+  const ref::Tensor *bzc = n.hasInput(3) ? n.constantOf(n.optionalInput(3)) : nullptr;
+  QOPT_TRY(sums, n.newTensor(ref::DType::I32, {cols}));
+  for (int64_t j = 0; j < cols; ++j) {
+    int64_t zero = bzc ? bzc->getAsInt(bzc->numElements() == 1 ? 0 : j) : 0, total = 0;
+    for (int64_t r = 0; r < k; ++r)
+      total += b.getAsInt(r * cols + j) - zero;
+    sums.data<int32_t>()[j] = (int32_t)total; // |total| <= 255 * 255 * 2^14 < 2^31
+  }
+  Value sumsC = n.constant(sums, "matmul_integer.column_sums");
+  QOPT_TRY(zScalar, reshapeValue(n, az, {}));
+  QOPT_TRY(zWide, n.build<qnn::CastOp>({zScalar}, {}, tensorType(zScalar).clone(i32)));
+  QOPT_TRY(correction, n.build<qnn::MulOp>({zWide, sumsC}));
+
+  QOPT_TRY(st, storageOf(n, tensorType(aRaw).getElementType(), "input 0"));
+  ref::Tensor one(ref::DType::F32, {});
+  one.data<float>()[0] = 1.0f;
+  QOPT_TRY(aType, quantTypeFrom(n, one, nullptr, st, 0, tensorType(aRaw)));
+  QOPT_TRY(a, toQuantized(n, aRaw, aType));
+  QOPT_TRY(bq, unitScaleInput(n, 1, 3, 1));
+  QOPT_TRY(acc, n.build<qnn::MatMulOp>({a, bq}));
+  acc.setType(tensorType(acc).clone(int32Accumulator(n.ctx())));
+  QOPT_TRY(accI, fromQuantized(n, acc, i32));
+  QOPT_TRY(y, n.build<qnn::SubOp>({accI, correction}));
+  n.setOutput(0, y);
+  return success();
+}
+
 LogicalResult importMatMulInteger(NodeImporter &n) {
   QOPT_TRY(aRaw, n.input(0));
   QOPT_TRY(bRaw, n.input(1));
   Value az = n.optionalInput(2), bz = n.optionalInput(3);
+  if (az && !n.constantOf(az) && tensorType(az).getNumElements() == 1 &&
+      tensorType(aRaw).getElementType().getIntOrFloatBitWidth() == 8) {
+    const ref::Tensor *b = n.constantOf(bRaw);
+    const ref::Tensor *bzc = bz ? n.constantOf(bz) : nullptr;
+    if (b && b->rank() == 2 && (!bz || bzc) && b->dim(0) <= (1 << 14))
+      return importMatMulIntegerRunTimeZero(n, *b);
+  }
   auto scalarOrConstant = [&](Value z, bool allowVector) {
     if (!z)
       return true;

@@ -9,6 +9,7 @@
 #include "Lowering.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Dialect/QNN/QNNOps.h"
+#include "qopt/Reference/Executor.h"
 #include "qopt/Reference/QuantizedOps.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -575,6 +576,19 @@ FailureOr<Value> lowerOne(OpBuilder &b, Operation *op, Operands in, bool tensorC
   }
   if (auto c = dyn_cast<qnn::ConstantOp>(op)) {
     auto value = cast<TypedAttr>(c.getValue());
+    // Unsigned integers live in signless storage of their width (storageOf).
+    if (auto it = dyn_cast<IntegerType>(getElementTypeOrSelf(value.getType()));
+        it && it.isUnsigned()) {
+      auto t = ref::tensorFromAttr(c.getValue());
+      if (!t)
+        return op->emitError() << llvm::toString(t.takeError()), failure();
+      ref::DType bits = it.getWidth() == 8    ? ref::DType::I8
+                        : it.getWidth() == 16 ? ref::DType::I16
+                        : it.getWidth() == 32 ? ref::DType::I32
+                                              : ref::DType::I64;
+      value = cast<TypedAttr>(ref::attrFromTensor(b.getContext(), t->bitcast(bits),
+                                                  "unsigned_constant"));
+    }
     return arith::ConstantOp::create(b, op->getLoc(), value).getResult();
   }
   if (isa<mlir::quant::StorageCastOp>(op)) {

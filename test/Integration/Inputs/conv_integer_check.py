@@ -199,6 +199,55 @@ def main() -> int:
         ok = ok and worst <= 1e-6
         failed += not ok
         print(f"{label}: {'ok' if ok else 'MISMATCH'} (max rel error {worst:.1e})")
+
+    # MatMulInteger with A's run-time zero point: quantize_dynamic on an MLP
+    # (int8 weights, onnxruntime's default for MatMul). Its products must be
+    # tensor-core kernels once compiled.
+    w1 = numpy_helper.from_array((rng.standard_normal((64, 96)) * 0.2).astype(np.float32), "w1")
+    b1 = numpy_helper.from_array(rng.standard_normal(96).astype(np.float32), "b1")
+    w2 = numpy_helper.from_array((rng.standard_normal((96, 48)) * 0.2).astype(np.float32), "w2")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Add", ["h", "b1"], ["a"]),
+         helper.make_node("Relu", ["a"], ["r"]), helper.make_node("MatMul", ["r", "w2"], ["y"])],
+        "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 40, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 40, 48])], [w1, b1, w2])
+    mpath = os.path.join(work, "mlp.onnx")
+    onnx.save(helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 13)]),
+              mpath)
+    d = os.path.join(work, "mlp")
+    os.makedirs(d, exist_ok=True)
+    qpath = os.path.join(d, "m.onnx")
+    quantize_dynamic(mpath, qpath)
+    x = rng.standard_normal((2, 40, 64)).astype(np.float32)
+    want = ort.InferenceSession(qpath, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    worst, ok = 0.0, True
+    for engine, layout in ENGINES:
+        got, err = run_qopt(bins, qpath, {"x": x}, d, engine, layout)
+        if got is None:
+            print(f"quantize_dynamic MLP: {engine} {layout} FAILED\n{err}")
+            ok = False
+            break
+        worst = max(worst, float(np.max(np.abs(got - want)) / np.max(np.abs(want))))
+    mlir = os.path.join(d, "m.mlir")
+    r = subprocess.run([f"{bins}/qopt-compile", qpath, "--precision", "int8", "--emit", "mlir",
+                        "-o", mlir], capture_output=True, text=True)
+    r = subprocess.run([f"{bins}/qopt", mlir, "--pass-pipeline",
+                        "builtin.module(func.func(qopt-lower-to-linalg{tensor-cores}))",
+                        "-o", os.devnull], capture_output=True, text=True)
+    tc = r.stderr.count("remark: tensor-core kernel")
+    np.save(os.path.join(d, "x.npy"), x)
+    tiles = {}
+    for engine in ("reference", "tensor-core-cpu"):
+        r = subprocess.run([f"{bins}/qopt-ref", mlir, "--engine", engine, "--input",
+                            f"x={os.path.join(d, 'x.npy')}", "--output-dir",
+                            os.path.join(d, "tc-" + engine)], capture_output=True, text=True)
+        tiles[engine] = np.load(os.path.join(d, "tc-" + engine, "y.npy")) if r.returncode == 0 else None
+    exact = all(v is not None for v in tiles.values()) and np.array_equal(
+        tiles["reference"].view(np.uint32), tiles["tensor-core-cpu"].view(np.uint32))
+    ok = ok and worst <= 1e-6 and tc == 2 and exact
+    failed += not ok
+    print(f"quantize_dynamic MLP: {'ok' if ok else 'MISMATCH'} (max rel error {worst:.1e}, "
+          f"{tc} tensor-core kernels, tiles on the CPU {'bit-exact' if exact else 'DIFFER'})")
     return 1 if failed else 0
 
 
