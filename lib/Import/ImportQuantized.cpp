@@ -518,7 +518,9 @@ LogicalResult importMatMulIntegerRunTimeZero(NodeImporter &n, const ref::Tensor 
   QOPT_TRY(aRaw, n.input(0));
   Value az = n.optionalInput(2);
   Type i32 = IntegerType::get(n.ctx(), 32);
-  // The correction first: a kernel's epilogue can then subtract it.
+  // B first: its zero points are checked against its columns there.
+  QOPT_TRY(bq, unitScaleInput(n, 1, 3, 1));
+  // Then the correction: a kernel's epilogue can subtract it.
   int64_t k = b.dim(0), cols = b.dim(1);
   const ref::Tensor *bzc = n.hasInput(3) ? n.constantOf(n.optionalInput(3)) : nullptr;
   QOPT_TRY(sums, n.newTensor(ref::DType::I32, {cols}));
@@ -538,7 +540,6 @@ LogicalResult importMatMulIntegerRunTimeZero(NodeImporter &n, const ref::Tensor 
   one.data<float>()[0] = 1.0f;
   QOPT_TRY(aType, quantTypeFrom(n, one, nullptr, st, 0, tensorType(aRaw)));
   QOPT_TRY(a, toQuantized(n, aRaw, aType));
-  QOPT_TRY(bq, unitScaleInput(n, 1, 3, 1));
   QOPT_TRY(acc, n.build<qnn::MatMulOp>({a, bq}));
   acc.setType(tensorType(acc).clone(int32Accumulator(n.ctx())));
   QOPT_TRY(accI, fromQuantized(n, acc, i32));
