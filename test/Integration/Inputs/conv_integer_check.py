@@ -61,6 +61,18 @@ def run_qopt(bins, model, inputs, work, engine, layout):
     return np.load(os.path.join(out_dir, "y.npy")), ""
 
 
+def worst_over_engines(bins, model, x, work, want, label):
+    """(every engine ran, worst relative error against `want`) for input x."""
+    worst = 0.0
+    for engine, layout in ENGINES:
+        got, err = run_qopt(bins, model, {"x": x}, work, engine, layout)
+        if got is None:
+            print(f"{label}: {engine} {layout} FAILED\n{err}")
+            return False, worst
+        worst = max(worst, float(np.max(np.abs(got - want)) / np.max(np.abs(want))))
+    return True, worst
+
+
 def conv_integer(x, w, xz, wz, attrs):
     """ONNX ConvInteger in int64 numpy: centered operands, zero padding."""
     spatial = x.ndim - 2
@@ -187,15 +199,7 @@ def main() -> int:
             continue
         want = ort.InferenceSession(qpath, providers=["CPUExecutionProvider"]).run(
             None, {"x": x})[0]
-        worst = 0.0
-        ok = True
-        for engine, layout in ENGINES:
-            got, err = run_qopt(bins, qpath, {"x": x}, d, engine, layout)
-            if got is None:
-                print(f"{label}: {engine} {layout} FAILED\n{err}")
-                ok = False
-                break
-            worst = max(worst, float(np.max(np.abs(got - want)) / np.max(np.abs(want))))
+        ok, worst = worst_over_engines(bins, qpath, x, d, want, label)
         ok = ok and worst <= 1e-6
         failed += not ok
         print(f"{label}: {'ok' if ok else 'MISMATCH'} (max rel error {worst:.1e})")
@@ -220,14 +224,7 @@ def main() -> int:
     quantize_dynamic(mpath, qpath)
     x = rng.standard_normal((2, 40, 64)).astype(np.float32)
     want = ort.InferenceSession(qpath, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
-    worst, ok = 0.0, True
-    for engine, layout in ENGINES:
-        got, err = run_qopt(bins, qpath, {"x": x}, d, engine, layout)
-        if got is None:
-            print(f"quantize_dynamic MLP: {engine} {layout} FAILED\n{err}")
-            ok = False
-            break
-        worst = max(worst, float(np.max(np.abs(got - want)) / np.max(np.abs(want))))
+    ok, worst = worst_over_engines(bins, qpath, x, d, want, "quantize_dynamic MLP")
     mlir = os.path.join(d, "m.mlir")
     r = subprocess.run([f"{bins}/qopt-compile", qpath, "--precision", "int8", "--emit", "mlir",
                         "-o", mlir], capture_output=True, text=True)
