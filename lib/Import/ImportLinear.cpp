@@ -66,9 +66,11 @@ static FailureOr<Window> readWindow(NodeImporter &n, int64_t spatial,
       (void)n.error("kernel_shape, strides and dilations must be positive");
       return failure();
     }
+  // The bound qnn's window checks apply: shapes computed from pads stay far
+  // from int64 overflow, also where a handler pads explicitly.
   for (int64_t p : w.pads)
-    if (p < 0) {
-      (void)n.error("pads must be non-negative");
+    if (p < 0 || p > (int64_t(1) << 31)) {
+      (void)n.error("pads must be in [0, 2^31]");
       return failure();
     }
   if (w.autoPad != "NOTSET" && w.autoPad != "VALID" && w.autoPad != "SAME_UPPER" &&

@@ -414,14 +414,39 @@ LogicalResult importConvIntegerRunTimeZero(NodeImporter &n) {
   QOPT_TRY(st, storageOf(n, xt.getElementType(), "input 0"));
   if (st.width != 8)
     return n.unsupported("integer operands wider than 8 bits");
-  const ref::Tensor *wc = n.constantOf(wRaw);
-  if (!wc)
+  // By value: building ops below adds constants, which may move the table
+  // constantOf points into (the copy shares the data).
+  const ref::Tensor *wp = n.constantOf(wRaw);
+  if (!wp)
     return n.unsupported("a run-time input zero point with non-constant weights");
+  ref::Tensor wc = *wp;
   QOPT_TRY(w, unitScaleInput(n, 1, 3, 0));
+  ref::Tensor wz;
+  if (Value wzv = n.optionalInput(3))
+    wz = *n.constantOf(wzv); // unitScaleInput required a constant of M or 1 values
   QOPT_TRY(pads, convPads(n, xRaw, wRaw));
+
+  // z * sum(w - z_w) per output channel, [1, M, 1, ...], before the conv so
+  // that a kernel's epilogue can subtract it.
+  int64_t m = wc.dim(0), per = m ? wc.numElements() / m : 0;
+  SmallVector<int64_t> sumShape(xt.getRank(), 1);
+  sumShape[1] = m;
+  QOPT_TRY(sums, n.newTensor(ref::DType::I32, sumShape));
+  for (int64_t o = 0; o < m; ++o) {
+    int64_t zero = wz.valid() ? wz.getAsInt(wz.numElements() == 1 ? 0 : o) : 0, total = 0;
+    for (int64_t k = 0; k < per; ++k)
+      total += wc.getAsInt(o * per + k) - zero;
+    if (total < INT32_MIN || total > INT32_MAX)
+      return n.unsupported("a kernel whose weight sum overflows int32");
+    sums.data<int32_t>()[o] = (int32_t)total;
+  }
+  Value sumsC = n.constant(sums, "conv_integer.weight_sums");
+  QOPT_TRY(zScalar, reshapeValue(n, xz, {}));
 
   // Signless 8-bit bits of x and z (uint8 -> i8 keeps the bits).
   Type i8 = IntegerType::get(n.ctx(), 8), i32 = IntegerType::get(n.ctx(), 32);
+  QOPT_TRY(zWide, n.build<qnn::CastOp>({zScalar}, {}, tensorType(zScalar).clone(i32)));
+  QOPT_TRY(correction, n.build<qnn::MulOp>({zWide, sumsC}));
   auto bits = [&](Value v) -> FailureOr<Value> {
     if (tensorType(v).getElementType() == i8)
       return v;
@@ -471,25 +496,6 @@ LogicalResult importConvIntegerRunTimeZero(NodeImporter &n) {
   acc.setType(tensorType(acc).clone(int32Accumulator(n.ctx())));
   QOPT_TRY(accI, fromQuantized(n, acc, i32));
 
-  // sum(w') per output channel, [1, M, 1, ...].
-  int64_t m = wc->dim(0), per = m ? wc->numElements() / m : 0;
-  const ref::Tensor *wzc = nullptr;
-  if (Value wz = n.optionalInput(3))
-    wzc = n.constantOf(wz);
-  SmallVector<int64_t> sumShape(xt.getRank(), 1);
-  sumShape[1] = m;
-  QOPT_TRY(sums, n.newTensor(ref::DType::I32, sumShape));
-  for (int64_t o = 0; o < m; ++o) {
-    int64_t zero = wzc ? wzc->getAsInt(wzc->numElements() == 1 ? 0 : o) : 0, total = 0;
-    for (int64_t k = 0; k < per; ++k)
-      total += wc->getAsInt(o * per + k) - zero;
-    if (total < INT32_MIN || total > INT32_MAX)
-      return n.unsupported("a kernel whose weight sum overflows int32");
-    sums.data<int32_t>()[o] = (int32_t)total;
-  }
-  Value sumsC = n.constant(sums, "conv_integer.weight_sums");
-  QOPT_TRY(zWide, n.build<qnn::CastOp>({xz}, {}, zt.clone(i32)));
-  QOPT_TRY(correction, n.build<qnn::MulOp>({zWide, sumsC}));
   QOPT_TRY(y, n.build<qnn::SubOp>({accI, correction}));
   n.setOutput(0, y);
   return success();
@@ -514,18 +520,22 @@ LogicalResult importConvInteger(NodeImporter &n) {
 /// The product then has constant zero points (A's is 0), so it is an integer
 /// matmul like any other (tensor cores included, once qopt-signed-storage has
 /// made a uint8 A signed); the column sums of B - z_b fold here.
-LogicalResult importMatMulIntegerRunTimeZero(NodeImporter &n, const ref::Tensor &b) {
+LogicalResult importMatMulIntegerRunTimeZero(NodeImporter &n, ref::Tensor b) {
   QOPT_TRY(aRaw, n.input(0));
   Value az = n.optionalInput(2);
+  if (tensorType(az).getElementType() != tensorType(aRaw).getElementType())
+    return n.error("a_zero_point must have A's element type");
   Type i32 = IntegerType::get(n.ctx(), 32);
   // B first: its zero points are checked against its columns there.
   QOPT_TRY(bq, unitScaleInput(n, 1, 3, 1));
   // Then the correction: a kernel's epilogue can subtract it.
   int64_t k = b.dim(0), cols = b.dim(1);
-  const ref::Tensor *bzc = n.hasInput(3) ? n.constantOf(n.optionalInput(3)) : nullptr;
+  ref::Tensor bz; // unitScaleInput required a constant of N or 1 values
+  if (n.hasInput(3))
+    bz = *n.constantOf(n.optionalInput(3));
   QOPT_TRY(sums, n.newTensor(ref::DType::I32, {cols}));
   for (int64_t j = 0; j < cols; ++j) {
-    int64_t zero = bzc ? bzc->getAsInt(bzc->numElements() == 1 ? 0 : j) : 0, total = 0;
+    int64_t zero = bz.valid() ? bz.getAsInt(bz.numElements() == 1 ? 0 : j) : 0, total = 0;
     for (int64_t r = 0; r < k; ++r)
       total += b.getAsInt(r * cols + j) - zero;
     sums.data<int32_t>()[j] = (int32_t)total; // |total| <= 255 * 255 * 2^14 < 2^31

@@ -77,6 +77,34 @@ Value flippedConstant(OpBuilder &b, Value c) {
                                  ref::attrFromTensor(b.getContext(), flipped, hint));
 }
 
+/// Whether `v` is a per-axis uint8 value (weights, in practice).
+bool perAxisUnsigned(Value v) {
+  auto a = dyn_cast<mq::UniformQuantizedPerAxisType>(getElementTypeOrSelf(v.getType()));
+  return a && signedTwin(a);
+}
+
+/// An op where a per-axis uint8 value would need a conversion at run time:
+/// a function argument (at its first user), a cast from plain integers that
+/// are not a constant, a cast back to plain integers, or a return. The
+/// conversion must cover every value or none, so such a function is left
+/// alone.
+Operation *perAxisBoundary(Block &block) {
+  for (BlockArgument arg : block.getArguments())
+    if (perAxisUnsigned(arg) && !arg.use_empty())
+      return *arg.getUsers().begin();
+  for (Operation &op : block) {
+    if (auto cast = dyn_cast<mq::StorageCastOp>(op)) {
+      if (perAxisUnsigned(cast.getResult()) && !cast.getOperand().getDefiningOp<qnn::ConstantOp>())
+        return &op;
+      if (perAxisUnsigned(cast.getOperand()))
+        return &op;
+    }
+    if (isa<func::ReturnOp>(op) && llvm::any_of(op.getOperands(), perAxisUnsigned))
+      return &op;
+  }
+  return nullptr;
+}
+
 class SignedStoragePass : public qopt::impl::SignedStoragePassBase<SignedStoragePass> {
 public:
   using SignedStoragePassBase::SignedStoragePassBase;
@@ -86,6 +114,17 @@ public:
     if (func.isExternal())
       return;
     Block &block = func.getBody().front();
+    // No qnn op has regions; one that did would hide values from the rewrite.
+    for (Operation &op : block)
+      if (op.getNumRegions() != 0) {
+        op.emitRemark("qopt-signed-storage: uint8 kept: an op with regions");
+        return;
+      }
+    if (Operation *op = perAxisBoundary(block)) {
+      op->emitRemark("qopt-signed-storage: uint8 kept: a per-axis uint8 value crosses a "
+                     "boundary here, and qnn.requantize converts per-tensor values only");
+      return;
+    }
     OpBuilder b(func.getContext());
     // Every converted value and the unsigned type it had.
     DenseMap<Value, Type> original;
@@ -120,6 +159,10 @@ public:
         }
         if (flipped)
           flipped.getDefiningOp()->erase();
+        if (isa<mq::UniformQuantizedPerAxisType>(twin.getElementType())) {
+          cast.emitError("qopt-signed-storage: per-axis uint8 constant in an unexpected form");
+          return signalPassFailure();
+        }
         b.setInsertionPointAfter(cast);
         convertAfter(cast.getResult(), twin);
         continue;

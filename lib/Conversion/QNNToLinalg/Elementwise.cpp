@@ -17,6 +17,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace qopt;
 using namespace qopt::lowering;
@@ -400,9 +402,28 @@ FailureOr<ScalarForm> castForm(qnn::CastOp op) {
     if (fromFloat && to.isInteger(1))
       return arith::CmpFOp::create(nb, loc, arith::CmpFPredicate::UNE, v,
                                    body.floatConst(from, 0.0));
-    if (fromFloat)
-      return toUnsigned ? arith::FPToUIOp::create(nb, loc, to, v).getResult()
-                        : arith::FPToSIOp::create(nb, loc, to, v).getResult();
+    if (fromFloat) {
+      // The reference saturates (NaN -> 0) where fptosi/fptoui give poison;
+      // ONNX leaves out-of-range casts undefined. The bounds compare exactly
+      // in f32 up to 16 bits and in f64 above, as the reference's do.
+      unsigned tw = to.getIntOrFloatBitWidth();
+      double lo = toUnsigned ? 0.0 : -std::ldexp(1.0, tw - 1);
+      double hi = toUnsigned ? std::ldexp(1.0, tw) - 1 : std::ldexp(1.0, tw - 1) - 1;
+      Type cmpType = tw <= 16 && from.getIntOrFloatBitWidth() <= 32 ? nb.getF32Type()
+                                                                    : nb.getF64Type();
+      Value c = from == cmpType ? v : arith::ExtFOp::create(nb, loc, cmpType, v).getResult();
+      using P = arith::CmpFPredicate;
+      Value isNan = arith::CmpFOp::create(nb, loc, P::UNO, c, c);
+      Value low = arith::CmpFOp::create(nb, loc, P::OLE, c, body.floatConst(cmpType, lo));
+      Value high = arith::CmpFOp::create(nb, loc, P::OGE, c, body.floatConst(cmpType, hi));
+      Value r = toUnsigned ? arith::FPToUIOp::create(nb, loc, to, v).getResult()
+                           : arith::FPToSIOp::create(nb, loc, to, v).getResult();
+      int64_t hiBits = toUnsigned ? (tw == 64 ? -1 : (int64_t)((uint64_t(1) << tw) - 1))
+                                  : (int64_t)((uint64_t(1) << (tw - 1)) - 1);
+      r = body.select(high, body.intConst(to, hiBits), r);
+      r = body.select(low, body.intConst(to, toUnsigned ? 0 : -hiBits - 1), r);
+      return body.select(isNan, body.intConst(to, 0), r);
+    }
     if (toFloat)
       return fromUnsigned ? arith::UIToFPOp::create(nb, loc, to, v).getResult()
                           : arith::SIToFPOp::create(nb, loc, to, v).getResult();
