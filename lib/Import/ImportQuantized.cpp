@@ -97,16 +97,20 @@ FailureOr<Type> quantTypeFrom(NodeImporter &n, const ref::Tensor &scale,
                                                     (int32_t)axis, qmin, qmax);
 }
 
-/// A plain ONNX integer tensor seen as quantized values of type `qt`.
-FailureOr<Value> toQuantized(NodeImporter &n, Value v, Type qt) {
+/// A plain ONNX integer tensor as the signless storage of its width: uint8
+/// -> i8 keeps the bits (integer narrowing wraps, as ONNX Cast).
+FailureOr<Value> storageBits(NodeImporter &n, Value v) {
   RankedTensorType t = tensorType(v);
   auto it = cast<IntegerType>(t.getElementType());
-  if (it.isUnsigned()) {
-    // uint8 -> i8 keeps the bits (integer narrowing wraps, as ONNX Cast).
-    QOPT_TRY(s, n.build<qnn::CastOp>({v}, {}, t.clone(IntegerType::get(n.ctx(), it.getWidth()))));
-    v = s;
-  }
-  return mq::StorageCastOp::create(n.b, n.loc, t.clone(qt), v).getResult();
+  if (!it.isUnsigned())
+    return v;
+  return n.build<qnn::CastOp>({v}, {}, t.clone(IntegerType::get(n.ctx(), it.getWidth())));
+}
+
+/// A plain ONNX integer tensor seen as quantized values of type `qt`.
+FailureOr<Value> toQuantized(NodeImporter &n, Value v, Type qt) {
+  QOPT_TRY(bits, storageBits(n, v));
+  return mq::StorageCastOp::create(n.b, n.loc, tensorType(v).clone(qt), bits).getResult();
 }
 
 /// Quantized values back to the plain ONNX integer type `onnxElt`.
@@ -393,6 +397,43 @@ Type int32Accumulator(MLIRContext *ctx) {
                                        INT32_MIN, INT32_MAX);
 }
 
+/// The unit-scale type with zero point 0 of storage `st`: integer values
+/// as they are, for products whose zero points are handled outside.
+FailureOr<Type> plainIntegerType(NodeImporter &n, Storage st, RankedTensorType valueType) {
+  ref::Tensor one(ref::DType::F32, {});
+  one.data<float>()[0] = 1.0f;
+  return quantTypeFrom(n, one, nullptr, st, 0, valueType);
+}
+
+/// z * sum(w - z_w), the sum over every dimension of the constant `w` but
+/// `axis` (z_w: one value, or one per index along `axis`), shaped `shape`:
+/// what a run-time scalar zero point z of the other operand subtracts from
+/// an integer product. Built before the product, so a tensor-core kernel's
+/// epilogue can subtract it.
+FailureOr<Value> zeroPointCorrection(NodeImporter &n, const ref::Tensor &w, const ref::Tensor &wz,
+                                     int64_t axis, ArrayRef<int64_t> shape, Value z,
+                                     StringRef hint) {
+  int64_t count = w.dim(axis), inner = 1;
+  for (int64_t d = axis + 1; d < w.rank(); ++d)
+    inner *= w.dim(d);
+  SmallVector<int64_t> totals(count, 0);
+  for (int64_t i = 0; i < w.numElements(); ++i) {
+    int64_t c = count ? (i / inner) % count : 0;
+    totals[c] += w.getAsInt(i) - (wz.valid() ? wz.getAsInt(wz.numElements() == 1 ? 0 : c) : 0);
+  }
+  QOPT_TRY(sums, n.newTensor(ref::DType::I32, shape));
+  for (int64_t c = 0; c < count; ++c) {
+    if (totals[c] < INT32_MIN || totals[c] > INT32_MAX)
+      return ((void)n.unsupported("weights whose sum overflows int32"), failure());
+    sums.data<int32_t>()[c] = (int32_t)totals[c];
+  }
+  Value sumsC = n.constant(sums, hint);
+  QOPT_TRY(zScalar, reshapeValue(n, z, {}));
+  Type i32 = IntegerType::get(n.ctx(), 32);
+  QOPT_TRY(zWide, n.build<qnn::CastOp>({zScalar}, {}, tensorType(zScalar).clone(i32)));
+  return n.build<qnn::MulOp>({zWide, sumsC});
+}
+
 /// ConvInteger whose input zero point z is known only at run time (from
 /// DynamicQuantizeLinear: onnxruntime's quantize_dynamic on a CNN). With
 /// w' = w - w_zero_point and the padded input x_p (padded with z, the real
@@ -426,34 +467,14 @@ LogicalResult importConvIntegerRunTimeZero(NodeImporter &n) {
     wz = *n.constantOf(wzv); // unitScaleInput required a constant of M or 1 values
   QOPT_TRY(pads, convPads(n, xRaw, wRaw));
 
-  // z * sum(w - z_w) per output channel, [1, M, 1, ...], before the conv so
-  // that a kernel's epilogue can subtract it.
-  int64_t m = wc.dim(0), per = m ? wc.numElements() / m : 0;
   SmallVector<int64_t> sumShape(xt.getRank(), 1);
-  sumShape[1] = m;
-  QOPT_TRY(sums, n.newTensor(ref::DType::I32, sumShape));
-  for (int64_t o = 0; o < m; ++o) {
-    int64_t zero = wz.valid() ? wz.getAsInt(wz.numElements() == 1 ? 0 : o) : 0, total = 0;
-    for (int64_t k = 0; k < per; ++k)
-      total += wc.getAsInt(o * per + k) - zero;
-    if (total < INT32_MIN || total > INT32_MAX)
-      return n.unsupported("a kernel whose weight sum overflows int32");
-    sums.data<int32_t>()[o] = (int32_t)total;
-  }
-  Value sumsC = n.constant(sums, "conv_integer.weight_sums");
-  QOPT_TRY(zScalar, reshapeValue(n, xz, {}));
+  sumShape[1] = wc.dim(0);
+  QOPT_TRY(correction, zeroPointCorrection(n, wc, wz, 0, sumShape, xz,
+                                           "conv_integer.weight_sums"));
 
-  // Signless 8-bit bits of x and z (uint8 -> i8 keeps the bits).
-  Type i8 = IntegerType::get(n.ctx(), 8), i32 = IntegerType::get(n.ctx(), 32);
-  QOPT_TRY(zWide, n.build<qnn::CastOp>({zScalar}, {}, tensorType(zScalar).clone(i32)));
-  QOPT_TRY(correction, n.build<qnn::MulOp>({zWide, sumsC}));
-  auto bits = [&](Value v) -> FailureOr<Value> {
-    if (tensorType(v).getElementType() == i8)
-      return v;
-    return n.build<qnn::CastOp>({v}, {}, tensorType(v).clone(i8));
-  };
-  QOPT_TRY(xb, bits(xRaw));
-  QOPT_TRY(zb, bits(xz));
+  // The input's 8-bit storage, padded with z: a pad with 0, then z written
+  // into the border.
+  QOPT_TRY(xb, storageBits(n, xRaw));
   Value xp = xb;
   int64_t spatial = xt.getRank() - 2;
   if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
@@ -470,7 +491,6 @@ LogicalResult importConvIntegerRunTimeZero(NodeImporter &n) {
                                                         n.ctx(), qnn::PadMode::constant))}));
     // The border mask, [1, 1, spatial...]: true outside the input.
     QOPT_TRY(mask, n.newTensor(ref::DType::Bool, padded));
-    SmallVector<int64_t> idx(spatial, 0);
     for (int64_t k = 0; k < mask.numElements(); ++k) {
       int64_t rest = k;
       bool border = false;
@@ -482,19 +502,17 @@ LogicalResult importConvIntegerRunTimeZero(NodeImporter &n) {
       mask.data<bool>()[k] = border;
     }
     Value maskC = n.constant(mask, "conv_integer.border");
+    QOPT_TRY(zb, storageBits(n, xz));
     QOPT_TRY(zScalar, reshapeValue(n, zb, {}));
     QOPT_TRY(filled, n.build<qnn::WhereOp>({maskC, zScalar, zeroPadded}));
     xp = filled;
   }
-  RankedTensorType xpt = tensorType(xp);
-  ref::Tensor one(ref::DType::F32, {});
-  one.data<float>()[0] = 1.0f;
-  QOPT_TRY(unitType, quantTypeFrom(n, one, nullptr, st, 0, xpt));
-  Value xq = mq::StorageCastOp::create(n.b, n.loc, xpt.clone(unitType), xp);
+  QOPT_TRY(xPlainType, plainIntegerType(n, st, tensorType(xp)));
+  Value xq = mq::StorageCastOp::create(n.b, n.loc, tensorType(xp).clone(xPlainType), xp);
   SmallVector<int64_t> noPads(2 * spatial, 0);
   QOPT_TRY(acc, buildConv(n, xq, w, Value(), ArrayRef<int64_t>(noPads)));
   acc.setType(tensorType(acc).clone(int32Accumulator(n.ctx())));
-  QOPT_TRY(accI, fromQuantized(n, acc, i32));
+  QOPT_TRY(accI, fromQuantized(n, acc, IntegerType::get(n.ctx(), 32)));
 
   QOPT_TRY(y, n.build<qnn::SubOp>({accI, correction}));
   n.setOutput(0, y);
@@ -525,34 +543,19 @@ LogicalResult importMatMulIntegerRunTimeZero(NodeImporter &n, ref::Tensor b) {
   Value az = n.optionalInput(2);
   if (tensorType(az).getElementType() != tensorType(aRaw).getElementType())
     return n.error("a_zero_point must have A's element type");
-  Type i32 = IntegerType::get(n.ctx(), 32);
   // B first: its zero points are checked against its columns there.
   QOPT_TRY(bq, unitScaleInput(n, 1, 3, 1));
-  // Then the correction: a kernel's epilogue can subtract it.
-  int64_t k = b.dim(0), cols = b.dim(1);
   ref::Tensor bz; // unitScaleInput required a constant of N or 1 values
   if (n.hasInput(3))
     bz = *n.constantOf(n.optionalInput(3));
-  QOPT_TRY(sums, n.newTensor(ref::DType::I32, {cols}));
-  for (int64_t j = 0; j < cols; ++j) {
-    int64_t zero = bz.valid() ? bz.getAsInt(bz.numElements() == 1 ? 0 : j) : 0, total = 0;
-    for (int64_t r = 0; r < k; ++r)
-      total += b.getAsInt(r * cols + j) - zero;
-    sums.data<int32_t>()[j] = (int32_t)total; // |total| <= 255 * 255 * 2^14 < 2^31
-  }
-  Value sumsC = n.constant(sums, "matmul_integer.column_sums");
-  QOPT_TRY(zScalar, reshapeValue(n, az, {}));
-  QOPT_TRY(zWide, n.build<qnn::CastOp>({zScalar}, {}, tensorType(zScalar).clone(i32)));
-  QOPT_TRY(correction, n.build<qnn::MulOp>({zWide, sumsC}));
-
+  QOPT_TRY(correction, zeroPointCorrection(n, b, bz, 1, {b.dim(1)}, az,
+                                           "matmul_integer.column_sums"));
   QOPT_TRY(st, storageOf(n, tensorType(aRaw).getElementType(), "input 0"));
-  ref::Tensor one(ref::DType::F32, {});
-  one.data<float>()[0] = 1.0f;
-  QOPT_TRY(aType, quantTypeFrom(n, one, nullptr, st, 0, tensorType(aRaw)));
+  QOPT_TRY(aType, plainIntegerType(n, st, tensorType(aRaw)));
   QOPT_TRY(a, toQuantized(n, aRaw, aType));
   QOPT_TRY(acc, n.build<qnn::MatMulOp>({a, bq}));
   acc.setType(tensorType(acc).clone(int32Accumulator(n.ctx())));
-  QOPT_TRY(accI, fromQuantized(n, acc, i32));
+  QOPT_TRY(accI, fromQuantized(n, acc, IntegerType::get(n.ctx(), 32)));
   QOPT_TRY(y, n.build<qnn::SubOp>({accI, correction}));
   n.setOutput(0, y);
   return success();
